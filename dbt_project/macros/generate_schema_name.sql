@@ -1,0 +1,5 @@
+{# Custom schemas are used as they are (staging, intermediate, main, reference),
+   not prefixed with the target schema: public tables live in `main` and nothing else does. #}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

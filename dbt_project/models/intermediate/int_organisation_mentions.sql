@@ -1,0 +1,27 @@
+-- Every mention of a recipient organisation in every source, with its identifiers as
+-- reported and flags; the key is resolved in dim_organisation.
+select
+    'fpg' as source,
+    application_number as native_id,
+    organisation_name,
+    inn,
+    inn_valid,
+    ogrn,
+    ogrn_valid,
+    region_code,
+    contest_year as year
+from {{ ref('int_fpg__applications') }}
+
+union all
+
+select
+    'oprf2013' as source,
+    grant_key as native_id,
+    organisation_name,
+    null as inn,
+    null as inn_valid,
+    ogrn,
+    ogrn_valid,
+    region_code,
+    2013 as year
+from {{ ref('stg_oprf2013__grants') }}

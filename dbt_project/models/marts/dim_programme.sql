@@ -1,0 +1,29 @@
+-- Funding programmes: ФПГ contests and grant directions, the 2013 operators.
+with fpg_contests as (
+    select distinct contest as name, contest_year as year
+    from {{ ref('int_fpg__applications') }}
+    where contest is not null
+),
+
+fpg_directions as (
+    select distinct direction as name
+    from {{ ref('int_fpg__applications') }}
+    where direction is not null
+),
+
+operators as (
+    select distinct operator as name
+    from {{ ref('stg_oprf2013__grants') }}
+)
+
+select 'fpg:contest:' || name as programme_id, 'contest' as kind, name, year,
+       'Фонд президентских грантов' as funder, 'fpg' as source
+from fpg_contests
+union all
+select 'fpg:direction:' || name, 'direction', name, null::integer,
+       'Фонд президентских грантов', 'fpg'
+from fpg_directions
+union all
+select 'oprf2013:operator:' || name, 'operator', name, 2013,
+       'Президент Российской Федерации (гранты 2013 года через операторов)', 'oprf2013'
+from operators

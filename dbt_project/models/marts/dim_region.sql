@@ -1,0 +1,11 @@
+-- Federal subjects of Russia (with Baikonur) and foreign countries the sources name.
+select
+    region_code,
+    name,
+    kind,
+    okato,
+    oktmo,
+    iso_3166_2,
+    federal_district,
+    source
+from {{ ref('regions') }}

@@ -1,0 +1,101 @@
+"""`socfund`: build the warehouse, or run one parser and its schema on a saved file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from pipelines.paths import WarehousePaths, default_warehouse_dir
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    from pipelines.parsers import PARSERS
+    from pipelines.store import to_json
+    from schemas.base import public_record, validate
+
+    if args.list or not args.kind:
+        for spec in PARSERS.values():
+            print(f"{spec.name}\t{spec.description}")
+        return 0
+    spec = PARSERS.get(args.kind)
+    if spec is None:
+        print(f"socfund parse: unknown kind {args.kind!r}; known: {', '.join(PARSERS)}",
+              file=sys.stderr)
+        return 2
+    if args.file is None:
+        print("socfund parse: a FILE is needed", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        print(f"socfund parse: {path}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        records = spec.parse(body, url=str(path))
+    except ValueError as exc:
+        print(f"socfund parse: {spec.name}: {path}: {exc}", file=sys.stderr)
+        return 2
+    result = validate(records, spec.entity)
+    for rec in result.valid:
+        print(to_json(public_record(rec)))
+    for q in result.quarantined:
+        print(to_json({"row": q.row, "record": q.record, "reasons": q.reasons}), file=sys.stderr)
+    return 1 if result.quarantined else 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import build_job, defs, make_resources
+    from pipelines.summary import print_summary
+
+    warehouse_dir = str(Path(args.warehouse).resolve()) if args.warehouse else ""
+    resources = make_resources(live=args.live, warehouse_dir=warehouse_dir,
+                               samples_dir=args.samples or "")
+    job = defs.resolve_job_def(build_job.name)
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            instance=instance, resources=resources, raise_on_error=False
+        )
+    paths = WarehousePaths(Path(warehouse_dir) if warehouse_dir else default_warehouse_dir())
+    if not result.success:
+        failed = [e for e in result.all_events if e.is_step_failure]
+        for event in failed:
+            err = event.step_failure_data.error
+            print(f"FAILED {event.step_key}: {err.message.strip() if err else ''}",
+                  file=sys.stderr)
+        print("the published warehouse was left as it was", file=sys.stderr)
+        return 1
+    print_summary(paths)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="socfund", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    build = sub.add_parser("build", help="fetch, validate, load and build the warehouse")
+    build.add_argument("--live", action="store_true",
+                       help="fetch from the real sites instead of samples/ (the default)")
+    build.add_argument("--warehouse", help="warehouse folder (default: ./warehouse or "
+                       "$SOCFUND_WAREHOUSE_DIR)")
+    build.add_argument("--samples", help="samples folder served offline (default: samples/)")
+    build.set_defaults(func=_cmd_build)
+
+    parse = sub.add_parser("parse", help="run one parser and its schema on a saved file")
+    parse.add_argument("kind", nargs="?", help="SOURCE.KIND, e.g. fpg.card")
+    parse.add_argument("file", nargs="?", help="the saved page or file")
+    parse.add_argument("--list", action="store_true", help="list every SOURCE.KIND")
+    parse.set_defaults(func=_cmd_parse)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The whole asset graph: `dagster dev -m pipelines.definitions`."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, Definitions, define_asset_job
+from dagster_dbt import DbtCliResource
+
+from pipelines import fpg, oprf2013, warehouse
+from pipelines.dbt_project import dbt_project
+from pipelines.resources import SourcesResource, WarehouseResource
+
+all_assets = [*fpg.assets, *oprf2013.assets, *warehouse.assets]
+
+build_job = define_asset_job(
+    "build_all",
+    selection=AssetSelection.all(),
+    description="Fetch every source, validate and load, build the warehouse aside, swap it in.",
+)
+
+
+def make_resources(*, live: bool = False, warehouse_dir: str = "", samples_dir: str = "") -> dict:
+    return {
+        "warehouse": WarehouseResource(warehouse_dir=warehouse_dir),
+        "sources": SourcesResource(mode="live" if live else "samples", samples_dir=samples_dir),
+        "dbt": DbtCliResource(project_dir=dbt_project),
+    }
+
+
+defs = Definitions(assets=all_assets, jobs=[build_job], resources=make_resources())

@@ -1,0 +1,59 @@
+"""Dagster resources: where the warehouse lives, and how the sources are reached.
+
+`SourcesResource` has two modes with the same client code: `samples` (the
+offline default: a loopback HTTP server over `samples/` reached through a host
+mapping) and `live` (the real hosts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+from pipelines.paths import WarehousePaths, default_warehouse_dir
+from scrapers.http import HttpClient
+from scrapers.rawstore import RawStore
+from scrapers.samples import SAMPLES_DIR
+from scrapers.samples_server import serve_samples
+
+
+class WarehouseResource(ConfigurableResource):
+    """The warehouse folder: raw store, persistent store, published DuckDB file, exports."""
+
+    warehouse_dir: str = ""
+
+    def paths(self) -> WarehousePaths:
+        root = Path(self.warehouse_dir) if self.warehouse_dir else default_warehouse_dir()
+        return WarehousePaths(root.resolve()).ensure()
+
+    def raw_store(self) -> RawStore:
+        return RawStore(self.paths().raw_dir)
+
+
+class SourcesResource(ConfigurableResource):
+    """How fetches reach the sources: `samples` (offline default) or `live`."""
+
+    mode: str = "samples"
+    samples_dir: str = ""
+    min_interval_seconds: float = 1.0
+
+    @property
+    def live(self) -> bool:
+        if self.mode not in ("samples", "live"):
+            raise ValueError(f"sources mode must be 'samples' or 'live', not {self.mode!r}")
+        return self.mode == "live"
+
+    @contextmanager
+    def client(self, store: RawStore, allowed_hosts: set[str]) -> Iterator[HttpClient]:
+        if self.live:
+            yield HttpClient(store, allowed_hosts=allowed_hosts,
+                             min_interval=self.min_interval_seconds)
+            return
+        root = Path(self.samples_dir) if self.samples_dir else SAMPLES_DIR
+        with serve_samples(root) as host_map:
+            # The loopback server answers at once: no politeness delay, few retries.
+            yield HttpClient(store, allowed_hosts=allowed_hosts, host_map=host_map,
+                             min_interval=0.0, retries=1, backoff=0.1)

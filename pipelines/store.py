@@ -1,0 +1,230 @@
+"""The persistent store: validated rows in `raw.*`, failing rows in `quarantine.*`.
+
+DuckDB takes one writer per file. Every writer goes through `store_writer`,
+which holds an exclusive file lock, so parallel Dagster steps queue instead of
+failing on a lock error. Loads replace a table's rows in one transaction:
+re-running a load never appends duplicates, and a load killed half-way
+leaves the previous rows in place.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.paths import WarehousePaths
+from schemas.base import Entity, Validated
+
+LINEAGE_COLUMNS: dict[str, str] = {
+    "_source": "VARCHAR",
+    "_source_url": "VARCHAR",
+    "_raw_sha256": "VARCHAR",
+    "_fetched_at": "TIMESTAMPTZ",
+    "_parser_version": "VARCHAR",
+    "_row": "INTEGER",
+}
+QUARANTINE_COLUMNS: dict[str, str] = {
+    **LINEAGE_COLUMNS,
+    "record": "JSON",
+    "reasons": "VARCHAR[]",
+}
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def ident(name: str) -> str:
+    """A table or column name from our own fixed lists, checked before it enters SQL."""
+    if not _IDENT.match(name):
+        raise ValueError(f"not a safe SQL identifier: {name!r}")
+    return name
+
+
+@contextmanager
+def store_writer(paths: WarehousePaths) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The only way to write the store: one writer at a time, across processes."""
+    paths.ensure()
+    with open(paths.store_lock, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        con = duckdb.connect(str(paths.store_db))
+        try:
+            con.execute("SET threads = 2")
+            yield con
+        finally:
+            con.close()
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _arrow_type(duckdb_type: str) -> pa.DataType:
+    t = duckdb_type.upper().strip()
+    if t.endswith("[]"):
+        return pa.list_(_arrow_type(t[:-2]))
+    decimal = re.match(r"DECIMAL\((\d+),\s*(\d+)\)", t)
+    if decimal:
+        return pa.decimal128(int(decimal.group(1)), int(decimal.group(2)))
+    return {
+        "VARCHAR": pa.string(),
+        "JSON": pa.string(),
+        "DATE": pa.date32(),
+        "BOOLEAN": pa.bool_(),
+        "INTEGER": pa.int32(),
+        "BIGINT": pa.int64(),
+        "DOUBLE": pa.float64(),
+        "TIMESTAMPTZ": pa.string(),
+        "TIMESTAMP": pa.string(),
+    }[t]
+
+
+def _arrow_table(rows: Sequence[dict], columns: dict[str, str]) -> pa.Table:
+    arrays = []
+    for name, duck in columns.items():
+        arrays.append(pa.array([row.get(name) for row in rows], type=_arrow_type(duck)))
+    return pa.Table.from_arrays(arrays, names=list(columns))
+
+
+def _ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
+                  columns: dict[str, str]) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
+    existing = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    wanted = [(c, t) for c, t in columns.items()]
+    if existing and [c for c, _ in existing] != [c for c, _ in wanted]:
+        # The parser's shape changed: the stored rows are re-derived from raw bytes.
+        con.execute(f"DROP TABLE {ident(schema)}.{ident(table)}")
+        existing = []
+    if not existing:
+        cols = ", ".join(f"{ident(c)} {t}" for c, t in wanted)
+        con.execute(f"CREATE TABLE {ident(schema)}.{ident(table)} ({cols})")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, schema: str, table: str,
+            rows: Sequence[dict], columns: dict[str, str]) -> None:
+    if not rows:
+        return
+    batch = _arrow_table(rows, columns)
+    con.register("_socfund_batch", batch)
+    try:
+        casts = ", ".join(
+            f"CAST({ident(c)} AS {t})" if t.startswith("TIMESTAMP") or t == "JSON"
+            else ident(c)
+            for c, t in columns.items()
+        )
+        con.execute(
+            f"INSERT INTO {ident(schema)}.{ident(table)} SELECT {casts} FROM _socfund_batch"
+        )
+    finally:
+        con.unregister("_socfund_batch")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | tuple):
+        return list(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+@dataclass(frozen=True)
+class LoadCounts:
+    table: str
+    parsed: int
+    loaded: int
+    quarantined: int
+
+    @property
+    def reconciles(self) -> bool:
+        return self.parsed == self.loaded + self.quarantined
+
+
+def replace_entity(con: duckdb.DuckDBPyConnection, entity: Entity, validated: Validated,
+                   lineage: dict[str, str]) -> LoadCounts:
+    """Replace `raw.<table>` and `quarantine.<table>` with this batch, atomically.
+
+    `lineage` = `_source`, `_parser_version`; each record already carries its own
+    `_source_url`, `_raw_sha256`, `_fetched_at` and `_row`.
+    """
+    data_columns = {**entity.columns(), **LINEAGE_COLUMNS}
+    valid = [{**rec, **lineage} for rec in validated.valid]
+    quarantined = [
+        {
+            **q.meta,
+            **lineage,
+            "_row": q.row,
+            "record": to_json(q.record),
+            "reasons": q.reasons,
+        }
+        for q in validated.quarantined
+    ]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _ensure_table(con, "raw", entity.table, data_columns)
+        _ensure_table(con, "quarantine", entity.table, QUARANTINE_COLUMNS)
+        con.execute(f"DELETE FROM raw.{ident(entity.table)}")
+        con.execute(f"DELETE FROM quarantine.{ident(entity.table)}")
+        _insert(con, "raw", entity.table, valid, data_columns)
+        _insert(con, "quarantine", entity.table, quarantined, QUARANTINE_COLUMNS)
+        loaded = con.execute(f"SELECT count(*) FROM raw.{ident(entity.table)}").fetchone()[0]
+        held = con.execute(
+            f"SELECT count(*) FROM quarantine.{ident(entity.table)}"
+        ).fetchone()[0]
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return LoadCounts(entity.table, validated.parsed, int(loaded), int(held))
+
+
+FETCH_LOG_COLUMNS = {
+    "source": "VARCHAR", "url": "VARCHAR", "fetched_at": "TIMESTAMPTZ", "status": "INTEGER",
+    "sha256": "VARCHAR", "bytes": "BIGINT", "etag": "VARCHAR", "last_modified": "VARCHAR",
+    "content_type": "VARCHAR", "not_modified": "BOOLEAN", "error": "VARCHAR",
+}
+
+
+def replace_fetch_log(con: duckdb.DuckDBPyConnection, rows: Sequence[dict]) -> int:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _ensure_table(con, "raw", "fetch_log", FETCH_LOG_COLUMNS)
+        con.execute("DELETE FROM raw.fetch_log")
+        _insert(con, "raw", "fetch_log", rows, FETCH_LOG_COLUMNS)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return len(rows)
+
+
+def table_counts(db: Path, schemas: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(schema, table, rows) for every table of the given schemas, read-only."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_type = 'BASE TABLE' AND list_contains(?, table_schema) "
+            "ORDER BY 1, 2",
+            [list(schemas)],
+        ).fetchall()
+        return [
+            (s, t, con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0])
+            for s, t in tables
+        ]
+    finally:
+        con.close()

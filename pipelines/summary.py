@@ -1,0 +1,31 @@
+"""What `socfund build` prints at the end: tables, row counts, quarantine, where things are."""
+
+from __future__ import annotations
+
+from pipelines.paths import WarehousePaths
+from pipelines.store import table_counts
+
+EXAMPLE_QUERY = (
+    "SELECT region_name, year, grants, amount_awarded FROM mart_region_year "
+    "ORDER BY amount_awarded DESC LIMIT 10;"
+)
+
+
+def print_summary(paths: WarehousePaths) -> None:
+    counts = table_counts(paths.published_db, ["main", "raw", "quarantine"])
+    width = max((len(f"{s}.{t}") for s, t, _ in counts), default=10)
+    print()
+    print("Published tables (schema main):")
+    for schema, table, n in counts:
+        if schema == "main":
+            print(f"  {table:<{width}} {n:>8}")
+    print("Validated source rows (schema raw) and quarantined rows (schema quarantine):")
+    for schema, table, n in counts:
+        if schema != "main":
+            print(f"  {schema + '.' + table:<{width}} {n:>8}")
+    print()
+    print(f"Warehouse:  {paths.published_db}")
+    print(f"Raw store:  {paths.raw_dir}  (bodies by SHA-256, fetch_log.jsonl)")
+    print(f"Try:        duckdb -readonly {paths.published_db} \"{EXAMPLE_QUERY}\"")
+    print(f"   or:      python -c \"import duckdb; print(duckdb.connect('{paths.published_db}', "
+          f"read_only=True).sql('{EXAMPLE_QUERY}'))\"")

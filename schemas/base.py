@@ -1,0 +1,166 @@
+"""Validating a parsed batch: valid records to load, failing ones to quarantine.
+
+Every source declares an `Entity`: its pandera model (one module per source in
+`schemas/`), how a record is prepared (identifier flags), and the DuckDB type of
+each column (`metadata={"duckdb": ...}` on a pandera Field, else derived from the
+annotation). `validate` runs the model lazily so a record collects every reason
+it fails, not only the first one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from schemas.identifiers import is_valid_inn, is_valid_ogrn
+
+_DEFAULT_TYPES = {
+    "str": "VARCHAR",
+    "int64": "BIGINT",
+    "float64": "DOUBLE",
+    "bool": "BOOLEAN",
+    "object": "VARCHAR",
+}
+
+MONEY = "DECIMAL(18,2)"
+
+
+def money_field(**kwargs: Any):
+    """A pandera Field for an amount: non-negative, DECIMAL(18,2) in DuckDB."""
+    kwargs.setdefault("nullable", True)
+    return pa.Field(metadata={"duckdb": MONEY}, **kwargs)
+
+
+def typed_field(duckdb_type: str, **kwargs: Any):
+    """A pandera Field whose DuckDB column type is given explicitly."""
+    kwargs.setdefault("nullable", True)
+    return pa.Field(metadata={"duckdb": duckdb_type}, **kwargs)
+
+
+def non_negative(value: Any) -> bool:
+    return value >= 0
+
+
+def inn_shape(value: Any) -> bool:
+    """Any text is acceptable as reported; the check digit is a flag, not a failure."""
+    return isinstance(value, str)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One validated table of one source: `raw.<source>__<name>`."""
+
+    source: str
+    name: str
+    model: type[pa.DataFrameModel]
+    prepare: Callable[[dict], dict] | None = None
+    key: tuple[str, ...] = ()
+
+    @property
+    def table(self) -> str:
+        return f"{self.source}__{self.name}"
+
+    def columns(self) -> dict[str, str]:
+        """Column name -> DuckDB type, in the model's order."""
+        out: dict[str, str] = {}
+        for name, column in self.model.to_schema().columns.items():
+            meta = column.metadata or {}
+            out[name] = meta.get("duckdb") or _DEFAULT_TYPES.get(str(column.dtype), "VARCHAR")
+        return out
+
+
+@dataclass
+class Quarantined:
+    row: int | None
+    record: dict
+    reasons: list[str]
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class Validated:
+    valid: list[dict] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
+
+    @property
+    def parsed(self) -> int:
+        return len(self.valid) + len(self.quarantined)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "empty"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def public_record(record: dict) -> dict:
+    """The record without bookkeeping keys (`_row`, `_errors`)."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+def validate(records: Iterable[dict], entity: Entity) -> Validated:
+    """Validate a batch lazily; every failing record is kept with all its reasons."""
+    prepared: list[dict] = []
+    for record in records:
+        rec = dict(record)
+        if entity.prepare is not None:
+            rec = entity.prepare(rec)
+        prepared.append(rec)
+
+    columns = list(entity.columns())
+    reasons: dict[int, list[str]] = {
+        i: list(rec.get("_errors") or []) for i, rec in enumerate(prepared)
+    }
+    if prepared:
+        frame = pd.DataFrame(
+            [[rec.get(c) for c in columns] for rec in prepared], columns=columns, dtype=object
+        )
+        try:
+            entity.model.validate(frame, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            _collect_reasons(exc.failure_cases, reasons, len(prepared))
+
+    result = Validated()
+    for i, rec in enumerate(prepared):
+        if reasons[i]:
+            result.quarantined.append(
+                Quarantined(
+                    row=rec.get("_row"),
+                    record=public_record(rec),
+                    reasons=reasons[i],
+                    meta={k: v for k, v in rec.items() if k.startswith("_") and k != "_errors"},
+                )
+            )
+        else:
+            result.valid.append(rec)
+    return result
+
+
+def _collect_reasons(cases: pd.DataFrame, reasons: dict[int, list[str]], n: int) -> None:
+    for case in cases.itertuples(index=False):
+        column = case.column if isinstance(case.column, str) else None
+        where = f"field {column!r}" if column else "record"
+        text = f"{where}: check {case.check} failed"
+        if case.failure_case is not None and column:
+            text += f" for {_describe(case.failure_case)}"
+        index = case.index
+        if index is None or (isinstance(index, float) and math.isnan(index)):
+            targets: Iterable[int] = range(n)  # a column-level failure concerns every row
+        else:
+            targets = (int(index),)
+        for i in targets:
+            if text not in reasons[i]:
+                reasons[i].append(text)
+
+
+def inn_ogrn_flags(record: dict) -> dict:
+    """Flag `inn` and `ogrn` by their check digits (None when absent)."""
+    record["inn_valid"] = None if record.get("inn") is None else is_valid_inn(record["inn"])
+    record["ogrn_valid"] = None if record.get("ogrn") is None else is_valid_ogrn(record["ogrn"])
+    return record

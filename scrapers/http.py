@@ -1,0 +1,243 @@
+"""The one polite HTTP client: the only code in socfund that touches the network.
+
+A `requests.Session` with a User-Agent, timeouts, retries with backoff on
+429/5xx (honouring `Retry-After`), a per-host rate limit, conditional GET
+(ETag / Last-Modified), a response-size cap and an allow-list of hosts. Every
+body is kept in the raw store before anything parses it.
+
+Offline, the same client reaches `samples/` through a loopback HTTP server:
+`host_map` sends requests for a real host name to `127.0.0.1:<port>` with the
+real `Host` header, so the fetch path is identical to a live night.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import requests
+
+from scrapers.rawstore import FetchRecord, RawStore
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "socfund/0.1 (open-data warehouse of social-sector funding; nightly, polite)"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+
+
+class FetchError(RuntimeError):
+    """A URL could not be fetched; the message names the URL and why."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    source: str
+    url: str
+    status: int
+    sha256: str
+    size: int
+    fetched_at: str
+    content_type: str | None
+    not_modified: bool
+    body: bytes
+
+
+class HttpClient:
+    def __init__(
+        self,
+        store: RawStore,
+        *,
+        allowed_hosts: frozenset[str] | set[str],
+        host_map: dict[str, str] | None = None,
+        user_agent: str = USER_AGENT,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        retries: int = 4,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        min_interval: float = 1.0,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        conditional: bool = True,
+        session: requests.Session | None = None,
+    ):
+        self.store = store
+        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
+        self.host_map = dict(host_map or {})
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.min_interval = min_interval
+        self.max_bytes = max_bytes
+        self.conditional = conditional
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = user_agent
+        self._last_hit: dict[str, float] = {}
+        self._host_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._validators = store.last_success() if conditional else {}
+
+    # -- public -------------------------------------------------------------
+    def get(self, url: str, *, source: str) -> Fetched:
+        """GET a URL, keep its body, log it; raise FetchError when it cannot be had."""
+        current = url
+        for _ in range(6):
+            self._check_host(current)
+            response = self._request_with_retries(current, source)
+            if response.status_code in (301, 302, 303, 307, 308):
+                location = response.headers.get("Location")
+                response.close()
+                if not location:
+                    raise FetchError(f"{current}: redirect without a Location header")
+                current = urljoin(current, location)
+                continue
+            return self._keep(url, current, response, source)
+        raise FetchError(f"{url}: too many redirects")
+
+    # -- internals ----------------------------------------------------------
+    def _check_host(self, url: str) -> None:
+        host = (urlsplit(url).hostname or "").lower()
+        if host not in self.allowed_hosts:
+            raise FetchError(f"{url}: host {host!r} is not on the allow-list")
+
+    def _wire_url(self, url: str) -> tuple[str, dict[str, str]]:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        mapped = self.host_map.get(host)
+        if not mapped:
+            return url, {}
+        wire = urlunsplit(("http", mapped, parts.path or "/", parts.query, ""))
+        return wire, {"Host": host}
+
+    def _polite_wait(self, host: str) -> threading.Lock:
+        with self._locks_guard:
+            lock = self._host_locks.setdefault(host, threading.Lock())
+        with lock:
+            wait = self._last_hit.get(host, 0.0) + self.min_interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last_hit[host] = time.monotonic()
+        return lock
+
+    def _request_with_retries(self, url: str, source: str) -> requests.Response:
+        host = (urlsplit(url).hostname or "").lower()
+        wire, headers = self._wire_url(url)
+        previous = self._validators.get(url)
+        if previous is not None:
+            if previous.etag:
+                headers["If-None-Match"] = previous.etag
+            if previous.last_modified:
+                headers["If-Modified-Since"] = previous.last_modified
+        last_error: str = ""
+        for attempt in range(self.retries + 1):
+            self._polite_wait(host)
+            try:
+                response = self.session.get(
+                    wire, headers=headers, timeout=self.timeout, stream=True,
+                    allow_redirects=False,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                self._sleep_backoff(attempt, None)
+                continue
+            if response.status_code in RETRY_STATUSES and attempt < self.retries:
+                last_error = f"HTTP {response.status_code}"
+                retry_after = response.headers.get("Retry-After")
+                response.close()
+                log.info("%s: HTTP %s, retry %d", url, response.status_code, attempt + 1)
+                self._sleep_backoff(attempt, retry_after)
+                continue
+            return response
+        self._log_failure(source, url, last_error)
+        raise FetchError(f"{url}: gave up after {self.retries + 1} attempts ({last_error})")
+
+    def _sleep_backoff(self, attempt: int, retry_after: str | None) -> None:
+        delay = min(self.max_backoff, self.backoff * (2**attempt))
+        if retry_after:
+            delay = max(delay, min(self.max_backoff, _retry_after_seconds(retry_after)))
+        time.sleep(delay)
+
+    def _read_capped(self, url: str, response: requests.Response) -> bytes:
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            response.close()
+            raise FetchError(
+                f"{url}: response of {int(declared)} bytes exceeds the cap of {self.max_bytes}"
+            )
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            for chunk in response.iter_content(chunk_size=1 << 16):
+                total += len(chunk)
+                if total > self.max_bytes:
+                    raise FetchError(f"{url}: response exceeds the cap of {self.max_bytes} bytes")
+                chunks.append(chunk)
+        except requests.RequestException as exc:
+            raise FetchError(f"{url}: body could not be read ({exc})") from exc
+        finally:
+            response.close()
+        body = b"".join(chunks)
+        if declared and declared.isdigit() and int(declared) != len(body):
+            raise FetchError(f"{url}: truncated body ({len(body)} of {declared} bytes)")
+        return body
+
+    def _keep(
+        self, requested: str, final: str, response: requests.Response, source: str
+    ) -> Fetched:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        previous = self._validators.get(requested)
+        if response.status_code == 304 and previous is not None and previous.sha256:
+            response.close()
+            body = self.store.get(previous.source, previous.sha256)
+            record = FetchRecord(
+                source=source, url=requested, fetched_at=now, status=304,
+                sha256=previous.sha256, bytes=len(body), etag=previous.etag,
+                last_modified=previous.last_modified, content_type=previous.content_type,
+                not_modified=True,
+            )
+            self.store.log(record)
+            return Fetched(source, requested, 304, previous.sha256, len(body), now,
+                           previous.content_type, True, body)
+        if response.status_code != 200:
+            status = response.status_code
+            response.close()
+            self._log_failure(source, requested, f"HTTP {status}", status)
+            raise FetchError(f"{final}: HTTP {status}")
+        try:
+            body = self._read_capped(final, response)
+        except FetchError as exc:
+            self._log_failure(source, requested, str(exc), response.status_code)
+            raise
+        digest = self.store.put(source, body)
+        record = FetchRecord(
+            source=source, url=requested, fetched_at=now, status=200, sha256=digest,
+            bytes=len(body), etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+            content_type=response.headers.get("Content-Type"),
+        )
+        self.store.log(record)
+        self._validators[requested] = record
+        return Fetched(source, requested, 200, digest, len(body), now,
+                       record.content_type, False, body)
+
+    def _log_failure(self, source: str, url: str, error: str, status: int = 0) -> None:
+        self.store.log(FetchRecord(
+            source=source, url=url, fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            status=status, sha256=None, bytes=0, error=error,
+        ))
+
+
+def _retry_after_seconds(value: str) -> float:
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -1,0 +1,146 @@
+"""Turning source text into values, once, in one place.
+
+Russian number format: thousands separated by a space, a no-break space
+(U+00A0) or a narrow no-break space (U+202F), decimal comma, an optional
+currency sign or unit. Dates are dd.mm.yyyy. Every parser converts through
+these helpers so a quirk is handled in one place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009\ufeff]+")
+_CURRENCY = re.compile(r"(₽|руб\.?|рублей|рубля|рубль|р\.)\s*$", re.IGNORECASE)
+_MONEY_BODY = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+_DATE_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s*г\.?)?$")
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
+
+
+def clean_text(value: Any) -> str | None:
+    """Collapse every kind of white space to one space and strip; '' is None."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    text = _SPACES.sub(" ", str(value)).strip()
+    return text or None
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    """A number written the Russian way (`77,00`, `1 500 000`) or a native number."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise ValueError(f"not a finite number: {value!r}")
+        return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a finite number: {value!r}")
+        return value
+    text = _SPACES.sub("", str(value))
+    if not text:
+        return None
+    if not _MONEY_BODY.match(text):
+        raise ValueError(f"not a number: {value!r}")
+    try:
+        return Decimal(text.replace(",", "."))
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid text
+        raise ValueError(f"not a number: {value!r}") from exc
+
+
+def parse_money(value: Any) -> Decimal | None:
+    """Rubles (or another currency) with kopecks: `9 484 487,00`, `1 515 679,40 ₽`.
+
+    Returns a Decimal rounded to two places; raises ValueError on text that is
+    not an amount, so the record can be quarantined with the reason.
+    """
+    if isinstance(value, str):
+        stripped = _CURRENCY.sub("", _SPACES.sub(" ", value).strip())
+        number = parse_decimal(stripped)
+    else:
+        number = parse_decimal(value)
+    if number is None:
+        return None
+    return number.quantize(Decimal("0.01"))
+
+
+def parse_date(value: Any) -> date | None:
+    """`dd.mm.yyyy` (optionally followed by `г.`), ISO dates, or a native date."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = clean_text(value)
+    if text is None:
+        return None
+    match = _DATE_DMY.match(text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+    else:
+        match = _DATE_ISO.match(text)
+        if not match:
+            raise ValueError(f"not a date: {value!r}")
+        year, month, day = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise ValueError(f"not a date: {value!r}") from exc
+
+
+def parse_identifier(value: Any) -> str | None:
+    """An ИНН/ОГРН/КПП as text, however the file stored it.
+
+    Spreadsheets and CSV exports store identifiers as numbers: `1026700000810.0`,
+    `1.095200000224E12`, or with a trailing space. The digits are recovered
+    exactly (E-notation goes through Decimal, never through float). Text that
+    does not hold a whole number is returned cleaned, as reported, so a
+    schema can flag it rather than it being lost.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    text = clean_text(value)
+    if text is None:
+        return None
+    compact = text.replace(" ", "")
+    if re.fullmatch(r"\d+", compact):
+        return compact
+    if re.fullmatch(r"\d+(?:[.,]\d+)?(?:[eE][+]?\d+)?", compact):
+        number = Decimal(compact.replace(",", "."))
+        if number == number.to_integral_value():
+            return str(int(number))
+    return text
+
+
+def set_converted(record: dict, field: str, convert, raw: Any) -> None:
+    """Store `convert(raw)` in `record[field]`; on failure store None and note why.
+
+    The note goes to `record["_errors"]`, which the validator turns into
+    quarantine reasons: a value that does not parse is never silently dropped.
+    """
+    try:
+        record[field] = convert(raw)
+    except ValueError as exc:
+        record[field] = None
+        record.setdefault("_errors", []).append(f"{field}: {exc}")
