@@ -59,7 +59,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     job = defs.resolve_job_def(build_job.name)
     with DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
-            instance=instance, resources=resources, raise_on_error=False
+            instance=instance, resources=resources, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
         )
     paths = WarehousePaths(Path(warehouse_dir) if warehouse_dir else default_warehouse_dir())
     if not result.success:
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--warehouse", help="warehouse folder (default: ./warehouse or "
                        "$SOCFUND_WAREHOUSE_DIR)")
     build.add_argument("--samples", help="samples folder served offline (default: samples/)")
+    build.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"],
+                       help="how much of the run to log (default: INFO)")
     build.set_defaults(func=_cmd_build)
 
     parse = sub.add_parser("parse", help="run one parser and its schema on a saved file")

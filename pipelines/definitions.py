@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+from pathlib import Path
+
 from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
@@ -18,11 +22,17 @@ build_job = define_asset_job(
 )
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the venv need not be activated)."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
 def make_resources(*, live: bool = False, warehouse_dir: str = "", samples_dir: str = "") -> dict:
     return {
         "warehouse": WarehouseResource(warehouse_dir=warehouse_dir),
         "sources": SourcesResource(mode="live" if live else "samples", samples_dir=samples_dir),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }
 
 

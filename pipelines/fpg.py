@@ -1,6 +1,5 @@
 """Presidential Grants Fund (ФПГ): list pages, project cards and the bulk XLSX."""
 
-from __future__ import annotations
 
 from dagster import (
     AssetCheckSpec,

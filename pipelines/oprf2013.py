@@ -1,6 +1,5 @@
 """Presidential grants 2013 through six operators (consolidated winners list)."""
 
-from __future__ import annotations
 
 from dagster import AssetCheckSpec, AssetExecutionContext, AssetKey, MaterializeResult, asset
 

@@ -6,7 +6,6 @@ test passed is the copy moved over the published file (an atomic rename), so a
 reader never sees a half-built warehouse and a failed night leaves yesterday's.
 """
 
-from __future__ import annotations
 
 import json
 import os

@@ -144,11 +144,16 @@ def validate(records: Iterable[dict], entity: Entity) -> Validated:
 
 def _collect_reasons(cases: pd.DataFrame, reasons: dict[int, list[str]], n: int) -> None:
     for case in cases.itertuples(index=False):
-        column = case.column if isinstance(case.column, str) else None
-        where = f"field {column!r}" if column else "record"
-        text = f"{where}: check {case.check} failed"
-        if case.failure_case is not None and column:
-            text += f" for {_describe(case.failure_case)}"
+        if case.schema_context == "DataFrameSchema":
+            # A check across fields: the failure case holds the fields it compared.
+            text = f"record: check {case.check} failed"
+            if isinstance(case.failure_case, dict):
+                text += " for " + ", ".join(f"{k}={v}" for k, v in case.failure_case.items())
+        else:
+            column = case.column if isinstance(case.column, str) else None
+            text = f"field {column!r}: check {case.check} failed"
+            if case.failure_case is not None:
+                text += f" for {_describe(case.failure_case)}"
         index = case.index
         if index is None or (isinstance(index, float) and math.isnan(index)):
             targets: Iterable[int] = range(n)  # a column-level failure concerns every row

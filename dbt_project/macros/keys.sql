@@ -1,9 +1,8 @@
-{# The matching key of a place name: the same rule as schemas.regions.name_key
-   (lower case, ё → е, every space, no-break space and dash removed). A test checks
-   both give the same keys for every name in the seeds. #}
+{# The matching key of a name: lower case, ё as е, everything but Latin and Cyrillic
+   letters and digits removed (so `г.Москва`, `г. Москва` and `Челябинск ая область`
+   meet). The same rule as schemas.regions.name_key; a test checks both agree. #}
 {% macro name_key(expr) -%}
-    nullif(regexp_replace(lower(replace({{ expr }}, 'ё', 'е')),
-        '[\s' || chr(160) || chr(8239) || chr(8199) || chr(8201) || '\-' || chr(8211) || chr(8212) || chr(8208) || ']+', '', 'g'), '')
+    nullif(regexp_replace(replace(lower({{ expr }}), 'ё', 'е'), '[^0-9a-zа-я]+', '', 'g'), '')
 {%- endmacro %}
 
 {# Organisation key: a valid ИНН, else a valid ОГРН, else a flagged name key within
@@ -12,11 +11,6 @@
     case
         when {{ inn_valid }} then 'inn:' || {{ inn }}
         when {{ ogrn_valid }} then 'ogrn:' || {{ ogrn }}
-        else 'name:' || coalesce({{ region_code }}, '??') || ':' || md5(coalesce({{ organisation_name_key(name) }}, ''))
+        else 'name:' || coalesce({{ region_code }}, '??') || ':' || md5(coalesce({{ name_key(name) }}, ''))
     end
-{%- endmacro %}
-
-{% macro organisation_name_key(expr) -%}
-    nullif(regexp_replace(lower(replace({{ expr }}, 'ё', 'е')),
-        '[^0-9a-zа-я]+', '', 'g'), '')
 {%- endmacro %}

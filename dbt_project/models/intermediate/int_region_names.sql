@@ -7,4 +7,4 @@ with spellings as (
 
 select distinct {{ name_key('name') }} as name_key, region_code
 from spellings
-where name is not null
+where name is not null and region_code is not null

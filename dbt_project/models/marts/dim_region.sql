@@ -9,3 +9,5 @@ select
     federal_district,
     source
 from {{ ref('regions') }}
+-- Subjects whose codes no source at hand publishes yet stay in the seed, not here.
+where region_code is not null
