@@ -5,9 +5,9 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    Backoff,
     MaterializeResult,
     RetryPolicy,
-    Backoff,
     asset,
 )
 

@@ -40,7 +40,7 @@ class _Handler(BaseHTTPRequestHandler):
     root: Path = SAMPLES_DIR
     server_version = "socfund-samples/1"
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args) -> None:
         return
 
     def do_GET(self) -> None:

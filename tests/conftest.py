@@ -25,7 +25,10 @@ Handler = Callable[[BaseHTTPRequestHandler], None]
 
 @pytest.fixture
 def http_server() -> Iterator[Callable[[Handler], str]]:
-    """Start a real HTTP server on 127.0.0.1 whose GET is the given function; yields its base URL."""
+    """Start a real HTTP server on 127.0.0.1 whose GET is the given function.
+
+    Yields a function that starts one and returns its `host:port`.
+    """
     servers: list[ThreadingHTTPServer] = []
 
     def start(handle: Handler) -> str:

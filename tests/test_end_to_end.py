@@ -41,7 +41,8 @@ def test_published_warehouse_has_every_public_table(built):
 
 def test_only_public_tables_in_main(built):
     db = built / "socfund.duckdb"
-    schemas = {r[0] for r in _query(db, "select distinct table_schema from information_schema.tables")}
+    schemas = {r[0] for r in _query(
+        db, "select distinct table_schema from information_schema.tables")}
     assert schemas <= {"main", "raw", "quarantine", "staging", "intermediate", "reference"}
     main_tables = {r[0] for r in _query(db, "select table_name from information_schema.tables "
                                             "where table_schema = 'main'")}

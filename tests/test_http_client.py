@@ -40,7 +40,9 @@ def test_body_is_kept_by_sha256_and_logged(tmp_path, http_server):
     assert seen_host == [HOST]  # the real host name travels in the Host header
     assert client.store.get("demo", got.sha256) == "привет".encode()
     log = client.store.read_log()
-    assert [(r.url, r.status, r.sha256) for r in log] == [(f"https://{HOST}/page?x=1", 200, got.sha256)]
+    assert [(r.url, r.status, r.sha256) for r in log] == [
+        (f"https://{HOST}/page?x=1", 200, got.sha256)
+    ]
 
 
 def test_user_agent_is_sent(tmp_path, http_server):
@@ -116,7 +118,7 @@ def test_truncated_body_is_an_error(tmp_path, http_server):
         h.close_connection = True
 
     client = _client(tmp_path, http_server(handle), retries=0)
-    with pytest.raises(FetchError, match="truncated|could not be read"):
+    with pytest.raises(FetchError, match=r"truncated|could not be read"):
         client.get(f"https://{HOST}/cut", source="demo")
 
 
@@ -131,7 +133,7 @@ def test_redirect_to_another_host_is_refused(tmp_path, http_server):
         _send(h, 302, headers={"Location": "https://evil.test/steal"})
 
     client = _client(tmp_path, http_server(handle))
-    with pytest.raises(FetchError, match="evil.test.*allow-list"):
+    with pytest.raises(FetchError, match=r"evil\.test.*allow-list"):
         client.get(f"https://{HOST}/go", source="demo")
 
 

@@ -5,7 +5,7 @@ from schemas.identifiers import inn_subject_code, is_valid_inn, is_valid_ogrn, o
 
 def _inn10(prefix9: str) -> str:
     weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-    check = sum(w * int(d) for w, d in zip(weights, prefix9)) % 11 % 10
+    check = sum(w * int(d) for w, d in zip(weights, prefix9, strict=True)) % 11 % 10
     return prefix9 + str(check)
 
 

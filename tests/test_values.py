@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scrapers.values import clean_text, parse_date, parse_decimal, parse_identifier, parse_money, set_converted
+from scrapers.values import (
+    clean_text,
+    parse_date,
+    parse_decimal,
+    parse_identifier,
+    parse_money,
+    set_converted,
+)
 
 
 @pytest.mark.parametrize(
