@@ -22,13 +22,18 @@ _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
 
 
 def clean_text(value: Any) -> str | None:
-    """Collapse every kind of white space to one space and strip; '' is None."""
+    """Collapse every kind of white space to one space and strip; '' is None.
+
+    `str.split()` splits on every Unicode space (no-break and narrow no-break spaces
+    included); U+FEFF is added by hand. This runs some seventy times per ФПГ card,
+    50 000 cards a night, so it avoids a regular expression.
+    """
     if value is None:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
-    text = _SPACES.sub(" ", str(value)).strip()
-    return text or None
+    text = value if isinstance(value, str) else str(value)
+    return " ".join(text.replace("\ufeff", " ").split()) or None
 
 
 def parse_decimal(value: Any) -> Decimal | None:

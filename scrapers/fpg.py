@@ -1,0 +1,750 @@
+"""Presidential Grants Fund (ФПГ, президентскиегранты.рф): list pages, project cards, bulk XLSX.
+
+SOURCES.md §1a (list pages and project cards) and §1b (the open-data projects
+file). Every function is pure: bytes in, plain dicts out. Values that do not
+convert are stored as None with a reason in `_errors`, so the validator
+quarantines the record instead of the load guessing; labels and headers are
+matched by their text, never by position.
+
+Reading of the list page (`parse_list`): a row shows two figures.
+`.projects__price` is the amount the application asks of the Fund
+(`amount_requested`, the card's `Запрашиваемая сумма`); `.projects__price--fond`
+is what the Fund granted (`amount_awarded`, the card's `Размер гранта`) and is
+shown on winners' rows only. The `--fond` element also carries the class
+`projects__price`, so the requested amount is the `.projects__price` that is not
+`--fond`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+from lxml import etree
+from python_calamine import CalamineWorkbook
+
+from schemas.identifiers import inn_subject_code, is_valid_inn, ogrn_subject_code
+from scrapers.values import (
+    clean_text,
+    parse_date,
+    parse_decimal,
+    parse_identifier,
+    parse_money,
+    set_converted,
+)
+
+HOST = "xn--80afcdbalict6afooklqi5o.xn--p1ai"
+BASE_URL = f"https://{HOST}"
+OPEN_DATA_URL = BASE_URL + "/public/open-data"
+LIST_URL = BASE_URL + "/public/application/cards"
+PARSER_VERSION = "fpg/1"
+
+
+class MissingColumnError(ValueError):
+    """The bulk file lacks a column we need: its layout changed, so the load stops."""
+
+    def __init__(self, column: str, where: str, detail: str = "") -> None:
+        self.column = column
+        self.where = where
+        message = f"{where}: required column {column!r} not found"
+        super().__init__(message + (f" ({detail})" if detail else ""))
+
+
+# --- shared text helpers ------------------------------------------------------------------
+
+# The site writes some Cyrillic labels with a Latin look-alike (`Cофинансирование`
+# starts with a Latin C); folding look-alikes lets one spelling match both.
+_LOOKALIKES = str.maketrans("aceopxyACEOPXYё", "асеорхуАСЕОРХУе")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_APPLICATION_NUMBER = re.compile(r"\d{2}-\d{1,2}-\d{4,6}")
+# A value the site prints where it has none.
+_PLACEHOLDERS = frozenset({"-", "–", "—", "нет", "нет данных"})
+
+
+@lru_cache(maxsize=4096)
+def _label_key(text: str | None) -> str:
+    """A label or header as a matching key: spaces collapsed, lower case, look-alikes folded.
+
+    Cached: a site has a few dozen labels, seen on every one of its pages."""
+    cleaned = clean_text(text) or ""
+    return cleaned.lower().translate(_LOOKALIKES).rstrip(" :*")
+
+
+def _value_or_none(text: str | None) -> str | None:
+    cleaned = clean_text(text)
+    if cleaned is None or cleaned.lower() in _PLACEHOLDERS:
+        return None
+    return cleaned
+
+
+def _money(text: str | None) -> Any:
+    """An amount as the site prints it (`1 515 679,40 ₽`); a dash placeholder is None."""
+    return parse_money(_value_or_none(text))
+
+
+def _rating(text: str | None) -> Any:
+    """`77,00`: decimal comma; a dash placeholder (no rating yet) is None."""
+    return parse_decimal(_value_or_none(text))
+
+
+def _card_id(url: str) -> str | None:
+    """The card's UUID from its URL, in lower case: GUIDs are case-insensitive, and one
+    spelling lets a list-page link and a card URL typed in another case join."""
+    if not url:
+        return None
+    ids = parse_qs(urlsplit(url).query).get("id")
+    if ids and _UUID.fullmatch(ids[0].strip()):
+        return ids[0].strip().lower()
+    return None
+
+
+def _application_number(text: str | None) -> str | None:
+    """`17-1-010190` out of `№ 17-1-010190` or `Заявка № 17-1-010190 от 20.03.2017`."""
+    cleaned = clean_text(text)
+    if cleaned is None:
+        return None
+    match = _APPLICATION_NUMBER.search(cleaned)
+    # Text that does not hold a number is kept as written, for the schema to reject.
+    return match.group(0) if match else cleaned
+
+
+# --- contests -----------------------------------------------------------------------------
+
+# `2017 г.`, `2017 года`: the year's abbreviation after the year, not part of the name.
+_CONTEST_SUFFIX = re.compile(r"(?<=\d)\s*(?:г\.?|год|года)\s*\.?$")
+_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+
+
+def normalise_contest(text: Any) -> str | None:
+    """`Первый конкурс 2017 г.` and `первый  конкурс 2017` are `Первый конкурс 2017`.
+
+    Cards and list pages write `Первый конкурс 2017`, the bulk file `Первый конкурс
+    2017 г.`; every parser emits the normalised name so the three sources agree on
+    one programme. Capitalisation is the cards' (first letter upper, rest lower):
+    contest names hold no proper nouns, and case differs between sources.
+    """
+    cleaned = clean_text(text)
+    if cleaned is None:
+        return None
+    name = _CONTEST_SUFFIX.sub("", cleaned.lower()).strip()
+    return name[:1].upper() + name[1:] if name else None
+
+
+def contest_year(text: Any) -> int | None:
+    """The year a contest name carries (`Второй конкурс 2019` → 2019), else None."""
+    cleaned = clean_text(text)
+    if cleaned is None:
+        return None
+    match = _YEAR.search(cleaned)
+    return int(match.group(1)) if match else None
+
+
+# --- HTML ---------------------------------------------------------------------------------
+
+_PARSERS = threading.local()
+
+
+def _html(body: bytes) -> etree._Element:
+    """The page as a plain lxml tree (the site serves UTF-8 and says so in <meta>).
+
+    Plain elements rather than `lxml.html`'s, whose element-class lookup runs for
+    every element a parser touches (50 000 cards a night); no ID collection, since
+    nothing here looks elements up by id. One parser per thread, as lxml asks.
+    """
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.HTMLParser(collect_ids=False)
+    try:
+        root = etree.fromstring(body, parser)
+    except etree.LxmlError as exc:  # an empty body, or bytes that are not a document
+        raise ValueError(f"not an HTML page: {exc}") from exc
+    if root is None:
+        raise ValueError("not an HTML page: empty document")
+    return root
+
+
+def _text(el: etree._Element | None) -> str | None:
+    """All text inside an element, white space (no-break spaces too) collapsed."""
+    if el is None:
+        return None
+    if len(el) == 0:  # most labels and values: a leaf, its text is all there is
+        return clean_text(el.text)
+    return clean_text("".join(el.itertext()))
+
+
+def _classes(el: etree._Element) -> list[str]:
+    return (el.get("class") or "").split()
+
+
+def _has_class(name: str) -> str:
+    """XPath predicate: the element's class list holds `name` (not merely a prefix of it)."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# --- list pages ---------------------------------------------------------------------------
+
+_PAGINATION_ITEMS = etree.XPath(f"//li[{_has_class('pagination__item')}]")
+_PROJECT_TABLES = etree.XPath(
+    f"//div[{_has_class('table')} and {_has_class('table--p-present')}"
+    f" and {_has_class('table--projects')}]"
+)
+_CARD_LINKS = etree.XPath(".//a[contains(@href, 'public/application/item')]")
+_ROW = etree.XPath(f"ancestor-or-self::*[{_has_class('cards-item-row')}][1]")
+
+
+def list_page_url(page: int) -> str:
+    """The URL of list page `page` (1-based)."""
+    if page < 1:
+        raise ValueError(f"ФПГ list pages start at 1, not {page}")
+    return f"{LIST_URL}?page={page}"
+
+
+def parse_page_count(body: bytes) -> int:
+    """The number of list pages: the largest number among the `li.pagination__item`s.
+
+    The last item is the last page number; taking the largest number instead also
+    holds should the widget end with an arrow or an ellipsis. A page without
+    pagination has one page; a page with neither pagination nor a project table is
+    not a list page (a block page, a JavaScript shell) and raises ValueError rather
+    than end the crawl quietly after page 1.
+    """
+    doc = _html(body)
+    numbers = []
+    for item in _PAGINATION_ITEMS(doc):
+        text = _text(item)
+        if text and text.isdigit():
+            numbers.append(int(text))
+    if numbers:
+        return max(numbers)
+    if not _PROJECT_TABLES(doc):
+        raise ValueError("ФПГ list page: neither pagination nor a project table found")
+    return 1
+
+
+def _first(scope: etree._Element, css_class: str, *, exclude: str = "") -> etree._Element | None:
+    for el in scope.iter(etree.Element):
+        classes = _classes(el)
+        if css_class in classes and (not exclude or exclude not in classes):
+            return el
+    return None
+
+
+def _region_of(scope: etree._Element) -> str | None:
+    """The region: the first block of `.projects__descr`, before the status block."""
+    descr = _first(scope, "projects__descr")
+    if descr is None:
+        return None
+    for child in descr.iterchildren(etree.Element):
+        if "projects__type" in _classes(child):
+            return None
+        return _text(child)
+    return None
+
+
+def _status_of(scope: etree._Element) -> str | None:
+    box = _first(scope, "projects__type")
+    if box is None:
+        return None
+    span = box.find(".//span")
+    return _text(span if span is not None else box)
+
+
+def parse_list(body: bytes, *, url: str = "") -> list[dict]:
+    """One record per project card linked from a list page; `_row` is its position."""
+    where = url or "ФПГ list page"
+    doc = _html(body)
+    tables = _PROJECT_TABLES(doc)
+    if not tables:
+        raise ValueError(f"{where}: no project table (div.table--projects) on the page")
+    base = url or BASE_URL
+    records: list[dict] = []
+    for table in tables:
+        for link in _CARD_LINKS(table):
+            # The link wraps the row on the live site; should the row come to wrap the
+            # link instead, the row is the scope.
+            scope = link
+            if _first(link, "projects__title") is None:
+                scope = next(iter(_ROW(link)), link)
+            card_url = urljoin(base, link.get("href").strip())
+            record: dict[str, Any] = {
+                "card_url": card_url,
+                "card_id": _card_id(card_url),
+                "application_number": _application_number(
+                    _text(_first(scope, "projects__str-no-wrap"))
+                ),
+                "title": _text(_first(scope, "projects__title")),
+                "contest": normalise_contest(_text(_first(scope, "contest"))),
+                "direction": _text(_first(scope, "direction")),
+            }
+            # `.projects__price--fond` is also a `.projects__price`: the requested
+            # amount is the one that is not `--fond` (see the module docstring).
+            set_converted(record, "amount_requested", _money,
+                          _text(_first(scope, "projects__price",
+                                       exclude="projects__price--fond")))
+            set_converted(record, "amount_awarded", _money,
+                          _text(_first(scope, "projects__price--fond")))
+            record["region"] = _region_of(scope)
+            record["status"] = _status_of(scope)
+            record["_row"] = len(records) + 1
+            records.append(record)
+    return records
+
+
+# --- project cards ------------------------------------------------------------------------
+
+_CANONICAL = etree.XPath(
+    "/html/head/link[@rel='canonical']/@href | /html/head/meta[@property='og:url']/@content"
+)
+_INFO_LABELS = {
+    "конкурс": "contest",
+    "грантовое направление": "direction",
+    "рейтинг заявки": "rating",
+    "номер заявки": "application_number",
+    "дата подачи": "submitted_on",
+    "сроки реализации": "period",
+    "организация": "organisation_name",
+    "инн": "inn",
+    "огрн": "ogrn",
+}
+# Winners show `Размер гранта` / `Cофинансирование` / `Перечислено Фондом на
+# реализацию проекта`; other applications `Запрашиваемая сумма` / `Cофинансирование` /
+# `Общая сумма расходов на реализацию проекта`. Keys are folded by `_label_key`, so
+# the site's Latin-C `Cофинансирование` and a Cyrillic one are the same key.
+_AMOUNT_LABELS = {
+    _label_key("Размер гранта"): "amount_awarded",
+    _label_key("Запрашиваемая сумма"): "amount_requested",
+    _label_key("Софинансирование"): "cofinancing",
+    _label_key("Перечислено Фондом на реализацию проекта"): "amount_transferred",
+    _label_key("Общая сумма расходов на реализацию проекта"): "total_cost",
+}
+_AMOUNT_FIELDS = ("amount_requested", "amount_awarded", "cofinancing",
+                  "amount_transferred", "total_cost")
+_SECTIONS = {
+    "winner-summary": "summary",
+    "winner-aims": "aims",
+    "winner-tasks": "tasks",
+    "winner-social": "social_significance",
+    "winner-geography": "geography",
+    "winner-target": "target_groups",
+}
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_PERIOD = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{4})\s*[-–—]\s*(\d{1,2}\.\d{1,2}\.\d{4})$")
+# `12 регионов:` or `Всего 12 регионов —` before the list is a count, not a region.
+_GEOGRAPHY_SUMMARY = re.compile(
+    r"^(?:всего\s*)?\d+\s+(?:регион|субъект)\w*(?:\s+\w+)?\s*[:—–-]\s*", re.IGNORECASE
+)
+_SITE_PREFIX = re.compile(r"^веб-сайт\s*:?\s*", re.IGNORECASE)
+_ADDRESS_PREFIX = re.compile(r"^адрес\s*:?\s*", re.IGNORECASE)
+
+
+def _labelled(item: etree._Element, title_class: str, value_class: str
+              ) -> tuple[str | None, etree._Element | None]:
+    """(label, value element) of a list item made of a title span and a value span."""
+    title = value = None
+    for child in item.iter(etree.Element):
+        classes = _classes(child)
+        if title_class in classes:
+            title = child
+        elif value_class in classes:
+            value = child
+    return _text(title), value
+
+
+def _section_blocks(box: etree._Element) -> list[str]:
+    """The text of a details box without its heading, one entry per block."""
+    blocks = [box.text]
+    for child in box:
+        if isinstance(child.tag, str) and child.tag not in _HEADINGS:
+            blocks.append("".join(child.itertext()))
+        blocks.append(child.tail)
+    return [text for text in map(clean_text, blocks) if text]
+
+
+def _section_items(box: etree._Element) -> list[str]:
+    return [text for text in map(_text, box.iter("li")) if text]
+
+
+def _geography(text: str | None) -> list[str]:
+    """Regions named by the geography box; a leading count (`12 регионов:`) is dropped."""
+    if not text:
+        return []
+    body = _GEOGRAPHY_SUMMARY.sub("", text)
+    return [region for region in map(clean_text, re.split(r"[,;]", body)) if region]
+
+
+def _period(text: str | None) -> tuple[date | None, date | None]:
+    """`02.10.2017 - 30.11.2018` (a no-break space before the dash, at times) → (start, end)."""
+    cleaned = clean_text(text)
+    if cleaned is None:
+        return None, None
+    match = _PERIOD.match(cleaned)
+    if not match:
+        raise ValueError(f"not a period 'dd.mm.yyyy - dd.mm.yyyy': {text!r}")
+    return parse_date(match.group(1)), parse_date(match.group(2))
+
+
+def _website(el: etree._Element) -> str | None:
+    """The link's address; `Веб-сайт: нет` (the site's way of saying none) is None."""
+    href = (el.get("href") or "").strip()
+    if href.lower().startswith(("http://", "https://")):
+        return href
+    return _value_or_none(_SITE_PREFIX.sub("", _text(el) or ""))
+
+
+def _contacts(box: etree._Element, record: dict) -> None:
+    for item in box.iter(etree.Element):
+        classes = _classes(item)
+        if "winner__details-contacts-item--link" in classes:
+            record["website"] = record["website"] or _website(item)
+        elif "winner__details-contacts-item" in classes and record["address"] is None:
+            record["address"] = _value_or_none(_ADDRESS_PREFIX.sub("", _text(item) or ""))
+
+
+def _empty_card(card_id: str | None) -> dict[str, Any]:
+    return {
+        "card_id": card_id, "application_number": None, "title": None, "status": None,
+        "contest": None, "contest_year": None, "direction": None, "rating": None,
+        "submitted_on": None, "start_date": None, "end_date": None,
+        "organisation_name": None, "inn": None, "ogrn": None,
+        **dict.fromkeys(_AMOUNT_FIELDS),
+        "summary": None, "aims": None, "tasks": [], "social_significance": None,
+        "geography": [], "target_groups": [], "address": None, "website": None,
+        "_row": 1,
+    }
+
+
+def parse_card(body: bytes, *, url: str = "") -> list[dict]:
+    """The one record of a project card page (a list of one, like every parser).
+
+    A page without the card's title or number (a block page, a changed layout)
+    still yields its record, with the reasons in `_errors`, so it is quarantined.
+    """
+    card_id = _card_id(url)
+    try:
+        doc = _html(body)
+    except ValueError as exc:
+        record = _empty_card(card_id)
+        record["_errors"] = [f"{url or 'ФПГ card page'}: {exc}"]
+        return [record]
+    if card_id is None:
+        card_id = next((cid for cid in map(_card_id, _CANONICAL(doc)) if cid), None)
+    record = _empty_card(card_id)
+    info: dict[str, str | None] = {}
+    amounts: dict[str, str | None] = {}
+    # One walk over the content's blocks (the header, footer and icon sprite lie outside
+    # <main>; the whole page is walked if it has none). Every block is recognised by
+    # its class or id, never by its position.
+    scope = doc.find("body/main")
+    for node in (scope if scope is not None else doc).iter("h2", "p", "li", "div"):
+        css = node.get("class") or ""
+        if "winner" not in css and "circle-bar" not in css:
+            continue
+        classes = css.split()
+        if "winner-info__title" in classes:
+            record["title"] = record["title"] or _text(node)
+        elif "winner-info__status" in classes:
+            span = node.find(".//span")
+            record["status"] = record["status"] or _text(span if span is not None else node)
+        elif "winner-info__list-item" in classes:
+            label, value = _labelled(node, "winner-info__list-item-title",
+                                     "winner-info__list-item-text")
+            field = _INFO_LABELS.get(_label_key(label))
+            if field and field not in info:
+                info[field] = _text(value)
+        elif "circle-bar__info-item" in classes:
+            label, value = _labelled(node, "circle-bar__info-item-title",
+                                     "circle-bar__info-item-number")
+            field = _AMOUNT_LABELS.get(_label_key(label))
+            if field and field not in amounts:
+                amounts[field] = _text(value)
+        elif node.get("id") in _SECTIONS:
+            _section(node, _SECTIONS[node.get("id")], record)
+        elif "winner__details-contacts" in classes:
+            _contacts(node, record)
+    _card_values(record, info, amounts)
+
+    missing = [f for f in ("title", "application_number") if not record[f]]
+    for field in missing:
+        record.setdefault("_errors", []).append(
+            f"{field}: not found on the card page {url}".rstrip()
+        )
+    if not missing and not amounts:
+        record.setdefault("_errors", []).append(
+            "amounts: no known label in ul.circle-bar__info (layout changed?)"
+        )
+    return [record]
+
+
+def _section(box: etree._Element, field: str, record: dict) -> None:
+    if field in ("tasks", "target_groups"):
+        record[field] = _section_items(box)
+    elif field == "aims":
+        # The aim comes as an `ol` of one item, at times as plain text.
+        record[field] = "\n".join(_section_items(box) or _section_blocks(box)) or None
+    elif field == "geography":
+        record[field] = _geography(" ".join(_section_blocks(box)))
+    else:
+        record[field] = "\n".join(_section_blocks(box)) or None
+
+
+def _card_values(record: dict, info: dict[str, str | None],
+                 amounts: dict[str, str | None]) -> None:
+    record["application_number"] = _application_number(info.get("application_number"))
+    record["contest"] = normalise_contest(info.get("contest"))
+    record["contest_year"] = contest_year(record["contest"])
+    record["direction"] = _value_or_none(info.get("direction"))
+    record["organisation_name"] = _value_or_none(info.get("organisation_name"))
+    record["inn"] = parse_identifier(_value_or_none(info.get("inn")))
+    record["ogrn"] = parse_identifier(_value_or_none(info.get("ogrn")))
+    set_converted(record, "rating", _rating, info.get("rating"))
+    set_converted(record, "submitted_on", parse_date, _value_or_none(info.get("submitted_on")))
+    try:
+        record["start_date"], record["end_date"] = _period(info.get("period"))
+    except ValueError as exc:
+        record.setdefault("_errors", []).append(f"start_date, end_date: {exc}")
+    for field, text in amounts.items():
+        set_converted(record, field, _money, text)
+
+
+# --- open-data catalogue ------------------------------------------------------------------
+
+
+def find_bulk_url(body: bytes, base_url: str = OPEN_DATA_URL) -> str:
+    """The projects XLSX linked from the open-data catalogue page.
+
+    Links are matched by their extension (`.xlsx` in the address, or `XLSX` in the
+    link text) and by the dataset they belong to: the text around the link must
+    speak of projects, and the regional co-financing dataset is passed over.
+    """
+    doc = _html(body)
+    links = [a for a in doc.iter("a") if _is_xlsx_link(a)]
+    best: tuple[int, str] | None = None
+    for link in links:
+        context = _dataset_text(link, links)
+        score = ("проект" in context) * 2 - ("софинансир" in context) * 3
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, urljoin(base_url, link.get("href").strip()))
+    if best is None:
+        raise ValueError(f"{base_url}: no link to the projects XLSX on the open-data page")
+    return best[1]
+
+
+def _is_xlsx_link(link: etree._Element) -> bool:
+    href = (link.get("href") or "").strip()
+    if not href or href.startswith(("#", "javascript:")):
+        return False
+    # Plain lower case here: folding look-alikes would turn the Latin `xlsx` Cyrillic.
+    text = (_text(link) or "").lower()
+    return urlsplit(href).path.lower().endswith(".xlsx") or "xlsx" in text
+
+
+def _dataset_text(link: etree._Element, links: list[etree._Element]) -> str:
+    """The text of the block describing the link's dataset: climb from the link until
+    the block names a dataset, but never into a block holding another file's link."""
+    context = _label_key(_text(link))
+    block = link
+    for _ in range(4):
+        parent = block.getparent()
+        if parent is None:
+            break
+        inside = set(parent.iter("a"))
+        if any(other is not link and other in inside for other in links):
+            break
+        block = parent
+        context = _label_key(_text(block))
+        if "проект" in context or "софинансир" in context:
+            break
+    return context
+
+
+# --- bulk XLSX ----------------------------------------------------------------------------
+
+# field -> (header as SOURCES.md §1b gives it, other spellings we expect). The column
+# list is unverified, so headers are matched by text, loosely (`_header_key`): a header
+# equal to a spelling, or one that goes on after it (`ИНН организации`), matches.
+XLSX_COLUMNS: dict[str, tuple[str, ...]] = {
+    "application_number": ("Номер заявки",),
+    "contest": ("Конкурс",),
+    "organisation_name": ("Организация", "Наименование организации"),
+    "ogrn": ("ОГРН",),
+    "inn": ("ИНН",),
+    "region": ("Регион",),
+    "title": ("Название проекта",),
+    "direction": ("Грантовое направление",),
+    "amount_requested": ("Запрошенная сумма", "Запрашиваемая сумма"),
+    "total_cost": ("Общая сумма расходов",),
+    "start_date": ("Начало реализации",),
+    "end_date": ("Окончание реализации",),
+    "status": ("Статус проекта", "Статус заявки", "Статус"),
+    "decision_date": ("Дата решения о гранте",),
+    "amount_awarded": ("Размер гранта",),
+    "evaluation": ("Оценка результатов",),
+    "violations": ("Информация о нарушениях",),
+}
+# The outcome columns concern finished projects only; a copy without them (an older
+# or a filtered export) still holds every application fact, so they may be absent.
+OPTIONAL_COLUMNS = frozenset({"evaluation", "violations"})
+_HEADER_SCAN_ROWS = 50
+_MIN_HEADER_MATCHES = 3
+_HYPHEN_BREAK = re.compile(r"(\w)[-\u00ad]\s*\n\s*(\w)")
+_UNITS = re.compile(r"\s*(?:\([^)]*\)|,\s*(?:руб|₽)\.?)\s*$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+# Excel day numbers of 01.01.2000 and 31.12.2099: a number in a date column inside
+# this range is a date cell whose format was lost, anything else is not a date.
+_EXCEL_DAYS = (36526, 73415)
+
+
+def _header_key(value: Any) -> str:
+    """Header text as a key: hyphenation and line breaks, spacing, case, `ё`, units."""
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    text = _HYPHEN_BREAK.sub(r"\1\2", text)
+    key = _label_key(text)
+    while True:
+        stripped = _UNITS.sub("", key).rstrip(" :*.")
+        if stripped == key:
+            return key
+        key = stripped
+
+
+_HEADER_KEYS = {
+    field: tuple(_header_key(h) for h in headers) for field, headers in XLSX_COLUMNS.items()
+}
+
+
+def _match_header(row: list[Any]) -> dict[str, int]:
+    """field -> column index for one candidate header row; exact spellings win."""
+    keys = [_header_key(cell) for cell in row]
+    found: dict[str, int] = {}
+    for field, aliases in _HEADER_KEYS.items():
+        exact = [i for i, key in enumerate(keys) if key in aliases]
+        if exact:
+            found[field] = exact[0]
+            continue
+        prefixed = [i for i, key in enumerate(keys)
+                    if any(key.startswith(alias + " ") for alias in aliases)]
+        if prefixed:
+            found[field] = prefixed[0]
+    return found
+
+
+def _excel_date(value: Any) -> date | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if _EXCEL_DAYS[0] <= value <= _EXCEL_DAYS[1] and float(value).is_integer():
+            return _EXCEL_EPOCH + timedelta(days=int(value))
+        raise ValueError(f"not a date: {value!r}")
+    return parse_date(value)
+
+
+def _inn(value: Any, ogrn: str | None) -> str | None:
+    """An ИНН from a cell, as reported, except for a leading zero lost to a number cell.
+
+    A number cannot keep a leading zero: Dagestan's ИНН `0541…` stored as a number
+    reads `541…`. The zero is put back only when the cell was a number, the restored
+    ИНН passes its check digits and its region digits are the ОГРН's (both are given
+    at registration, by the same tax office). A nine-digit ИНН that lost a digit
+    elsewhere (`673004802`, Smolensk) passes the check once padded one time in ten,
+    and is then caught by its ОГРН's region (67, not 06): it stays as reported, for
+    the schema to flag.
+    """
+    text = parse_identifier(value)
+    if (
+        text is not None
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and len(text) in (9, 11)
+        and text.isdigit()
+        and ogrn_subject_code(ogrn) is not None
+        and is_valid_inn("0" + text)
+        and inn_subject_code("0" + text) == ogrn_subject_code(ogrn)
+    ):
+        return "0" + text
+    return text
+
+
+def _cell_text(value: Any) -> str | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return clean_text(value)
+
+
+def parse_xlsx(body: bytes, *, url: str = "") -> list[dict]:
+    """One record per application row of the open-data projects file.
+
+    The header row is found by its text below any title rows; `_row` is the row
+    number Excel shows. A required column that is missing raises
+    MissingColumnError naming the column and the file.
+    """
+    where = url or "ФПГ projects XLSX"
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(body))
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise ValueError(f"{where}: not a readable XLSX file: {exc}") from exc
+    for name in workbook.sheet_names:
+        # Without skipping the empty area, row i of the list is Excel row i + 1.
+        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        header = _find_header(rows)
+        if header is not None:
+            break
+    else:
+        raise MissingColumnError(
+            XLSX_COLUMNS["application_number"][0], where,
+            f"no header row in the first {_HEADER_SCAN_ROWS} rows of any sheet",
+        )
+    header_index, columns = header
+    for field, headers in XLSX_COLUMNS.items():
+        if field not in columns and field not in OPTIONAL_COLUMNS:
+            raise MissingColumnError(
+                headers[0], where, f"sheet {name!r}, header row {header_index + 1}"
+            )
+    return [
+        _xlsx_record(row, columns, index + 1)
+        for index, row in enumerate(rows)
+        if index > header_index and any(cell is not None and cell != "" for cell in row)
+    ]
+
+
+def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
+    """The row naming the most known columns among the first rows (titles sit above it)."""
+    best: tuple[int, dict[str, int]] | None = None
+    for index, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
+        found = _match_header(row)
+        if len(found) >= _MIN_HEADER_MATCHES and (best is None or len(found) > len(best[1])):
+            best = (index, found)
+    return best
+
+
+def _xlsx_record(row: list[Any], columns: dict[str, int], excel_row: int) -> dict:
+    def cell(field: str) -> Any:
+        index = columns.get(field)
+        if index is None or index >= len(row):
+            return None
+        value = row[index]
+        return None if value == "" else value
+
+    record: dict[str, Any] = {"application_number": _application_number(
+        _cell_text(cell("application_number")))}
+    contest = normalise_contest(_cell_text(cell("contest")))
+    record["contest"] = contest
+    record["contest_year"] = contest_year(contest)
+    record["organisation_name"] = _cell_text(cell("organisation_name"))
+    # An ОГРН starts with 1, 3 or 5, so a number cell cannot have dropped a zero from it.
+    record["ogrn"] = parse_identifier(cell("ogrn"))
+    record["inn"] = _inn(cell("inn"), record["ogrn"])
+    for field in ("region", "title", "direction"):
+        record[field] = _cell_text(cell(field))
+    set_converted(record, "amount_requested", parse_money, cell("amount_requested"))
+    set_converted(record, "total_cost", parse_money, cell("total_cost"))
+    set_converted(record, "start_date", _excel_date, cell("start_date"))
+    set_converted(record, "end_date", _excel_date, cell("end_date"))
+    record["status"] = _cell_text(cell("status"))
+    set_converted(record, "decision_date", _excel_date, cell("decision_date"))
+    set_converted(record, "amount_awarded", parse_money, cell("amount_awarded"))
+    record["evaluation"] = _cell_text(cell("evaluation"))
+    record["violations"] = _cell_text(cell("violations"))
+    record["_row"] = excel_row
+    return record
