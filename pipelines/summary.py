@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from pipelines.paths import WarehousePaths
 from pipelines.store import table_counts
 
@@ -26,6 +28,6 @@ def print_summary(paths: WarehousePaths) -> None:
     print()
     print(f"Warehouse:  {paths.published_db}")
     print(f"Raw store:  {paths.raw_dir}  (bodies by SHA-256, fetch_log.jsonl)")
-    print(f"Try:        duckdb -readonly {paths.published_db} \"{EXAMPLE_QUERY}\"")
-    print(f"   or:      python -c \"import duckdb; print(duckdb.connect('{paths.published_db}', "
-          f"read_only=True).sql('{EXAMPLE_QUERY}'))\"")
+    print("Try:")
+    print(f"  {sys.executable} -c \"import duckdb; print(duckdb.connect("
+          f"'{paths.published_db}', read_only=True).sql('{EXAMPLE_QUERY}'))\"")

@@ -21,11 +21,15 @@ select
     coalesce(b.inn_valid, c.inn_valid) as inn_valid,
     coalesce(b.ogrn, c.ogrn) as ogrn,
     coalesce(b.ogrn_valid, c.ogrn_valid) as ogrn_valid,
-    coalesce(b.region_reported, c.region_reported) as region_reported,
+    -- The bulk file's region where it resolves, else the list page's (for carded
+    -- applications); the name reported is the one the region came from.
+    case when b.region_code is null and c.region_code is not null
+         then c.region_reported else coalesce(b.region_reported, c.region_reported)
+    end as region_reported,
     coalesce(b.region_code, c.region_code) as region_code,
-    case when b.region_code is not null then b.region_method
-         when c.region_code is not null then c.region_method
-         else coalesce(b.region_method, c.region_method) end as region_method,
+    case when b.region_code is null and c.region_code is not null
+         then c.region_method else coalesce(b.region_method, c.region_method)
+    end as region_method,
     coalesce(b.amount_requested, c.amount_requested) as amount_requested,
     coalesce(b.amount_awarded, c.amount_awarded) as amount_awarded,
     c.cofinancing,
