@@ -9,11 +9,18 @@ from pathlib import Path
 from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
-from pipelines import fpg, oprf2013, warehouse
+from pipelines import fpg, oprf2013, sonko, warehouse
 from pipelines.dbt_project import dbt_project
 from pipelines.resources import SourcesResource, WarehouseResource
 
-all_assets = [*fpg.assets, *oprf2013.assets, *warehouse.assets]
+source_assets = [*fpg.assets, *oprf2013.assets, *sonko.assets]
+fetch_keys = [key for a in source_assets for key in a.keys if key.path[0] == "fetch"]
+all_assets = [
+    *source_assets,
+    warehouse.fetch_log_asset(fetch_keys),
+    warehouse.socfund_dbt,
+    warehouse.published_warehouse,
+]
 
 build_job = define_asset_job(
     "build_all",

@@ -1,25 +1,9 @@
 """Presidential Grants Fund (ФПГ): list pages, project cards and the bulk XLSX."""
 
+from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from dagster import (
-    AssetCheckSpec,
-    AssetExecutionContext,
-    AssetKey,
-    Backoff,
-    MaterializeResult,
-    RetryPolicy,
-    asset,
-)
-
-from pipelines.loading import (
-    RECONCILES,
-    Document,
-    documents,
-    load_records,
-    parse_documents,
-    read_manifest,
-    write_manifest,
-)
+from pipelines.factory import FETCH_RETRY, fetch_key, load_entity_asset
+from pipelines.loading import Document, write_manifest
 from pipelines.progress import Progress
 from pipelines.resources import SourcesResource, WarehouseResource
 from schemas import fpg as schema
@@ -27,11 +11,10 @@ from scrapers import fpg
 from scrapers.http import FetchError
 
 SOURCE = "fpg"
-FETCH_RETRY = RetryPolicy(max_retries=2, delay=60, backoff=Backoff.EXPONENTIAL)
 
 
 @asset(
-    key=AssetKey(["fetch", SOURCE]),
+    key=fetch_key(SOURCE),
     group_name=SOURCE,
     retry_policy=FETCH_RETRY,
     description="Fetch ФПГ list pages (every page, the last one kept), the project cards they "
@@ -85,47 +68,18 @@ def fpg_fetch(
     })
 
 
-def _load(context, warehouse, entity, kind, parse, *, per_document_errors):
-    store = warehouse.raw_store()
-    docs = documents(read_manifest(store, SOURCE), kind)
-    progress = Progress(f"{entity.table} parse", len(docs), context.log)
-    records, rejected = parse_documents(
-        store, SOURCE, docs, parse, progress=progress, per_document_errors=per_document_errors
-    )
-    return load_records(context, warehouse, entity, records, fpg.PARSER_VERSION,
-                        rejected=rejected, extra_metadata={"documents": len(docs)})
-
-
-def _load_asset(entity, kind, parse, description, *, per_document_errors):
-    key = AssetKey(["raw", entity.table])
-
-    @asset(
-        key=key,
-        deps=[AssetKey(["fetch", SOURCE])],
-        group_name=SOURCE,
-        check_specs=[AssetCheckSpec(RECONCILES, asset=key)],
-        description=description,
-        name=None,
-    )
-    def _asset(context: AssetExecutionContext, warehouse: WarehouseResource):
-        return _load(context, warehouse, entity, kind, parse,
-                     per_document_errors=per_document_errors)
-
-    return _asset
-
-
-fpg_list_items = _load_asset(
-    schema.LIST_ITEMS, "list", fpg.parse_list,
+fpg_list_items = load_entity_asset(
+    schema.LIST_ITEMS, "list", fpg.parse_list, fpg.PARSER_VERSION,
     "ФПГ list-page entries, validated; one row per card link.", per_document_errors=True,
 )
-fpg_cards = _load_asset(
-    schema.CARDS, "card", fpg.parse_card,
+fpg_cards = load_entity_asset(
+    schema.CARDS, "card", fpg.parse_card, fpg.PARSER_VERSION,
     "ФПГ project cards, validated; texts, co-financing and transfers.", per_document_errors=True,
 )
-fpg_applications = _load_asset(
-    schema.APPLICATIONS, "xlsx", fpg.parse_xlsx,
+fpg_applications = load_entity_asset(
+    schema.APPLICATIONS, "xlsx", fpg.parse_xlsx, fpg.PARSER_VERSION,
     "ФПГ bulk open-data file, validated; one row per application, authoritative for status "
-    "and amounts.", per_document_errors=False,
+    "and amounts.",
 )
 
 assets = [fpg_fetch, fpg_list_items, fpg_cards, fpg_applications]

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from schemas import fpg as fpg_schema
 from schemas import oprf2013 as oprf2013_schema
+from schemas import sonko as sonko_schema
 from schemas.base import Entity
-from scrapers import fpg, oprf2013
+from scrapers import fpg, oprf2013, sonko
 
 
 @dataclass(frozen=True)
@@ -30,5 +31,10 @@ PARSERS: dict[str, ParserSpec] = {
                    "ФПГ open-data projects file (XLSX): one record per application"),
         ParserSpec("oprf2013.csv", oprf2013.parse_csv, oprf2013_schema.GRANTS,
                    "2013 presidential grants through operators (CSV)"),
+        ParserSpec("sonko.registry2011", sonko.parse_registry2011, sonko_schema.REGISTRY2011,
+                   "regional registry of support to socially oriented NGOs, 2011 template "
+                   "(XLS/XLSX): one record per support decision"),
+        ParserSpec("sonko.federal", sonko.parse_federal, sonko_schema.FEDERAL,
+                   "federal registry of socially oriented NGOs (XLSX): one record per decision"),
     )
 }

@@ -21,16 +21,21 @@ from pipelines.paths import WarehousePaths
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.store import replace_fetch_log, store_writer, table_counts
 
-FETCH_ASSETS = [AssetKey(["fetch", "fpg"]), AssetKey(["fetch", "oprf2013"])]
 
+def fetch_log_asset(fetch_keys: list[AssetKey]):
+    """`raw/fetch_log`, after every fetch asset: the log of every request, as a table."""
 
-@asset(key=AssetKey(["raw", "fetch_log"]), deps=FETCH_ASSETS, group_name="raw",
-       description="Every HTTP request of every night: url, time, status, SHA-256, bytes, ETag.")
-def fetch_log(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    rows = [r.__dict__ for r in warehouse.raw_store().read_log()]
-    with store_writer(warehouse.paths()) as con:
-        n = replace_fetch_log(con, rows)
-    return MaterializeResult(metadata={"dagster/row_count": n})
+    @asset(key=AssetKey(["raw", "fetch_log"]), deps=fetch_keys, group_name="raw",
+           description="Every HTTP request of every night: url, time, status, SHA-256, bytes, "
+           "ETag.")
+    def fetch_log(context: AssetExecutionContext,
+                  warehouse: WarehouseResource) -> MaterializeResult:
+        rows = [r.__dict__ for r in warehouse.raw_store().read_log()]
+        with store_writer(warehouse.paths()) as con:
+            n = replace_fetch_log(con, rows)
+        return MaterializeResult(metadata={"dagster/row_count": n})
+
+    return fetch_log
 
 
 class SocfundTranslator(DagsterDbtTranslator):
@@ -88,4 +93,3 @@ def published_warehouse(context: AssetExecutionContext,
     })
 
 
-assets = [fetch_log, socfund_dbt, published_warehouse]

@@ -28,12 +28,12 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from lxml import etree
 from python_calamine import CalamineWorkbook
 
-from schemas.identifiers import inn_subject_code, is_valid_inn, ogrn_subject_code
 from scrapers.values import (
     clean_text,
     parse_date,
     parse_decimal,
     parse_identifier,
+    parse_inn_cell,
     parse_money,
     set_converted,
 )
@@ -640,32 +640,6 @@ def _excel_date(value: Any) -> date | None:
     return parse_date(value)
 
 
-def _inn(value: Any, ogrn: str | None) -> str | None:
-    """An ИНН from a cell, as reported, except for a leading zero lost to a number cell.
-
-    A number cannot keep a leading zero: Dagestan's ИНН `0541…` stored as a number
-    reads `541…`. The zero is put back only when the cell was a number, the restored
-    ИНН passes its check digits and its region digits are the ОГРН's (both are given
-    at registration, by the same tax office). A nine-digit ИНН that lost a digit
-    elsewhere (`673004802`, Smolensk) passes the check once padded one time in ten,
-    and is then caught by its ОГРН's region (67, not 06): it stays as reported, for
-    the schema to flag.
-    """
-    text = parse_identifier(value)
-    if (
-        text is not None
-        and isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and len(text) in (9, 11)
-        and text.isdigit()
-        and ogrn_subject_code(ogrn) is not None
-        and is_valid_inn("0" + text)
-        and inn_subject_code("0" + text) == ogrn_subject_code(ogrn)
-    ):
-        return "0" + text
-    return text
-
-
 def _cell_text(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -734,7 +708,7 @@ def _xlsx_record(row: list[Any], columns: dict[str, int], excel_row: int) -> dic
     record["organisation_name"] = _cell_text(cell("organisation_name"))
     # An ОГРН starts with 1, 3 or 5, so a number cell cannot have dropped a zero from it.
     record["ogrn"] = parse_identifier(cell("ogrn"))
-    record["inn"] = _inn(cell("inn"), record["ogrn"])
+    record["inn"] = parse_inn_cell(cell("inn"), record["ogrn"])
     for field in ("region", "title", "direction"):
         record[field] = _cell_text(cell(field))
     set_converted(record, "amount_requested", parse_money, cell("amount_requested"))

@@ -14,6 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from schemas.identifiers import inn_subject_code, is_valid_inn, ogrn_subject_code
+
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009\ufeff]+")
 _CURRENCY = re.compile(r"(₽|руб\.?|рублей|рубля|рубль|р\.)\s*$", re.IGNORECASE)
 _MONEY_BODY = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
@@ -135,6 +137,32 @@ def parse_identifier(value: Any) -> str | None:
         number = Decimal(compact.replace(",", "."))
         if number == number.to_integral_value():
             return str(int(number))
+    return text
+
+
+def parse_inn_cell(value: Any, ogrn: str | None) -> str | None:
+    """An ИНН from a spreadsheet cell, as reported, except for a leading zero lost to a number.
+
+    A number cannot keep a leading zero: Dagestan's ИНН `0541…` stored as a number
+    reads `541…`. The zero is put back only when the cell was a number, the restored
+    ИНН passes its check digits and its region digits are the ОГРН's (both are given
+    at registration, by the same tax office). A nine-digit ИНН that lost a digit
+    elsewhere (`673004802`, Smolensk) passes the check once padded one time in ten,
+    and is then caught by its ОГРН's region (67, not 06): it stays as reported, for
+    the schema to flag.
+    """
+    text = parse_identifier(value)
+    if (
+        text is not None
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and len(text) in (9, 11)
+        and text.isdigit()
+        and ogrn_subject_code(ogrn) is not None
+        and is_valid_inn("0" + text)
+        and inn_subject_code("0" + text) == ogrn_subject_code(ogrn)
+    ):
+        return "0" + text
     return text
 
 

@@ -1,4 +1,5 @@
--- Funding programmes: ФПГ contests and grant directions, the 2013 operators.
+-- Funding programmes: ФПГ contests and grant directions, the 2013 operators, and the
+-- authorities that decide support in the regional registries.
 with fpg_contests as (
     select distinct contest as name, contest_year as year
     from {{ ref('int_fpg__applications') }}
@@ -14,6 +15,14 @@ fpg_directions as (
 operators as (
     select distinct operator as name
     from {{ ref('stg_oprf2013__grants') }}
+),
+
+authorities as (
+    select authority as name, min(registry_year) as first_year,
+           any_value(registry_region_code) as region_code
+    from {{ ref('stg_sonko__registry2011') }}
+    where authority is not null
+    group by authority
 )
 
 select 'fpg:contest:' || name as programme_id, 'contest' as kind, name, year,
@@ -27,3 +36,7 @@ union all
 select 'oprf2013:operator:' || name, 'operator', name, 2013,
        'Президент Российской Федерации (гранты 2013 года через операторов)', 'oprf2013'
 from operators
+union all
+select 'sonko:authority:' || name, 'authority', name, null::integer,
+       name, 'sonko'
+from authorities

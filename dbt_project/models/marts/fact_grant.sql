@@ -1,4 +1,5 @@
--- One row per award: ФПГ winners and the 2013 grants through operators.
+-- One row per award or support decision: ФПГ winners, the 2013 grants through operators,
+-- and the decisions of the regional registries of support to socially oriented NGOs.
 -- The year is the year the award was decided (for ФПГ the contest year).
 with fpg as (
     select
@@ -30,6 +31,9 @@ with fpg as (
         violations,
         status_disagrees or amount_disagrees as sources_disagree,
         false as repaired,
+        'federal' as budget_level,
+        'грант' as support_form,
+        null::boolean as carried_out,
         source_url,
         raw_sha256
     from {{ ref('fact_application') }}
@@ -66,13 +70,62 @@ oprf as (
         null as violations,
         false as sources_disagree,
         g.repaired,
+        'federal' as budget_level,
+        'грант' as support_form,
+        null::boolean as carried_out,
         g.source_url,
         g.raw_sha256
     from {{ ref('stg_oprf2013__grants') }} as g
     left join {{ ref('int_organisation_keys') }} as k
         on k.source = 'oprf2013' and k.native_id = g.grant_key
+),
+
+sonko as (
+    select
+        'sonko:' || r.registry_region_code || ':' || r.registry_year || ':' || r.record_number
+            as grant_id,
+        'sonko' as source,
+        r.registry_region_code || ':' || r.registry_year || ':' || r.record_number as native_id,
+        'sonko:authority:' || r.authority as programme_id,
+        null as direction_programme_id,
+        r.registry_year as year,
+        null as title,
+        k.organisation_key,
+        r.organisation_name as recipient_name,
+        r.inn,
+        r.inn_valid,
+        r.ogrn,
+        r.ogrn_valid,
+        coalesce(r.region_code, r.registry_region_code) as region_code,
+        case when r.region_code is not null then r.region_method else 'registry_region' end
+            as region_method,
+        null::decimal(18, 2) as amount_requested,
+        r.amount as amount_awarded,
+        null::decimal(18, 2) as cofinancing,
+        null::decimal(18, 2) as amount_transferred,
+        'RUB' as currency,
+        null::date as start_date,
+        null::date as end_date,
+        r.decision_date,
+        case when r.not_carried_out then 'решение не исполнено' else 'поддержка оказана' end
+            as status,
+        null as evaluation,
+        r.violations,
+        false as sources_disagree,
+        false as repaired,
+        r.budget_level,
+        r.support_form,
+        not r.not_carried_out as carried_out,
+        r.source_url,
+        r.raw_sha256
+    from {{ ref('stg_sonko__registry2011') }} as r
+    left join {{ ref('int_organisation_keys') }} as k
+        on k.source = 'sonko' and k.native_id = r.registry_region_code || ':'
+            || r.registry_year || ':' || r.record_number
 )
 
 select * from fpg
 union all by name
 select * from oprf
+union all by name
+select * from sonko

@@ -1,0 +1,30 @@
+-- Federal registry of socially oriented NGOs: one row per support decision.
+with source as (
+    select * from {{ source('raw', 'sonko__federal') }}
+),
+
+{{ region_lookups() }}
+
+select
+    s.inn,
+    s.inn_valid,
+    s.ogrn,
+    s.ogrn_valid,
+    s.full_name,
+    s.short_name,
+    s.address,
+    s.legal_form,
+    s.okved,
+    s.sonko_status,
+    s.nko_status,
+    s.inclusion_criterion,
+    s.authority,
+    s.decision_date,
+    s.included_on,
+    {{ region_code_of('r', 'null::varchar') }} as region_code,
+    {{ region_method_of('r', 'null::varchar') }} as region_method,
+    s._source_url as source_url,
+    s._raw_sha256 as raw_sha256,
+    s._row as source_row
+from source as s
+{{ resolve_region('r', 'null::varchar', 'null::varchar', 's.ogrn') }}

@@ -1,0 +1,619 @@
+"""Registries of support to socially oriented NGOs (СО НКО): regional and federal.
+
+Every authority that supports an NGO publishes a registry of that support (law
+on NGOs, art. 31.2). Two shapes are read here (SOURCES.md §2a, §2b):
+
+- `parse_registry2011`: a regional registry in the 2011 federal template, an
+  XLS or XLSX sheet with a title cell, a header block of merged cells over
+  several rows, a row of column numbers `1 … 11`, then one record per support
+  decision. One file per authority and year.
+- `parse_federal`: the federal registry of the Ministry of Economic Development
+  (`FEDERAL_URL`), one XLSX, one row per decision about an organisation.
+
+Regional registries have no common host: each region publishes its files on its
+own portal, at addresses that move from year to year. `REGISTRY2011_URLS` are
+therefore our offline copies, on a host of our own naming
+(`REGISTRY2011_HOST`, under the reserved `.invalid` domain, so nothing can be
+fetched from it by mistake) served from `samples/`. Live registries are
+configured per region; their live host is unverified. The
+Smolensk files in `../shared/data/real/` are read by the tests only.
+
+Both parsers are pure: bytes in, one dict per record out. Headers are matched by
+their text, never by position; a value that does not convert is stored as None
+with a reason in `_errors`, so the validator quarantines the record instead of
+the load guessing.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from scrapers.values import (
+    clean_text,
+    parse_date,
+    parse_identifier,
+    parse_inn_cell,
+    parse_money,
+    set_converted,
+)
+
+FEDERAL_HOST = "data.economy.gov.ru"
+FEDERAL_URL = f"https://{FEDERAL_HOST}/files/sonko_organizations.xlsx"
+REGISTRY2011_HOST = "sonko-registries.socfund.invalid"
+REGISTRY2011_URLS = [
+    f"https://{REGISTRY2011_HOST}/smolensk/sonko_registry_2016.xlsx",
+]
+PARSER_VERSION = "sonko/1"
+
+
+class MissingColumnError(ValueError):
+    """A registry lacks a column we need: its layout changed, so the load stops."""
+
+    def __init__(self, column: str, where: str, detail: str = "") -> None:
+        self.column = column
+        self.where = where
+        message = f"{where}: required column {column!r} not found"
+        super().__init__(message + (f" ({detail})" if detail else ""))
+
+
+# --- shared cell helpers ------------------------------------------------------------------
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+# Excel day numbers of 01.01.2000 and 31.12.2099: a number in a date column inside this
+# range is a date cell whose format was lost; anything else is not a date.
+_EXCEL_DAYS = (36526, 73415)
+
+
+def _sheets(body: bytes, where: str) -> list[tuple[str, list[list[Any]], list]]:
+    """(name, rows, merged ranges) per sheet; row i of the list is spreadsheet row i + 1."""
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(body))
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise ValueError(f"{where}: not a readable XLS/XLSX file: {exc}") from exc
+    out = []
+    for name in workbook.sheet_names:
+        sheet = workbook.get_sheet_by_name(name)
+        # Without skipping the empty area, row i of the list is the spreadsheet's row i + 1.
+        rows = sheet.to_python(skip_empty_area=False)
+        out.append((name, rows, list(sheet.merged_cell_ranges or [])))
+    return out
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _cell(row: list[Any], index: int | None) -> Any:
+    if index is None or index >= len(row):
+        return None
+    value = row[index]
+    return None if _blank(value) else value
+
+
+def _cell_text(value: Any) -> str | None:
+    """A cell as one line of text; a whole number stored as a float loses its `.0`."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return clean_text(value)
+
+
+def _date_cell(value: Any) -> date | None:
+    """A date cell, a date cell whose format was lost (an Excel day number), or text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if _EXCEL_DAYS[0] <= value <= _EXCEL_DAYS[1] and float(value).is_integer():
+            return _EXCEL_EPOCH + timedelta(days=int(value))
+        raise ValueError(f"not a date: {value!r}")
+    return parse_date(value)
+
+
+# --- the 2011 template: header block ------------------------------------------------------
+
+# Header texts are hyphenated across lines, with and without a space after the
+# hyphen (`идентифика- ционный`, `налогопла-тельщика`), sometimes with a soft
+# hyphen; a key drops every space, hyphen and dash so all spellings meet.
+_KEY_DROP = re.compile(r"[\s\u00ad\-‐‑‒–—]+")
+
+# field -> pieces one of which the column's header key contains. A column's key is
+# the text of every header cell above its number, top to bottom, so a group
+# header (`Сведения о предоставленной поддержке`) is part of its first column's
+# key: the pieces are chosen not to occur in a group header.
+REGISTRY2011_COLUMNS: dict[str, tuple[str, ...]] = {
+    "record_number": ("номерреестровойзаписи",),
+    "decision": ("датапринятиярешения",),
+    "organisation_name": ("наименование",),
+    "address": ("адрес",),
+    "ogrn": ("огрн", "основнойгосударственныйрегистрационныйномер"),
+    "inn": ("идентификационныйномер", "(инн)"),
+    "activities": ("видыдеятельности",),
+    "support_form": ("формаподдержки",),
+    "amount": ("размерподдержки",),
+    "support_term": ("срококазанияподдержки", "срокподдержки"),
+    "violations": ("нарушени",),
+}
+# How the template's headers say each column, for error messages.
+REGISTRY2011_HEADERS = {
+    "record_number": "Номер реестровой записи и дата включения сведений в реестр",
+    "decision": "Дата принятия решения об оказании поддержки",
+    "organisation_name": "наименование постоянно действующего органа",
+    "address": "почтовый адрес (местонахождение)",
+    "ogrn": "ОГРН",
+    "inn": "идентификационный номер налогоплательщика",
+    "activities": "виды деятельности некоммерческой организации",
+    "support_form": "форма поддержки",
+    "amount": "размер поддержки",
+    "support_term": "срок оказания поддержки",
+    "violations": "Информация о нарушениях",
+}
+# Activities and violations can be left out of a variant of the template without
+# losing what the registry is for (who got how much, when); the rest cannot.
+REGISTRY2011_OPTIONAL = frozenset({"activities", "violations"})
+_HEADER_SCAN_ROWS = 60
+_MIN_NUMBERED_COLUMNS = 5
+# `(тыс. руб.)` in the amount header: the amounts are thousands of rubles.
+_SCALES = ((re.compile(r"млрд"), Decimal(1_000_000_000)),
+           (re.compile(r"млн"), Decimal(1_000_000)),
+           (re.compile(r"тыс"), Decimal(1_000)))
+
+
+def _key(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return _KEY_DROP.sub("", text.lower().replace("ё", "е"))
+
+
+def _is_number_row(row: list[Any]) -> bool:
+    """The template's row of column numbers: `1 2 3 … 11`, as text or as numbers."""
+    values = [v for v in row if not _blank(v)]
+    if len(values) < _MIN_NUMBERED_COLUMNS:
+        return False
+    try:
+        numbers = [int(float(str(v).strip().rstrip("."))) for v in values]
+    except ValueError:
+        return False
+    return numbers == list(range(1, len(numbers) + 1))
+
+
+def _find_block(rows: list[list[Any]]) -> tuple[int, int] | None:
+    """(first header row, column-number row), 0-based; the number row is -1 if absent.
+
+    None if the sheet has no header naming the record number. Neither row is at a
+    fixed place: titles of different lengths push the block down.
+    """
+    needle = REGISTRY2011_COLUMNS["record_number"][0]
+    start = next((i for i, row in enumerate(rows[:_HEADER_SCAN_ROWS])
+                  if any(needle in _key(v) for v in row)), None)
+    if start is None:
+        return None
+    for index in range(start + 1, min(len(rows), start + _HEADER_SCAN_ROWS)):
+        if _is_number_row(rows[index]):
+            return start, index
+    return start, -1
+
+
+def _column_keys(rows: list[list[Any]], start: int, stop: int) -> list[str]:
+    width = max((len(r) for r in rows[start:stop]), default=0)
+    return ["".join(_key(_cell(r, j)) for r in rows[start:stop]) for j in range(width)]
+
+
+def _match_columns(keys: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for field, pieces in REGISTRY2011_COLUMNS.items():
+        for j, key in enumerate(keys):
+            if j not in found.values() and any(p in key for p in pieces):
+                found[field] = j
+                break
+    return found
+
+
+def _amount_scale(header_key: str) -> Decimal:
+    for pattern, factor in _SCALES:
+        if pattern.search(header_key):
+            return factor
+    return Decimal(1)
+
+
+# --- the 2011 template: title -------------------------------------------------------------
+
+# The authority is named only in the title, on a line of its own below the
+# registry's name (`Главное управление информационной политики и общественных
+# связей Смоленской области` in 2012–2013, `Департамент Смоленской области по
+# внутренней политике` from 2014). Such a line starts with the kind of body.
+_AUTHORITY_LINE = re.compile(
+    r"^(?:главное\s+управление|управление|департамент|министерство|комитет|администрация"
+    r"|агентство|аппарат|правительство|мэрия|служба|государственная\s+инспекция)\b",
+    re.IGNORECASE,
+)
+# `… в 2012 году`, `за 2016 год`, `на 2016 г.`: the year the registry is about.
+_TITLE_YEAR = re.compile(r"(?:\bв|\bза|\bна)\s+((?:19|20)\d{2})\s*(?:год|г\.|г\b)", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+
+
+def _title_text(rows: list[list[Any]], stop: int) -> str:
+    cells = [str(v) for row in rows[:stop] for v in row if isinstance(v, str) and v.strip()]
+    return "\n".join(cells).replace("\r\n", "\n")
+
+
+def authority_of(title: str) -> str | None:
+    """The authority line of a title (with its continuation lines, up to a blank one)."""
+    lines = [line.strip() for line in title.split("\n")]
+    for index, line in enumerate(lines):
+        if index > 0 and _AUTHORITY_LINE.match(line):
+            parts = []
+            for following in lines[index:]:
+                if not following:
+                    break
+                parts.append(following)
+            return clean_text(" ".join(parts))
+    return None
+
+
+def registry_year_of(title: str, term_years: list[int | None]) -> int | None:
+    """The year the registry is about: the title's `в 2012 году`, else the terms' one year.
+
+    The title is the registry's own statement of which year's support it lists,
+    so it wins; a title without a year falls back to the support terms
+    (`2015 год`) when they all name the same year. Otherwise None, and every
+    record is quarantined: record numbers restart each year, so a record of
+    unknown year has no key.
+    """
+    years = {int(y) for y in _TITLE_YEAR.findall(title)}
+    if len(years) == 1:
+        return years.pop()
+    named = {y for y in term_years if y is not None}
+    if len(named) == 1:
+        return named.pop()
+    return None
+
+
+# --- the 2011 template: records -----------------------------------------------------------
+
+_DATE_IN_TEXT = re.compile(r"(\d{1,2}\.\d{1,2}\.\d{4})")
+_NUMBER_MARK = re.compile(r"^№\s*|\s*(?:от)?\s*$", re.IGNORECASE)
+
+# Fields a second physical row of a record may add to: a second address is the real
+# case (2012, record 18); text columns are joined the same way. A second value in any
+# other column (amount, identifiers, name) would mean two records in one: quarantined.
+_JOINABLE = ("address", "activities", "violations", "decision")
+# The registry says support was decided but not paid by noting the organisation
+# did not sign the agreement: `Организация не заключила договор о предоставлении
+# субсидии` (2014, record 27, in the violations column).
+_NOT_CARRIED_OUT = re.compile(
+    r"не\s+(?:заключил|подписал)\w*\s+(?:договор|соглашени)"
+    r"|(?:договор|соглашение)\w*\s+(?:\S+\s+){0,4}?не\s+(?:заключ|подписа)"
+    r"|отказал\w*\s+от\s+(?:получения\s+)?(?:субсиди|поддержк)",
+    re.IGNORECASE,
+)
+_REGIONAL = re.compile(
+    r"областн|краев|республиканск|окружн|регионал|бюджета?\s+субъект"
+    r"|бюджета?\s+(?:[\w-]+\s+){0,3}(?:области|края|республики|автономного\s+округа)"
+    r"|бюджета?\s+(?:города\s+)?(?:москвы|санкт-петербурга|севастополя)",
+    re.IGNORECASE,
+)
+_FEDERAL = re.compile(r"федеральн", re.IGNORECASE)
+_MUNICIPAL = re.compile(r"местн|муниципальн|районн|городск|поселени", re.IGNORECASE)
+
+
+def budget_level(form: str | None) -> str | None:
+    """`regional` / `federal` / `municipal` from the form of support, None if it names
+    no budget or more than one (`из областного и федерального бюджетов`)."""
+    if not form:
+        return None
+    levels = {level for level, pattern in (("federal", _FEDERAL), ("regional", _REGIONAL),
+                                           ("municipal", _MUNICIPAL)) if pattern.search(form)}
+    return levels.pop() if len(levels) == 1 else None
+
+
+def term_year(term: str | None) -> int | None:
+    """The one year a term names (`2015 год`, `с 01.06.2014 по 31.12.2014`); else None."""
+    if not term:
+        return None
+    years = {int(y) for y in _YEAR.findall(term)}
+    return years.pop() if len(years) == 1 else None
+
+
+def _record_cell(value: Any) -> tuple[str | None, Any, str | None]:
+    """(record number, inclusion date text, problem) from the record-number cell.
+
+    The cell holds the number and the inclusion date: `1.`, `6. `, `32.\\n19.05.2015`.
+    In the 2015 file the cell repeats both up to three times with no separator
+    (`1.\\n19.05.20151.\\n19.05.20151.\\n19.05.2015`): the first copy is taken, and
+    copies that disagree with it are a problem (two records run together).
+    """
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)), None, None
+    if isinstance(value, int | float):
+        return str(value), None, None
+    text = str(value).replace("\u00a0", " ")
+    parts = _DATE_IN_TEXT.split(text)
+    # parts: number, date, number, date, …, tail
+    numbers = [_NUMBER_MARK.sub("", p.strip()).rstrip(". ").strip() for p in parts[0::2]]
+    dates = parts[1::2]
+    copies = [n for n in numbers if n]
+    number = clean_text(copies[0]) if copies else None
+    problem = None
+    if len(set(copies)) > 1 or len(set(dates)) > 1:
+        problem = f"record number cell holds different records: {value!r}"
+    return number, (dates[0] if dates else None), problem
+
+
+def _as_written(value: Any) -> str | None:
+    """A cell's text keeping its lines (two protocols stay two lines); spaces collapsed."""
+    if value is None or isinstance(value, int | float | date):
+        return _cell_text(value)
+    lines = (" ".join(line.split()) for line in str(value).replace("\r\n", "\n").split("\n"))
+    return "\n".join(line for line in lines if line) or None
+
+
+def _group_rows(rows: list[list[Any]], first: int, columns: dict[str, int],
+                merged: list) -> list[list[int]]:
+    """Physical rows of each record: a record's first row, then the rows continuing it.
+
+    A row continues the record above when its record-number cell is merged with the
+    record's (2012, record 18: every column but the address merged over two rows).
+    Only in a copy with no merged cells below the header (merges lost in a re-save)
+    is a row with neither a number nor a name taken as a continuation; where the
+    file does merge, such a row is not part of any record and is quarantined rather
+    than glued to the record above.
+    """
+    number_col, name_col = columns["record_number"], columns["organisation_name"]
+    data_merges = [((r0, c0), (r1, c1)) for (r0, c0), (r1, c1) in merged if r0 >= first]
+    continued = {
+        r
+        for (r0, c0), (r1, c1) in data_merges
+        if c0 <= number_col <= c1
+        for r in range(r0 + 1, r1 + 1)
+    }
+    groups: list[list[int]] = []
+    for index in range(first, len(rows)):
+        row = rows[index]
+        if all(_blank(v) for v in row):
+            continue
+        orphan = (not data_merges and _cell(row, number_col) is None
+                  and _cell(row, name_col) is None)
+        if groups and (index in continued or orphan):
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    return groups
+
+
+def parse_registry2011(body: bytes, *, url: str = "") -> list[dict]:
+    """One record per registry entry of a regional registry in the 2011 template.
+
+    The header block is found by its text on the first sheet that has one; data
+    starts below the row of column numbers. `_row` is the spreadsheet row of the
+    record's first physical row. A required column that is missing raises
+    MissingColumnError naming the column and the file.
+    """
+    where = url or "СО НКО registry (2011 template)"
+    found = next(
+        ((name, rows, merged, block) for name, rows, merged in _sheets(body, where)
+         if (block := _find_block(rows)) is not None),
+        None,
+    )
+    if found is None:
+        raise MissingColumnError(REGISTRY2011_HEADERS["record_number"], where,
+                                 f"no header block in the first {_HEADER_SCAN_ROWS} rows "
+                                 "of any sheet")
+    name, rows, merged, (start, number_row) = found
+    if number_row < 0:
+        raise ValueError(f"{where}: sheet {name!r}: no row of column numbers (1 2 3 …) "
+                         f"below the header block at row {start + 1}")
+    keys = _column_keys(rows, start, number_row)
+    columns = _match_columns(keys)
+    for field, header in REGISTRY2011_HEADERS.items():
+        if field not in columns and field not in REGISTRY2011_OPTIONAL:
+            raise MissingColumnError(header, where,
+                                     f"sheet {name!r}, header rows {start + 1}–{number_row}")
+    scale = _amount_scale(keys[columns["amount"]])
+    title = _title_text(rows, start)
+    authority = authority_of(title)
+
+    records = [
+        _registry_record(rows, group, columns, scale, authority)
+        for group in _group_rows(rows, number_row + 1, columns, merged)
+    ]
+    year = registry_year_of(title, [r["term_year"] for r in records])
+    for record in records:
+        record["registry_year"] = year
+    return records
+
+
+def _registry_record(rows: list[list[Any]], group: list[int], columns: dict[str, int],
+                     scale: Decimal, authority: str | None) -> dict:
+    first = rows[group[0]]
+
+    def cell(field: str) -> Any:
+        return _cell(first, columns.get(field))
+
+    record: dict[str, Any] = {}
+    extra = _continuation_values(rows, group, columns, record)
+
+    number, included, problem = (None, None, None)
+    if cell("record_number") is not None:
+        number, included, problem = _record_cell(cell("record_number"))
+    record["record_number"] = number
+    if problem:
+        record.setdefault("_errors", []).append(f"record_number: {problem}")
+    set_converted(record, "included_on", parse_date, included)
+
+    # The decision cell holds a date and the protocol text, sometimes two protocols
+    # (`17.02.2012- протокол заседания конкурсной комиссии №1`): the text is kept as
+    # written and the first date is the decision's.
+    decisions = [_as_written(cell("decision")), *extra.get("decision", [])]
+    record["decision_text"] = "\n".join(t for t in decisions if t) or None
+    if isinstance(cell("decision"), date):
+        set_converted(record, "decision_date", parse_date, cell("decision"))
+    else:
+        found = _DATE_IN_TEXT.search(record["decision_text"] or "")
+        set_converted(record, "decision_date", parse_date, found.group(1) if found else None)
+
+    record["organisation_name"] = _cell_text(cell("organisation_name"))
+    addresses = [_cell_text(cell("address")), *extra.get("address", [])]
+    record["address"] = "; ".join(a for a in addresses if a) or None
+    # ОГРН and ИНН come as text, as numbers (`1026700000810.0`) or with a trailing space.
+    record["ogrn"] = parse_identifier(cell("ogrn"))
+    record["inn"] = parse_inn_cell(cell("inn"), record["ogrn"])
+    activities = [_cell_text(cell("activities")), *extra.get("activities", [])]
+    record["activities"] = "; ".join(a for a in activities if a) or None
+    record["support_form"] = _cell_text(cell("support_form"))
+    record["budget_level"] = budget_level(record["support_form"])
+    # Amounts are text with spaces or no-break spaces (`1\xa0500 000`, 2012), floats
+    # (2013) or integers (2014–2015); a `тыс. руб.` header scales them.
+    set_converted(record, "amount", parse_money, cell("amount"))
+    if record["amount"] is not None and scale != 1:
+        record["amount"] = (record["amount"] * scale).quantize(Decimal("0.01"))
+    # A few 2012 records leave the term empty: None, the record stays valid.
+    record["support_term"] = _cell_text(cell("support_term"))
+    record["term_year"] = term_year(record["support_term"])
+    violations = [_cell_text(cell("violations")), *extra.get("violations", [])]
+    record["violations"] = "; ".join(v for v in violations if v) or None
+    notes = " ".join(
+        t for t in (record["violations"], record["decision_text"], record["support_term"]) if t
+    )
+    record["not_carried_out"] = bool(_NOT_CARRIED_OUT.search(notes))
+    record["authority"] = authority
+    record["registry_year"] = None
+    record["_row"] = group[0] + 1
+    return record
+
+
+def _continuation_values(rows: list[list[Any]], group: list[int], columns: dict[str, int],
+                         record: dict) -> dict[str, list[str]]:
+    """Values the continuation rows add: text for joinable fields, an error for others."""
+    extra: dict[str, list[str]] = {}
+    for index in group[1:]:
+        for field, column in columns.items():
+            value = _cell(rows[index], column)
+            if value is None:
+                continue
+            if field in _JOINABLE:
+                text = _as_written(value) if field == "decision" else _cell_text(value)
+                if text:
+                    extra.setdefault(field, []).append(text)
+            else:
+                record.setdefault("_errors", []).append(
+                    f"{field}: row {index + 1} continues the record but holds a second "
+                    f"value {value!r}"
+                )
+    return extra
+
+
+# --- the federal registry -----------------------------------------------------------------
+
+# field -> (header as SOURCES.md §2b gives it, other spellings we expect). The layout is
+# unverified: headers are matched by text (case, `ё`, spacing, line breaks ignored); an
+# exact spelling wins over a header that goes on after one (`ИНН организации …`).
+FEDERAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "inn": ("ИНН организации", "ИНН"),
+    "full_name": ("Наименование организации (полное)", "Полное наименование организации",
+                  "Полное наименование"),
+    "short_name": ("Наименование организации (сокращенное)",
+                   "Сокращенное наименование организации", "Сокращенное наименование"),
+    "address": ("Адрес регистрации", "Адрес"),
+    "ogrn": ("ОГРН", "ОГРН организации"),
+    "legal_form": ("Организационно-правовая форма",),
+    "okved": ("Основной ОКВЭД", "ОКВЭД"),
+    "sonko_status": ("Статус СОНКО",),
+    "nko_status": ("Статус некоммерческой организации", "Статус НКО"),
+    "inclusion_criterion": ("Критерий включения в реестр", "Критерий включения"),
+    "authority": ("Наименование органа власти", "Орган власти"),
+    "decision_date": ("Дата принятия решения",),
+    "included_on": ("Дата включения в реестр", "Дата включения"),
+}
+# Every column is required: the layout is unverified, and a column that disappears
+# means it changed, which must stop the load rather than load a column of nulls.
+_FEDERAL_MIN_MATCHES = 3
+# A hyphen and the spaces or line break after it are dropped from headers and
+# aliases alike: a header breaks lines at a compound's hyphen (`Организационно-
+# \nправовая форма`) as readily as inside a word (`налогопла-\nтельщика`).
+_HYPHENS = re.compile(r"[-\u00ad\u2010\u2011]\s*")
+
+
+def _label(value: Any) -> str:
+    text = _HYPHENS.sub("", "" if value is None else str(value))
+    return " ".join(text.lower().replace("ё", "е").split()).rstrip(" :*.")
+
+
+_FEDERAL_LABELS = {f: tuple(_label(h) for h in hs) for f, hs in FEDERAL_COLUMNS.items()}
+
+
+def _match_federal(row: list[Any]) -> dict[str, int]:
+    labels = [_label(v) for v in row]
+    found: dict[str, int] = {}
+    for field, aliases in _FEDERAL_LABELS.items():
+        exact = [i for i, label in enumerate(labels) if label in aliases]
+        prefixed = [i for i, label in enumerate(labels)
+                    if any(label.startswith(a + " ") for a in aliases)]
+        for i in exact + prefixed:
+            if i not in found.values():
+                found[field] = i
+                break
+    return found
+
+
+def parse_federal(body: bytes, *, url: str = "") -> list[dict]:
+    """One record per row of the federal registry (one row per decision).
+
+    The header row is found by its text below the title; `_row` is the row number
+    the spreadsheet shows. One ИНН may have several rows: all are kept.
+    """
+    where = url or "federal СО НКО registry"
+    best: tuple[str, list[list[Any]], int, dict[str, int]] | None = None
+    for name, rows, _merged in _sheets(body, where):
+        for index, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
+            found = _match_federal(row)
+            if len(found) >= _FEDERAL_MIN_MATCHES and (best is None or len(found) > len(best[3])):
+                best = (name, rows, index, found)
+        if best is not None:
+            break
+    if best is None:
+        raise MissingColumnError(
+            FEDERAL_COLUMNS["inn"][0], where,
+            f"no header row in the first {_HEADER_SCAN_ROWS} rows of any sheet",
+        )
+    name, rows, header, columns = best
+    for field, headers in FEDERAL_COLUMNS.items():
+        if field not in columns:
+            raise MissingColumnError(headers[0], where, f"sheet {name!r}, header row {header + 1}")
+    return [
+        _federal_record(row, columns, index + 1)
+        for index, row in enumerate(rows)
+        if index > header and not all(_blank(v) for v in row)
+    ]
+
+
+def _federal_record(row: list[Any], columns: dict[str, int], spreadsheet_row: int) -> dict:
+    def cell(field: str) -> Any:
+        return _cell(row, columns[field])
+
+    record: dict[str, Any] = {}
+    # An ОГРН starts with 1, 3 or 5: a number cell cannot have dropped a zero from it.
+    ogrn = parse_identifier(cell("ogrn"))
+    record["inn"] = parse_inn_cell(cell("inn"), ogrn)
+    record["full_name"] = _cell_text(cell("full_name"))
+    record["short_name"] = _cell_text(cell("short_name"))
+    record["address"] = _cell_text(cell("address"))
+    record["ogrn"] = ogrn
+    record["legal_form"] = _cell_text(cell("legal_form"))
+    # ОКВЭД is a code with dots (`88.99`): read as written, never as a number.
+    record["okved"] = _cell_text(cell("okved"))
+    record["sonko_status"] = _cell_text(cell("sonko_status"))
+    record["nko_status"] = _cell_text(cell("nko_status"))
+    record["inclusion_criterion"] = _cell_text(cell("inclusion_criterion"))
+    record["authority"] = _cell_text(cell("authority"))
+    # Dates come as date cells, as text `dd.mm.yyyy`, or as day numbers that lost
+    # their format.
+    set_converted(record, "decision_date", _date_cell, cell("decision_date"))
+    set_converted(record, "included_on", _date_cell, cell("included_on"))
+    record["_row"] = spreadsheet_row
+    return record
