@@ -16,3 +16,11 @@
 {% test region_resolved(model, column_name) %}
     select * from {{ model }} where {{ column_name }} is null
 {% endtest %}
+
+{# leverage = attracted_total / budget_total, and null (not 0, not infinite) when the
+   budget is 0. #}
+{% test leverage_consistent(model, column_name) %}
+    select * from {{ model }}
+    where (budget_total = 0 and {{ column_name }} is not null)
+       or (budget_total <> 0 and abs({{ column_name }} - attracted_total / budget_total) > 0.0001)
+{% endtest %}

@@ -1,0 +1,26 @@
+-- Money by programme × year × territory × funding kind, each figure with its basis and
+-- the source row it came from. Amounts are rubles (DECIMAL(18,2)); `currency` says so.
+with unioned as (
+    select * from {{ ref('int_funding__grants') }}
+)
+
+select
+    u.funding_id,
+    u.source,
+    u.basis,
+    p.precedence as basis_precedence,
+    u.programme_id,
+    u.year,
+    u.region_code,
+    u.municipality,
+    u.funding_kind,
+    case when u.funding_kind in ('federal_budget', 'regional_budget', 'municipal_budget')
+         then 'budget' else 'attracted' end as funding_group,
+    u.amount::decimal(18, 2) as amount,
+    u.currency,
+    u.organisation_key,
+    u.grant_id,
+    u.source_url,
+    u.raw_sha256
+from unioned as u
+left join {{ ref('funding_basis_precedence') }} as p on p.basis = u.basis
