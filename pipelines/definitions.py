@@ -9,11 +9,12 @@ from pathlib import Path
 from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
-from pipelines import fpg, oprf2013, sonko, warehouse
+from pipelines import curated, ebudget, fpg, municipal, oprf2013, sonko, treasury, warehouse
 from pipelines.dbt_project import dbt_project
 from pipelines.resources import SourcesResource, WarehouseResource
 
-source_assets = [*fpg.assets, *oprf2013.assets, *sonko.assets]
+source_assets = [*fpg.assets, *oprf2013.assets, *sonko.assets, *ebudget.assets,
+                 *treasury.assets, *municipal.assets, *curated.assets]
 fetch_keys = [key for a in source_assets for key in a.keys if key.path[0] == "fetch"]
 all_assets = [
     *source_assets,

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from schemas import curated as curated_schema
+from schemas import ebudget as ebudget_schema
 from schemas import fpg as fpg_schema
+from schemas import municipal as municipal_schema
 from schemas import oprf2013 as oprf2013_schema
 from schemas import sonko as sonko_schema
+from schemas import treasury as treasury_schema
 from schemas.base import Entity
-from scrapers import fpg, oprf2013, sonko
+from scrapers import curated, ebudget, fpg, municipal, oprf2013, sonko, treasury
 
 
 @dataclass(frozen=True)
@@ -36,5 +40,16 @@ PARSERS: dict[str, ParserSpec] = {
                    "(XLS/XLSX): one record per support decision"),
         ParserSpec("sonko.federal", sonko.parse_federal, sonko_schema.FEDERAL,
                    "federal registry of socially oriented NGOs (XLSX): one record per decision"),
+        ParserSpec("ebudget.agreements", ebudget.parse_agreements, ebudget_schema.AGREEMENTS,
+                   "Электронный бюджет subsidy agreements (JSON page): one record per "
+                   "agreement × non-profit recipient"),
+        ParserSpec("ebudget.periods", ebudget.parse_agreement_periods, ebudget_schema.PERIODS,
+                   "Электронный бюджет subsidy agreements (JSON page): planned amount per period"),
+        ParserSpec("treasury.0503317", treasury.parse_0503317, treasury_schema.EXECUTION,
+                   "Treasury execution report, form 0503317 (XLS/XLSX): expense type 630 lines"),
+        ParserSpec("municipal.winners", municipal.parse_winners, municipal_schema.WINNERS,
+                   "municipal grant competition results (HTML tables of winners)"),
+        ParserSpec("curated.csv", curated.parse_curated, curated_schema.FIGURES,
+                   "curated figures (CSV): one figure per row with its document and locator"),
     )
 }

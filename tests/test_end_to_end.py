@@ -10,9 +10,9 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
-from scrapers import oprf2013
+from scrapers import oprf2013, sonko
 from scrapers.samples import SAMPLES_DIR, sample_relpath
-from tests.conftest import REAL
+from tests.conftest import REAL, SHARED
 
 
 def _query(db: Path, sql: str, params=None):
@@ -97,19 +97,110 @@ def test_second_build_gives_the_same_counts(built):
     after = {t: _query(db, f"select count(*) from {t}")[0][0] for (t,) in _query(db, sql)}
     assert after == before  # loads replace, they never append
     # The log is a log: the second night's requests are added, each answered 304
-    # (conditional GET against the ETags the first night kept).
-    new = _query(db, "select status, not_modified from raw.fetch_log "
+    # (conditional GET against the ETags the first night kept); the curated files, read
+    # from the project, are logged as unchanged.
+    new = _query(db, "select source, status, not_modified from raw.fetch_log "
                      "order by fetched_at, url offset ?", [requests_before])
     assert len(new) == requests_before
-    assert all(status == 304 and not_modified for status, not_modified in new)
+    assert all(not_modified for _, _, not_modified in new)
+    assert all(status == 304 for source, status, _ in new if source != "curated")
 
 
-def test_real_2013_file_through_the_whole_pipeline(tmp_path):
-    """The real 2013 file, served where the sample sits: 1 087 grants, all with a region."""
+def _seed_table() -> dict[int, list[str]]:
+    """Seed 003's table «ЗАКАЗ НА РЕАЛИЗАЦИЮ…», read straight from the document."""
+    (seed,) = (SHARED / "seeds").glob("003_*.txt")
+    rows = {}
+    for line in seed.read_text(encoding="utf-8").splitlines():
+        cells = line.split("\t")
+        if len(cells) == 6 and cells[0] in ("1999", "2000", "2001"):
+            rows[int(cells[0])] = cells[1:]
+    assert sorted(rows) == [1999, 2000, 2001]
+    return rows
+
+
+def _thousands(text: str) -> Decimal:
+    return Decimal(0) if text == "нет" else Decimal(text.replace(",", ".")) * 1000
+
+
+def test_perm_1999_2001_in_fact_funding_equal_the_seed_table(built):
+    db = built / "socfund.duckdb"
+    got = {
+        (year, kind): amount
+        for year, kind, amount in _query(
+            db, "select year, funding_kind, sum(amount) from fact_funding "
+                "where source = 'curated' and municipality = 'Пермь' and year <= 2001 "
+                "group by all")
+    }
+    for year, (_, budget, _, business, executors) in _seed_table().items():
+        assert got[(year, "municipal_budget")] == _thousands(budget)
+        assert got[(year, "business")] == _thousands(business)
+        assert got[(year, "attracted_by_executors")] == _thousands(executors)
+
+
+def test_perm_budget_versus_attracted_is_one_select(built):
+    db = built / "socfund.duckdb"
+    rows = _query(db, "select year, budget_total, attracted_total, leverage "
+                      "from mart_programme_year where programme_id like 'curated:programme:%' "
+                      "and year between 1999 and 2001 order by year")
+    seed = _seed_table()
+    for year, budget, attracted, leverage in rows:
+        _, b, _, biz, ex = seed[year]
+        assert budget == _thousands(b)
+        assert attracted == _thousands(biz) + _thousands(ex)
+        assert abs(leverage - float(attracted / budget)) < 1e-4
+
+
+RECONCILE = {
+    "oprf2013": "select sum(amount) from raw.oprf2013__grants",
+    "sonko": "select sum(amount) from raw.sonko__registry2011 where not not_carried_out",
+    "treasury": "select sum(executed) from raw.treasury__0503317 where budget = 'consolidated'",
+    "municipal": "select sum(amount) from raw.municipal__winners",
+    "curated": "select sum(amount_rub) from raw.curated__figures "
+               "where indicator in ('funds', 'competition_fund') and year is not null",
+    "fpg": "select sum(amount_awarded) + sum(cofinancing) from fact_grant where source = 'fpg'",
+}
+
+
+def test_fact_funding_reconciles_with_the_validated_source_rows(built):
+    db = built / "socfund.duckdb"
+    by_source = dict(_query(db, "select source, sum(amount) from fact_funding group by 1"))
+    for source, sql in RECONCILE.items():
+        (expected,) = _query(db, sql)[0]
+        assert by_source[source] == expected, source
+    # Agreements: the yearly plans of agreements with kept non-profit recipients; each plan
+    # is shared equally among recipients, so rounding may move a kopeck per recipient.
+    (expected, recipients) = _query(db, """
+        select sum(p.amount), (select count(*) from staging.stg_ebudget__agreements
+                               where is_nonprofit)
+        from raw.ebudget__periods as p
+        where p.year is not null and p.agreement_id in (
+            select agreement_id from staging.stg_ebudget__agreements
+            where is_nonprofit and budget_level in ('federal', 'regional', 'municipal'))""")[0]
+    assert abs(by_source["ebudget"] - expected) <= Decimal("0.01") * recipients
+
+
+def test_no_figure_counted_twice_in_the_region_mart(built):
+    db = built / "socfund.duckdb"
+    # For each region, year and budget level exactly one basis is summed.
+    rows = _query(db, "select region_code, year, budget_basis from mart_budget_vs_attracted")
+    for _, _, basis in rows:
+        kinds = [b.split("=")[0] for b in basis]
+        assert len(kinds) == len(set(kinds))
+    (treasury_regional,) = _query(db, "select budget_regional from mart_budget_vs_attracted "
+                                      "where region_code = '26' and year = 2015")[0]
+    (executed,) = _query(db, "select sum(executed) from raw.treasury__0503317 "
+                             "where budget = 'subject' and year = 2015")[0]
+    assert treasury_regional == executed
+
+
+def test_real_files_through_the_whole_pipeline(tmp_path):
+    """The real 2013 file and the real Smolensk 2012 registry, served where the samples sit."""
     samples = tmp_path / "samples"
     shutil.copytree(SAMPLES_DIR, samples)
     target = samples / sample_relpath(oprf2013.CSV_URL)
     shutil.copyfile(REAL / "oprf_grants_2013.csv", target)
+    shutil.copyfile(REAL / "sonko_registry_smolensk_2012.xls",
+                    samples / sample_relpath(sonko.REGISTRY2011_URLS[0]))
     warehouse = tmp_path / "warehouse"
     assert main(["build", "--warehouse", str(warehouse), "--samples", str(samples)]) == 0
     db = warehouse / "socfund.duckdb"
@@ -123,3 +214,12 @@ def test_real_2013_file_through_the_whole_pipeline(tmp_path):
                               "where source = 'oprf2013' group by 1"))
     assert methods["source_region"] == 1087 - 547
     assert methods["city"] + methods["ogrn_prefix"] == 547
+
+    # Smolensk 2012: 26 decisions, 10 961 700 ₽ (2 764 700 regional + 8 197 000 federal);
+    # record 18 spans two physical rows and is one decision.
+    rows = _query(db, "select budget_level, count(*), sum(amount_awarded) from fact_grant "
+                      "where source = 'sonko' group by 1 order by 1")
+    assert rows == [("federal", 14, Decimal("8197000.00")), ("regional", 12, Decimal("2764700.00"))]
+    (keys,) = _query(db, "select count(distinct grant_id) from fact_grant where source = 'sonko' "
+                         "and grant_id like 'sonko:67:2012:%'")[0]
+    assert keys == 26

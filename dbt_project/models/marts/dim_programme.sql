@@ -17,6 +17,24 @@ operators as (
     from {{ ref('stg_oprf2013__grants') }}
 ),
 
+competitions as (
+    select competition as name, min(year) as year, any_value(municipality) as municipality
+    from {{ ref('stg_municipal__winners') }}
+    group by competition
+),
+
+curated_programmes as (
+    select programme as name, min(year) as year, any_value(municipality) as municipality
+    from {{ ref('stg_curated__figures') }}
+    group by programme
+),
+
+grantors as (
+    select distinct grantor_name as name
+    from {{ ref('stg_ebudget__agreements') }}
+    where grantor_name is not null
+),
+
 authorities as (
     select authority as name, min(registry_year) as first_year,
            any_value(registry_region_code) as region_code
@@ -40,3 +58,14 @@ union all
 select 'sonko:authority:' || name, 'authority', name, null::integer,
        name, 'sonko'
 from authorities
+union all
+select 'ebudget:grantor:' || name, 'authority', name, null::integer, name, 'ebudget'
+from grantors
+union all
+select 'municipal:competition:' || name, 'competition', name, year,
+       'бюджет муниципального образования ' || coalesce(municipality, ''), 'municipal'
+from competitions
+union all
+select 'curated:programme:' || name, 'municipal_programme', name, year,
+       'бюджет муниципального образования ' || coalesce(municipality, ''), 'curated'
+from curated_programmes

@@ -2,6 +2,10 @@
 -- the source row it came from. Amounts are rubles (DECIMAL(18,2)); `currency` says so.
 with unioned as (
     select * from {{ ref('int_funding__grants') }}
+    union all by name
+    select * from {{ ref('int_funding__budget_reports') }}
+    union all by name
+    select * from {{ ref('int_funding__municipal') }}
 )
 
 select

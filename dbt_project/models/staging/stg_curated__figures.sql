@@ -1,0 +1,33 @@
+-- Curated figures from reports and presentations: one figure per row, with the document
+-- and the place in it. Money is already in rubles (`amount_rub`, scaled once in parsing).
+select
+    figure_id,
+    programme,
+    edition,
+    municipality,
+    region_code,
+    country,
+    year,
+    period_start,
+    period_end,
+    as_of,
+    funding_kind,
+    indicator,
+    party,
+    value,
+    unit,
+    amount,
+    amount_rub,
+    currency,
+    value_text,
+    document,
+    document_date,
+    source_url as document_url,
+    source_file as document_file,
+    locator,
+    note,
+    flag,
+    _source_url as source_url,
+    _raw_sha256 as raw_sha256,
+    _row as source_row
+from {{ source('raw', 'curated__figures') }}

@@ -1,0 +1,50 @@
+"""Curated figures: one figure per row, each with its document; project data, not a site.
+
+The files ship with the project (our curated copies under `samples/curated.socfund.invalid/`),
+so the same files are read on an offline and a live night; they are kept in the raw store
+and logged like any fetched body, so lineage and re-parsing work the same way.
+"""
+
+from datetime import UTC, datetime
+
+from dagster import AssetExecutionContext, MaterializeResult, asset
+
+from pipelines.factory import fetch_key, load_entity_asset
+from pipelines.loading import Document, write_manifest
+from pipelines.resources import WarehouseResource
+from schemas import curated as schema
+from scrapers import curated
+from scrapers.rawstore import FetchRecord
+from scrapers.samples import sample_path
+
+SOURCE = "curated"
+
+
+@asset(key=fetch_key(SOURCE), group_name=SOURCE,
+       description="Keep the curated figure files (shipped with the project) in the raw store.")
+def curated_fetch(context: AssetExecutionContext,
+                  warehouse: WarehouseResource) -> MaterializeResult:
+    store = warehouse.raw_store()
+    previous = store.last_success()
+    docs = []
+    for url in curated.CURATED_URLS:
+        body = sample_path(url).read_bytes()
+        digest = store.put(SOURCE, body)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        unchanged = url in previous and previous[url].sha256 == digest
+        store.log(FetchRecord(source=SOURCE, url=url, fetched_at=now, status=200, sha256=digest,
+                              bytes=len(body), content_type="text/csv; charset=utf-8",
+                              not_modified=unchanged))
+        docs.append(Document("csv", url, digest, now, unchanged))
+    write_manifest(store, SOURCE, docs)
+    return MaterializeResult(metadata={"documents": len(docs),
+                                       "not_modified": sum(d.not_modified for d in docs)})
+
+
+assets = [
+    curated_fetch,
+    load_entity_asset(
+        schema.FIGURES, "csv", curated.parse_curated, curated.PARSER_VERSION,
+        "Curated figures from reports and presentations, each with its document and locator.",
+    ),
+]

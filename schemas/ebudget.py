@@ -1,0 +1,123 @@
+"""Электронный бюджет subsidy agreements: `raw.ebudget__agreements`, `raw.ebudget__periods`.
+
+Columns are exactly the fields `scrapers.ebudget` emits, plus the recipient's
+identifier flags. An agreement needs an id and a parsable, non-negative amount,
+and does not end before it starts; a period needs its agreement, a period code
+and a non-negative amount. A recipient ИНН or ОГРН whose check digit fails is a
+flag (`recipient_inn_valid`, `recipient_ogrn_valid`), not a failure: the money
+is real. No uniqueness is enforced: a registry that changes while it is paged
+through can show an agreement on two pages, and the staging model deduplicates
+by `agreement_id` rather than quarantine both copies.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from schemas.base import Entity, money_field, non_negative, typed_field
+from schemas.identifiers import is_valid_inn, is_valid_ogrn
+
+BUDGET_LEVELS = frozenset({"federal", "regional", "municipal", "extrabudgetary_fund"})
+PERIOD_CODE = r"^(-1|\d{8})$"
+
+
+def _start_not_after_end(df: pd.DataFrame) -> pd.DataFrame:
+    """Cell-wise, so a failure names the two dates and nothing else of the record."""
+    start, end = df["start_date"], df["end_date"]
+    both = start.notna() & end.notna()
+    ok = pd.Series(True, index=df.index)
+    ok[both] = [s <= e for s, e in zip(start[both], end[both], strict=True)]
+    result = pd.DataFrame(True, index=df.index, columns=df.columns)
+    result["start_date"] = ok
+    result["end_date"] = ok
+    return result
+
+
+class AgreementModel(pa.DataFrameModel):
+    agreement_id: Series[str] = pa.Field(nullable=False)
+    reg_num: Series[str] = pa.Field(nullable=True)
+    agreement_number: Series[str] = pa.Field(nullable=True)
+    agreement_date: Series[object] = typed_field("DATE")
+    start_date: Series[object] = typed_field("DATE")
+    end_date: Series[object] = typed_field("DATE")
+    amount: Series[object] = money_field(nullable=False)
+    currency: Series[str] = pa.Field(nullable=True)
+    grantor_inn: Series[str] = pa.Field(nullable=True)
+    grantor_name: Series[str] = pa.Field(nullable=True)
+    budget_level: Series[str] = pa.Field(nullable=True, isin=sorted(BUDGET_LEVELS))
+    budget_code: Series[str] = pa.Field(nullable=True)
+    purpose: Series[str] = pa.Field(nullable=True)
+    kbk: Series[object] = typed_field("VARCHAR[]", nullable=False)
+    amendment_count: Series[object] = typed_field("INTEGER", nullable=False)
+    recipient_count: Series[object] = typed_field("INTEGER", nullable=False)
+    recipient_name: Series[str] = pa.Field(nullable=True)
+    recipient_short_name: Series[str] = pa.Field(nullable=True)
+    recipient_inn: Series[str] = pa.Field(nullable=True)
+    recipient_kpp: Series[str] = pa.Field(nullable=True)
+    recipient_ogrn: Series[str] = pa.Field(nullable=True)
+    recipient_okopf: Series[str] = pa.Field(nullable=True)
+    recipient_region_code: Series[str] = pa.Field(nullable=True)
+    recipient_region_name: Series[str] = pa.Field(nullable=True)
+    recipient_oktmo: Series[str] = pa.Field(nullable=True)
+    is_nonprofit: Series[object] = typed_field("BOOLEAN")
+    repaired: Series[object] = typed_field("BOOLEAN", nullable=False)
+    recipient_inn_valid: Series[object] = typed_field("BOOLEAN")
+    recipient_ogrn_valid: Series[object] = typed_field("BOOLEAN")
+
+    @pa.check("amount", element_wise=True)
+    def amount_not_negative(cls, value) -> bool:
+        return non_negative(value)
+
+    @pa.check("kbk", element_wise=True)
+    def kbk_list_of_texts(cls, value) -> bool:
+        return isinstance(value, list) and all(isinstance(k, str) and k for k in value)
+
+    @pa.check("amendment_count", "recipient_count", element_wise=True)
+    def count_not_negative(cls, value) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    @pa.check("is_nonprofit", "repaired", element_wise=True)
+    def is_bool(cls, value) -> bool:
+        return isinstance(value, bool)
+
+    @pa.dataframe_check
+    def start_date_not_after_end_date(cls, df: pd.DataFrame) -> pd.DataFrame:
+        return _start_not_after_end(df)
+
+
+class PeriodModel(pa.DataFrameModel):
+    agreement_id: Series[str] = pa.Field(nullable=False)
+    kbk: Series[str] = pa.Field(nullable=True)
+    period_code: Series[str] = pa.Field(nullable=False, str_matches=PERIOD_CODE)
+    year: Series[object] = typed_field("INTEGER")
+    month: Series[object] = typed_field("INTEGER")
+    amount: Series[object] = money_field(nullable=False)
+
+    @pa.check("amount", element_wise=True)
+    def amount_not_negative(cls, value) -> bool:
+        return non_negative(value)
+
+    @pa.check("year", element_wise=True)
+    def year_plausible(cls, value) -> bool:
+        return isinstance(value, int) and 2000 <= value <= 2100
+
+    @pa.check("month", element_wise=True)
+    def month_of_year(cls, value) -> bool:
+        return isinstance(value, int) and 1 <= value <= 12
+
+
+def recipient_flags(record: dict) -> dict:
+    """`recipient_inn_valid` / `recipient_ogrn_valid`: the check digit holds (None when absent)."""
+    inn, ogrn = record.get("recipient_inn"), record.get("recipient_ogrn")
+    record["recipient_inn_valid"] = None if inn is None else is_valid_inn(inn)
+    record["recipient_ogrn_valid"] = None if ogrn is None else is_valid_ogrn(ogrn)
+    return record
+
+
+AGREEMENTS = Entity(
+    "ebudget", "agreements", AgreementModel, prepare=recipient_flags,
+    key=("agreement_id", "recipient_inn"),
+)
+PERIODS = Entity("ebudget", "periods", PeriodModel, key=("agreement_id", "kbk", "period_code"))

@@ -1,0 +1,545 @@
+"""Электронный бюджет: the registry of subsidy agreements (budget.gov.ru JSON API).
+
+SOURCES.md §3a. A page of the registry is
+`{"recordCount": N, "data": [agreement, ...]}`; an agreement carries `info`
+(number, dates, sum, currency), `grbs` (the grantor), `receiver[]` (one or more
+recipients), `plansSubject[]` (per КБК: purpose and `facts[]` per period), and
+also `addagreement[]` (amendments), `plansNormalized[]`, `npa[]`, `typereport[]`.
+
+Two parsers, both pure (bytes in, dicts out):
+
+- `parse_agreements`: one record per agreement × recipient. The agreement's
+  amount is repeated on each of its recipients (`recipient_count` says how many
+  share it), so a sum over recipients must divide or deduplicate.
+- `parse_agreement_periods`: one record per agreement × КБК × period of
+  `plansSubject[].facts[]` (the plan as it stands; amendments in `addagreement[]`
+  are counted in `amendment_count` and not added again).
+
+The warehouse keeps agreements with non-profit recipients only, in the sense of
+expense type 630: non-profit organisations other than state and municipal
+institutions. `is_nonprofit` is derived from the recipient's ОКОПФ (see
+`OKOPF_*` below); recipients that are certainly not such non-profits
+(`is_nonprofit` False) are left out, and an agreement whose recipients are all
+left out has no periods either. A recipient whose ОКОПФ does not decide
+(missing, malformed, or outside the sourced groups) is kept with
+`is_nonprofit` None, so nothing is dropped on a guess. `include_all=True`
+returns every recipient.
+
+Values that do not convert are stored as None with a reason in `_errors`, so the
+validator quarantines the record instead of the load guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from scrapers.values import clean_text, parse_date, parse_identifier, parse_money, set_converted
+
+HOST = "budget.gov.ru"
+DATA_URL = f"https://{HOST}/epbs/registry/grants/data"
+PARSER_VERSION = "ebudget/1"
+
+# Live pages are fetched 1 000 records at a time (the most the API is asked for in
+# SOURCES.md §3a). Our offline samples are pages of SAMPLE_PAGE_SIZE records at the
+# URL `page_url(n, SAMPLE_PAGE_SIZE)`: an offline run must ask for that page size,
+# or it asks for URLs we have no copy of.
+PAGE_SIZE = 1000
+SAMPLE_PAGE_SIZE = 4
+BLOCKS = "info,grbs,receiver,plansSubject"
+MIN_START_DATE = "01.01.2017"
+
+# --- ОКОПФ (classifier ОК 028-2012) -----------------------------------------------------
+#
+# Codes are five digits; the first digit is the section. Sources, as read:
+# [C] consultant.ru, cons_doc_LAW_344201: Приказ Росстата от 20.12.2019 № 788,
+#     Приложение № 3 (введено Приказом Росстата от 18.12.2020 № 813), «Перечень кодов
+#     по ОКОПФ ОК 028-2012»: 7 04 01 Благотворительные фонды, 7 14 00 Автономные
+#     некоммерческие организации, 7 15 00 Религиозные организации, 7 51 04 Федеральные
+#     государственные казенные учреждения, 7 52 04 Государственные казенные учреждения
+#     (субъектов РФ).
+# [L] lugasoft.ru/ok/okopf/2012/21200: «2 00 00 Организационно-правовые формы
+#     юридических лиц, являющихся некоммерческими корпоративными организациями».
+# [P] poporyadku.ru/okopf/71600.html: 7 16 00 Публично-правовые компании (7 16 01
+#     Государственные корпорации, 7 16 02 Государственные компании, 7 16 10 Отделения
+#     иностранных некоммерческих неправительственных организаций) — non-profit
+#     unitary forms, kept.
+# [R] Письмо Росстата от 02.04.2015 № АК-01-5/822-МВ (pravo.ppt.ru), the recoding
+#     table to Изменение 2/2014: unitary enterprises moved from 1 51 4x / 1 52 4x to
+#     6 51 4x / 6 52 4x, so section 6 is commercial too.
+# [S] a public SQL script of the Изменение 2/2014 additions, found by code search
+#     (the search tool does not name its repository; corroborated by [C] for 7 51 04
+#     and 7 52 04): 6 00 00 «…коммерческими унитарными организациями», 7 00 00
+#     «…некоммерческими унитарными организациями», 7 51 00 «Учреждения, созданные
+#     Российской Федерацией» (7 51 01, 7 51 03, 7 51 04), 7 52 00 «Учреждения, созданные
+#     субъектом Российской Федерации» (7 52 01, 7 52 03, 7 52 04), 7 54 00 «Учреждения,
+#     созданные муниципальным образованием (муниципальные учреждения)» (7 54 01, …).
+# [O] docs.cntd.ru/document/420216824: the edition before Изменение 2/2014 listed
+#     institutions of every owner inside the non-profit corporate section, «Учреждения
+#     2 09 00»: 2 09 01 Автономные учреждения, 2 09 02 Благотворительные учреждения,
+#     2 09 05 Общественные учреждения, 2 09 06 Частные учреждения, 2 09 07 Учреждения
+#     академии наук, 2 09 08 Учреждения религиозных организаций.
+OKOPF_NONPROFIT_SECTIONS = {
+    "2": "некоммерческие корпоративные организации [L]",
+    "7": "некоммерческие унитарные организации [S], e.g. 70401, 71400, 71500 [C], 716xx [P]",
+}
+OKOPF_COMMERCIAL_SECTIONS = {
+    "1": "коммерческие корпоративные организации (SOURCES.md §3a; 12267 in the record seen)",
+    "6": "коммерческие унитарные организации [R], [S]",
+}
+# State and municipal institutions: the classifier's groups by founder. A group code
+# ends in 00 and its members share its first three digits ([S]: 75100 → 75101, 75103,
+# 75104), so the prefix covers members not listed in our sources.
+OKOPF_STATE_INSTITUTION_GROUPS = {
+    "751": "Учреждения, созданные Российской Федерацией (7 51 00) [S], 7 51 04 [C]",
+    "752": "Учреждения, созданные субъектом Российской Федерации (7 52 00) [S], 7 52 04 [C]",
+    "754": "Учреждения, созданные муниципальным образованием (7 54 00) [S]",
+}
+# The old edition's institutions (2 09 xx) do not say who founded them, except these,
+# which are not state or municipal by their names [O]; the rest of 2 09 xx is undecided.
+OKOPF_OLD_INSTITUTION_GROUP = "209"
+OKOPF_OLD_NONSTATE_INSTITUTIONS = {
+    "20902": "Благотворительные учреждения [O]",
+    "20905": "Общественные учреждения [O]",
+    "20906": "Частные учреждения [O]",
+    "20908": "Учреждения религиозных организаций [O]",
+}
+
+# Budget level by the grantor's budget type: the code `01` is the federal budget
+# (SOURCES.md §3a); other levels are read from the name, which is what we have seen.
+_FEDERAL_BUDGET_CODES = frozenset({"01"})
+_BUDGET_LEVEL_WORDS = (
+    ("федеральн", "federal"),
+    ("внебюджетн", "extrabudgetary_fund"),
+    ("субъект", "regional"),
+    ("региональн", "regional"),
+    ("краев", "regional"),
+    ("областн", "regional"),
+    ("республиканск", "regional"),
+    ("окружн", "regional"),
+    ("местн", "municipal"),
+    ("муниципальн", "municipal"),
+    ("городск", "municipal"),
+    ("поселени", "municipal"),
+    ("район", "municipal"),
+)
+
+_DATE_TEXT = re.compile(r"^\d{2}\.\d{2}\.\d{4}$")
+_PERIOD = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+# Moscow has kept UTC+3 all year since October 2014; every agreement here is from 2017 on.
+_MOSCOW = timezone(timedelta(hours=3))
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_QUOTE_CLOSERS = frozenset(",}]:")
+
+
+# --- URLs and paging ----------------------------------------------------------------------
+
+
+def page_url(page: int, page_size: int = PAGE_SIZE, min_start_date: str = MIN_START_DATE) -> str:
+    """The registry page `page` (1-based) of agreements starting on or after `min_start_date`."""
+    if page < 1 or page_size < 1:
+        raise ValueError(f"page and page size must be positive: {page}, {page_size}")
+    if not _DATE_TEXT.match(min_start_date):
+        raise ValueError(f"min_start_date must be dd.mm.yyyy, got {min_start_date!r}")
+    query = urlencode(
+        {
+            "pageNum": page,
+            "pageSize": page_size,
+            "blocks": BLOCKS,
+            "filterminstartdate": min_start_date,
+        },
+        safe=",",
+    )
+    return f"{DATA_URL}?{query}"
+
+
+def parse_page_count(body: bytes, page_size: int = PAGE_SIZE, *, url: str = "") -> int:
+    """How many pages of `page_size` hold `recordCount` records, the last short page counted.
+
+    `ceil`, not floor: 2 001 records are three pages of 1 000, the third holding one.
+    An empty registry is one (empty) page, the one already fetched.
+    """
+    where = url or "ebudget page"
+    document, _ = _load(body, where)
+    count = document.get("recordCount") if isinstance(document, dict) else None
+    if isinstance(count, str) and count.strip().isdigit():
+        count = int(count.strip())
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"{where}: recordCount missing or not a count: {count!r}")
+    if page_size < 1:
+        raise ValueError(f"{where}: page size must be positive, got {page_size}")
+    return max(1, math.ceil(count / page_size))
+
+
+# --- the two parsers ----------------------------------------------------------------------
+
+
+def parse_agreements(body: bytes, *, url: str = "", include_all: bool = False) -> list[dict]:
+    """One record per agreement × recipient; `_row` is the agreement's position on the page."""
+    where = url or "ebudget page"
+    items, repaired_rows = _page_items(body, where)
+    records: list[dict] = []
+    for row, item in items:
+        agreement = _agreement_fields(item, row)
+        agreement["repaired"] = row in repaired_rows
+        receivers = _list(item.get("receiver"))
+        agreement["recipient_count"] = len(receivers)
+        for receiver in receivers or [None]:
+            record = dict(agreement)
+            record["_errors"] = list(agreement.get("_errors", []))
+            _set_recipient(record, receiver)
+            if not record["_errors"]:
+                del record["_errors"]
+            if include_all or record["is_nonprofit"] is not False:
+                records.append(record)
+    return records
+
+
+def parse_agreement_periods(body: bytes, *, url: str = "", include_all: bool = False) -> list[dict]:
+    """One record per agreement × КБК × period with an amount (`plansSubject[].facts[]`)."""
+    where = url or "ebudget page"
+    items, _ = _page_items(body, where)
+    records: list[dict] = []
+    for row, item in items:
+        if not include_all and not _keeps_agreement(item):
+            continue
+        agreement_id = _agreement_id(_dict(item.get("info")), item)
+        for subject in _list(item.get("plansSubject")):
+            subject = _dict(subject)
+            kbk = _text(subject.get("kbk"))
+            for fact in _list(subject.get("facts")):
+                fact = _dict(fact)
+                record: dict[str, Any] = {"_row": row, "agreement_id": agreement_id, "kbk": kbk}
+                record["period_code"] = _text(fact.get("period"))
+                _set_period(record, fact.get("period"))
+                set_converted(record, "amount", parse_money, fact.get("sumsubrub"))
+                records.append(record)
+    return records
+
+
+def is_nonprofit_okopf(code: Any) -> bool | None:
+    """Non-profit other than a state or municipal institution, by ОКОПФ; None when undecided."""
+    text = _text(code)
+    if text is None:
+        return None
+    digits = text.replace(" ", "")
+    if not (len(digits) == 5 and digits.isascii() and digits.isdigit()):
+        return None
+    if digits[0] in OKOPF_COMMERCIAL_SECTIONS:
+        return False
+    if digits[:3] in OKOPF_STATE_INSTITUTION_GROUPS:
+        return False
+    if digits[:3] == OKOPF_OLD_INSTITUTION_GROUP:
+        return True if digits in OKOPF_OLD_NONSTATE_INSTITUTIONS else None
+    if digits[0] in OKOPF_NONPROFIT_SECTIONS:
+        return True
+    return None
+
+
+# --- one agreement ------------------------------------------------------------------------
+
+
+def _agreement_fields(item: dict, row: int) -> dict:
+    info = _dict(item.get("info"))
+    grbs = _dict(item.get("grbs"))
+    record: dict[str, Any] = {"_row": row}
+    record["agreement_id"] = _agreement_id(info, item)
+    record["reg_num"] = _text(info.get("regNum"))
+    record["agreement_number"] = _text(info.get("numAgreem"))
+    set_converted(record, "agreement_date", parse_api_date, info.get("dateAgreem"))
+    set_converted(record, "start_date", parse_api_date, info.get("startDate"))
+    set_converted(record, "end_date", parse_api_date, info.get("endDate"))
+    set_converted(record, "amount", parse_money, info.get("sum"))
+    record["currency"] = _currency(info.get("currencyCode"))
+    record["grantor_inn"] = parse_identifier(grbs.get("inn"))
+    record["grantor_name"] = clean_text(grbs.get("fullName"))
+    record["budget_level"] = _budget_level(grbs.get("budgtypecode"), grbs.get("budgtypename"))
+    record["budget_code"] = _text(grbs.get("budgetcode"))
+    subjects = [_dict(s) for s in _list(item.get("plansSubject"))]
+    record["purpose"] = next(
+        (p for p in (clean_text(s.get("purpose")) for s in subjects) if p), None
+    )
+    record["kbk"] = list(dict.fromkeys(k for k in (_text(s.get("kbk")) for s in subjects) if k))
+    record["amendment_count"] = len(_list(item.get("addagreement")))
+    return record
+
+
+def _set_recipient(record: dict, receiver: Any) -> None:
+    receiver = _dict(receiver)
+    address = _dict(receiver.get("localAddress"))
+    record["recipient_name"] = clean_text(receiver.get("fullName"))
+    record["recipient_short_name"] = clean_text(receiver.get("shortName"))
+    record["recipient_inn"] = parse_identifier(receiver.get("inn"))
+    record["recipient_kpp"] = parse_identifier(receiver.get("kpp"))
+    record["recipient_ogrn"] = parse_identifier(receiver.get("ogrn"))
+    record["recipient_okopf"] = _okopf(receiver.get("okopf"))
+    record["recipient_region_code"] = _region_code(address.get("regionCode"))
+    record["recipient_region_name"] = clean_text(address.get("regionName"))
+    record["recipient_oktmo"] = parse_identifier(address.get("oktmo"))
+    record["is_nonprofit"] = is_nonprofit_okopf(record["recipient_okopf"])
+
+
+def _keeps_agreement(item: dict) -> bool:
+    """Kept when some recipient is not certainly left out (or there is no recipient at all)."""
+    receivers = [_dict(r) for r in _list(item.get("receiver"))]
+    if not receivers:
+        return True
+    return any(is_nonprofit_okopf(_okopf(r.get("okopf"))) is not False for r in receivers)
+
+
+def _agreement_id(info: dict, item: dict) -> str | None:
+    """The registry's `id`; records without one are known by their registry number."""
+    return _text(item.get("id")) or _text(info.get("regNum"))
+
+
+def _currency(code: Any) -> str | None:
+    text = _text(code)
+    if text is None:
+        return None
+    # ОКВ 643 is the Russian rouble; any other code is kept as given.
+    return "RUB" if text.lstrip("0") == "643" else text
+
+
+def _budget_level(code: Any, name: Any) -> str | None:
+    text = (clean_text(name) or "").lower()
+    for word, level in _BUDGET_LEVEL_WORDS:
+        if word in text:
+            return level
+    return "federal" if _text(code) in _FEDERAL_BUDGET_CODES else None
+
+
+def _okopf(value: Any) -> str | None:
+    # A code kept as a number loses nothing (codes do not start with 0); `7 14 00`
+    # as printed in the classifier is written without its spaces.
+    if isinstance(value, dict):
+        value = value.get("code")
+    text = parse_identifier(value)
+    return text.replace(" ", "") if text else None
+
+
+def _region_code(value: Any) -> str | None:
+    text = parse_identifier(value)
+    # Subject codes are two digits (`07`); a code stored as a number loses its zero.
+    if text and text.isdigit() and len(text) == 1:
+        return text.zfill(2)
+    return text
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+def parse_api_date(value: Any) -> date | None:
+    """A date as the API writes it: `{"$date": "2020-04-09T00:00:00.000Z"}`.
+
+    The instant is read in Moscow time before the date is taken: a day stored as
+    Moscow midnight in UTC (`2020-04-08T21:00:00.000Z`) is 9 April, and a day
+    stored as UTC midnight stays the same day. Also accepted: `$date` as epoch
+    milliseconds (plain or `{"$numberLong": …}`), and plain `dd.mm.yyyy` or ISO text.
+    """
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        if "$date" not in value:
+            raise ValueError(f"not a date object: {value!r}")
+        inner = value["$date"]
+        if isinstance(inner, dict) and "$numberLong" in inner:
+            inner = inner["$numberLong"]
+        if isinstance(inner, int | str) and str(inner).lstrip("-").isdigit():
+            instant = _EPOCH + timedelta(milliseconds=int(inner))
+            return instant.astimezone(_MOSCOW).date()
+        if not isinstance(inner, str):
+            raise ValueError(f"not a date: {value!r}")
+        value = inner
+    if isinstance(value, str) and "T" in value:
+        try:
+            instant = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"not a date: {value!r}") from exc
+        if instant.tzinfo is None:
+            return instant.date()
+        return instant.astimezone(_MOSCOW).date()
+    return parse_date(value)
+
+
+def _period_parts(value: Any) -> tuple[int, int | None] | None:
+    """(year, month or None) of `YYYYMM00` / `YYYY0001`; None for `-1` (later years)."""
+    text = _text(value)
+    if text is None:
+        raise ValueError("no period")
+    if text == "-1":
+        return None
+    match = _PERIOD.match(text)
+    if not match:
+        raise ValueError(f"not a period code: {value!r}")
+    year, middle, last = (int(g) for g in match.groups())
+    if middle == 0 and last == 1:
+        return year, None
+    if last == 0 and 1 <= middle <= 12:
+        return year, middle
+    raise ValueError(f"not a period code: {value!r}")
+
+
+def _set_period(record: dict, value: Any) -> None:
+    try:
+        parts = _period_parts(value)
+    except ValueError as exc:
+        record["year"] = record["month"] = None
+        record.setdefault("_errors", []).append(f"period_code: {exc}")
+        return
+    record["year"], record["month"] = parts if parts is not None else (None, None)
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return clean_text(value)
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+# --- reading a page, repairing quotes -----------------------------------------------------
+
+
+def _page_items(body: bytes, where: str) -> tuple[list[tuple[int, dict]], set[int]]:
+    """The page's agreements with their 1-based positions, and the positions repaired."""
+    document, repaired_rows = _load(body, where)
+    if not isinstance(document, dict) or not isinstance(document.get("data"), list):
+        raise ValueError(f"{where}: not a registry page: no `data` list")
+    items = []
+    for row, item in enumerate(document["data"], start=1):
+        if not isinstance(item, dict):
+            raise ValueError(f"{where}: data[{row - 1}] is not an object: {item!r:.80}")
+        items.append((row, item))
+    return items, repaired_rows
+
+
+def _load(body: bytes, where: str) -> tuple[Any, set[int]]:
+    """The page as JSON, repairing unescaped quotes inside strings if it does not parse.
+
+    Returns the document and the 1-based positions in `data` of the records whose
+    text was repaired.
+    """
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{where}: not UTF-8 text: {exc}") from exc
+    try:
+        return json.loads(text), set()
+    except json.JSONDecodeError as first:
+        repaired, inserted = repair_quotes(text)
+        try:
+            document = json.loads(repaired)
+        except json.JSONDecodeError as second:
+            raise ValueError(
+                f"{where}: not valid JSON at line {first.lineno} column {first.colno} "
+                f"(char {first.pos}): {first.msg}; repairing quotes inside strings did "
+                f"not help (line {second.lineno} column {second.colno}: {second.msg})"
+            ) from first
+        return document, _repaired_rows(repaired, inserted)
+
+
+def repair_quotes(text: str) -> tuple[str, list[int]]:
+    """Escape quotes that are content of a string, not its end: `"АО "КБП""` → `"АО \\"КБП\\""`.
+
+    Third-party dumps of the registry write names with their inner quotes
+    unescaped. Inside a string, a quote is taken as the string's end only when
+    the next character other than a space is `,`, `}`, `]`, `:` or the end of
+    the text; any other quote is content and gets a backslash. This never
+    changes valid JSON (there every in-string quote is already escaped, and every
+    closing quote is followed by one of those) and fails rather than guesses on a
+    name like `"Фонд "Мир", филиал"`, where the quote before the comma looks
+    like an end. Returns the text and the positions, in the returned text, of the
+    backslashes inserted.
+    """
+    out: list[str] = []
+    inserted: list[int] = []
+    in_string = False
+    escaped = False
+    length = len(text)
+    for i, char in enumerate(text):
+        if not in_string:
+            if char == '"':
+                in_string = True
+            out.append(char)
+            continue
+        if escaped:
+            escaped = False
+            out.append(char)
+            continue
+        if char == "\\":
+            escaped = True
+            out.append(char)
+            continue
+        if char == '"':
+            j = i + 1
+            while j < length and text[j] in " \t\r\n":
+                j += 1
+            if j == length or text[j] in _QUOTE_CLOSERS:
+                in_string = False
+            else:
+                inserted.append(len(out))
+                out.append("\\")
+        out.append(char)
+    return "".join(out), inserted
+
+
+def _repaired_rows(text: str, inserted: list[int]) -> set[int]:
+    """1-based positions in `data` of the records whose span holds an inserted backslash."""
+    spans = _data_spans(text)
+    rows: set[int] = set()
+    for position in inserted:
+        for row, (start, end) in enumerate(spans, start=1):
+            if start <= position < end:
+                rows.add(row)
+                break
+    return rows
+
+
+def _data_spans(text: str) -> list[tuple[int, int]]:
+    """Where each element of the top-level `data` array lies in (valid) JSON text."""
+    decoder = json.JSONDecoder()
+    i = _skip_space(text, 0)
+    if i >= len(text) or text[i] != "{":
+        return []
+    i = _skip_space(text, i + 1)
+    while i < len(text) and text[i] != "}":
+        key, i = decoder.raw_decode(text, i)
+        i = _skip_space(text, i)
+        i = _skip_space(text, i + 1)  # the colon
+        if key == "data" and text[i] == "[":
+            return _array_spans(text, i, decoder)
+        _, i = decoder.raw_decode(text, i)
+        i = _skip_space(text, i)
+        if i < len(text) and text[i] == ",":
+            i = _skip_space(text, i + 1)
+    return []
+
+
+def _array_spans(text: str, i: int, decoder: json.JSONDecoder) -> list[tuple[int, int]]:
+    spans = []
+    i = _skip_space(text, i + 1)
+    while i < len(text) and text[i] != "]":
+        _, end = decoder.raw_decode(text, i)
+        spans.append((i, end))
+        i = _skip_space(text, end)
+        if i < len(text) and text[i] == ",":
+            i = _skip_space(text, i + 1)
+    return spans
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \t\r\n":
+        i += 1
+    return i

@@ -1,0 +1,345 @@
+"""Электронный бюджет subsidy agreements: the parsers on our sample pages and on small inputs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from schemas.base import validate
+from schemas.ebudget import AGREEMENTS, PERIODS
+from scrapers import ebudget
+from scrapers.samples import sample_path
+
+PAGES = (1, 2, 3)
+
+
+def _url(page: int) -> str:
+    return ebudget.page_url(page, ebudget.SAMPLE_PAGE_SIZE)
+
+
+def _body(page: int) -> bytes:
+    return sample_path(_url(page)).read_bytes()
+
+
+def _page(*items: dict, count: int | None = None) -> bytes:
+    document = {"recordCount": len(items) if count is None else count, "data": list(items)}
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+def _item(**overrides) -> dict:
+    """A minimal agreement with one non-profit recipient and one monthly fact."""
+    item = {
+        "id": "x1",
+        "info": {"regNum": "R1", "numAgreem": "1",
+                 "dateAgreem": {"$date": "2021-01-10T00:00:00.000Z"},
+                 "startDate": {"$date": "2021-02-01T00:00:00.000Z"},
+                 "endDate": {"$date": "2021-12-31T00:00:00.000Z"}, "sum": 100.0,
+                 "currencyCode": "643"},
+        "grbs": {"inn": "7701001238", "fullName": "ГРБС", "budgtypename": "Федеральный бюджет",
+                 "budgtypecode": "01", "budgetcode": "99010001"},
+        "receiver": [{"fullName": "АНО Тест", "shortName": "АНО Тест", "inn": "7104001010",
+                      "ogrn": "1197100400104", "okopf": "71400",
+                      "localAddress": {"regionCode": "71", "regionName": "Тульская область"}}],
+        "plansSubject": [{"kbk": "07510060150090010633", "purpose": "Цель",
+                          "facts": [{"period": "20211200", "sumsubrub": 100.0}]}],
+    }
+    item.update(overrides)
+    return item
+
+
+@pytest.fixture(scope="module")
+def agreements() -> list[dict]:
+    return [r for p in PAGES for r in ebudget.parse_agreements(_body(p), url=_url(p))]
+
+
+@pytest.fixture(scope="module")
+def periods() -> list[dict]:
+    return [r for p in PAGES for r in ebudget.parse_agreement_periods(_body(p), url=_url(p))]
+
+
+def _by_id(records: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in records:
+        out.setdefault(r["agreement_id"], []).append(r)
+    return out
+
+
+# --- URLs and paging ----------------------------------------------------------------------
+
+
+def test_live_urls_ask_for_1000_and_samples_live_at_the_sample_page_size():
+    live = ebudget.page_url(2)
+    assert live.startswith(f"https://{ebudget.HOST}/epbs/registry/grants/data?")
+    assert "pageNum=2&pageSize=1000&blocks=info,grbs,receiver,plansSubject" in live
+    assert live.endswith("filterminstartdate=01.01.2017")
+    for page in PAGES:
+        assert sample_path(_url(page)).is_file()
+    assert not sample_path(_url(4)).exists()
+    assert not sample_path(ebudget.page_url(1)).exists()
+    with pytest.raises(ValueError, match=r"dd\.mm\.yyyy"):
+        ebudget.page_url(1, min_start_date="2017-01-01")
+
+
+def test_page_count_keeps_the_short_last_page():
+    assert ebudget.parse_page_count(_page(count=2001)) == 3
+    assert ebudget.parse_page_count(_page(count=2000)) == 2
+    assert ebudget.parse_page_count(_page(count=1)) == 1
+    assert ebudget.parse_page_count(_page(count=0)) == 1
+    assert ebudget.parse_page_count(_body(1), ebudget.SAMPLE_PAGE_SIZE) == 3
+    with pytest.raises(ValueError, match=r"test://p.*recordCount"):
+        ebudget.parse_page_count(b'{"data": []}', url="test://p")
+
+
+def test_every_sample_record_is_reached_through_paging():
+    pages = ebudget.parse_page_count(_body(1), ebudget.SAMPLE_PAGE_SIZE)
+    seen = [json.loads(ebudget.repair_quotes(_body(p).decode())[0])["data"]
+            for p in range(1, pages + 1)]
+    assert [len(s) for s in seen] == [4, 4, 1]  # the last page is short and kept
+    assert sum(len(s) for s in seen) == json.loads(_body(1))["recordCount"] == 9
+
+
+# --- dates --------------------------------------------------------------------------------
+
+
+def test_dates_come_as_date_objects(agreements):
+    first = _by_id(agreements)["5f8e1c2a9d4b7a0012345601"][0]
+    assert first["agreement_date"] == date(2020, 4, 3)
+    assert first["start_date"] == date(2020, 4, 9)
+    assert first["end_date"] == date(2020, 12, 31)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ({"$date": "2020-04-09T00:00:00.000Z"}, date(2020, 4, 9)),
+    # Moscow midnight written in UTC is the next day, not the evening before.
+    ({"$date": "2020-04-08T21:00:00.000Z"}, date(2020, 4, 9)),
+    ({"$date": 1586390400000}, date(2020, 4, 9)),
+    ({"$date": {"$numberLong": "1586379600000"}}, date(2020, 4, 9)),
+    ("09.04.2020", date(2020, 4, 9)),
+    (None, None),
+])
+def test_api_date_forms(value, expected):
+    assert ebudget.parse_api_date(value) == expected
+
+
+def test_a_date_that_does_not_parse_quarantines_the_record():
+    item = _item()
+    item["info"]["endDate"] = {"$date": "скоро"}
+    (record,) = ebudget.parse_agreements(_page(item), url="test://p")
+    assert record["end_date"] is None
+    assert any("end_date" in e for e in record["_errors"])
+    assert validate([record], AGREEMENTS).quarantined
+
+
+# --- periods ------------------------------------------------------------------------------
+
+
+def test_period_codes_month_year_and_later_years(agreements, periods):
+    codes = {(p["agreement_id"], p["period_code"]): (p["year"], p["month"]) for p in periods}
+    assert codes[("5f8e1c2a9d4b7a0012345601", "20201200")] == (2020, 12)
+    assert codes[("5f8e1c2a9d4b7a0012345601", "20200400")] == (2020, 4)
+    assert codes[("5f8e1c2a9d4b7a0012345604", "20210001")] == (2021, None)
+    assert codes[("5f8e1c2a9d4b7a0012345604", "-1")] == (None, None)
+    # written as the number -1 in one record, as text in another: the same code
+    assert codes[("5f8e1c2a9d4b7a0012345605", "-1")] == (None, None)
+    assert len(periods) == 18
+    # in our sample every agreement's plan adds up to its amount
+    plans: dict[str, Decimal] = {}
+    for p in periods:
+        plans[p["agreement_id"]] = plans.get(p["agreement_id"], Decimal(0)) + p["amount"]
+    assert plans == {r["agreement_id"]: r["amount"] for r in agreements}
+    assert sum(plans.values()) == Decimal("7750000")
+
+
+def test_a_period_code_that_is_neither_month_nor_year_is_quarantined():
+    item = _item(plansSubject=[{"kbk": "K", "facts": [{"period": "20211300", "sumsubrub": 5}]}])
+    (period,) = ebudget.parse_agreement_periods(_page(item), url="test://p")
+    assert period["year"] is None and period["month"] is None
+    assert any("20211300" in e for e in period["_errors"])
+    (q,) = validate([period], PERIODS).quarantined
+    assert any("period_code" in r for r in q.reasons)
+
+
+# --- who is kept --------------------------------------------------------------------------
+
+
+def test_commercial_and_state_institution_recipients_are_left_out(agreements, periods):
+    kept = {r["recipient_okopf"] for r in agreements}
+    assert "12267" not in kept and "75203" not in kept
+    assert kept == {"71400", "20200", "70401", "20600"}
+    assert all(r["is_nonprofit"] is True for r in agreements)
+    left_out = {"5f8e1c2a9d4b7a0012345602", "5f8e1c2a9d4b7a0012345603"}
+    assert not left_out & {p["agreement_id"] for p in periods}
+    everything = ebudget.parse_agreements(_body(1), url=_url(1), include_all=True)
+    assert {(r["recipient_okopf"], r["is_nonprofit"]) for r in everything} >= {
+        ("12267", False), ("75203", False)}
+    all_periods = ebudget.parse_agreement_periods(_body(1), url=_url(1), include_all=True)
+    assert left_out <= {p["agreement_id"] for p in all_periods}
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("71400", True), ("20200", True), ("70401", True), ("71601", True), ("75500", True),
+    ("7 14 00", True), (71400, True),
+    ("12267", False), ("65241", False), ("75101", False), ("75104", False), ("75203", False),
+    ("75404", False),
+    ("20906", True), ("20901", None), ("20903", None),
+    ("30002", None), ("5010", None), ("abcde", None), (None, None),
+])
+def test_okopf_rule(code, expected):
+    assert ebudget.is_nonprofit_okopf(code) is expected
+
+
+def test_an_undecided_okopf_is_kept_and_says_so():
+    item = _item()
+    item["receiver"][0]["okopf"] = None
+    (record,) = ebudget.parse_agreements(_page(item), url="test://p")
+    assert record["is_nonprofit"] is None
+    assert len(ebudget.parse_agreement_periods(_page(item), url="test://p")) == 1
+
+
+def test_agreement_with_two_recipients_is_one_record_per_recipient(agreements, periods):
+    both = _by_id(agreements)["5f8e1c2a9d4b7a0012345604"]
+    assert [r["recipient_region_name"] for r in both] == ["Ставропольский край",
+                                                          "Краснодарский край"]
+    assert [r["recipient_region_code"] for r in both] == ["26", "23"]
+    assert {r["recipient_count"] for r in both} == {2}
+    assert {r["amount"] for r in both} == {Decimal("1400000.00")}
+    assert {r["_row"] for r in both} == {4}
+    # the plan belongs to the agreement: not repeated per recipient
+    assert len([p for p in periods if p["agreement_id"] == "5f8e1c2a9d4b7a0012345604"]) == 3
+
+
+# --- unescaped quotes ---------------------------------------------------------------------
+
+
+def test_unescaped_quotes_in_a_name_are_repaired_not_lost():
+    body = _body(3)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(body)
+    (record,) = ebudget.parse_agreements(body, url=_url(3))
+    assert record["recipient_name"] == (
+        'АВТОНОМНАЯ НЕКОММЕРЧЕСКАЯ ОРГАНИЗАЦИЯ "ЦЕНТР "ДОБРОЕ СЕРДЦЕ""'
+    )
+    assert record["recipient_short_name"] == 'АНО "ЦЕНТР "ДОБРОЕ СЕРДЦЕ""'
+    assert record["recipient_inn"] == "5213009092"
+    assert record["repaired"] is True
+    assert ebudget.parse_page_count(body, ebudget.SAMPLE_PAGE_SIZE) == 3
+
+
+def test_only_the_broken_record_is_marked_repaired():
+    good = json.dumps(_item(id="ok"), ensure_ascii=False)
+    broken = json.dumps(_item(id="bad"), ensure_ascii=False).replace(
+        '"shortName": "АНО Тест"', '"shortName": "АО "КБП""')
+    body = ('{"recordCount": 2, "data": [' + good + ", " + broken + "]}").encode()
+    records = ebudget.parse_agreements(body, url="test://p")
+    assert [(r["agreement_id"], r["repaired"]) for r in records] == [("ok", False), ("bad", True)]
+    assert records[1]["recipient_short_name"] == 'АО "КБП"'
+
+
+def test_valid_json_is_never_changed_by_the_repair():
+    for page in (1, 2):
+        text = _body(page).decode()
+        assert ebudget.repair_quotes(text) == (text, [])
+        assert all(r["repaired"] is False
+                   for r in ebudget.parse_agreements(_body(page), url=_url(page)))
+
+
+def test_a_quote_that_looks_like_an_end_is_not_guessed():
+    broken = json.dumps(_item(), ensure_ascii=False).replace(
+        '"shortName": "АНО Тест"', '"shortName": "Фонд "Мир", филиал"')
+    body = ('{"recordCount": 1, "data": [' + broken + "]}").encode()
+    with pytest.raises(ValueError, match=r"test://broken.*line 1 column \d+"):
+        ebudget.parse_agreements(body, url="test://broken")
+
+
+def test_a_page_that_is_not_json_names_the_url():
+    with pytest.raises(ValueError, match=r"test://html.*not valid JSON"):
+        ebudget.parse_agreements(b"<html>403 Forbidden</html>", url="test://html")
+    with pytest.raises(ValueError, match=r"test://p.*data"):
+        ebudget.parse_agreements(b'{"recordCount": 1}', url="test://p")
+
+
+# --- fields -------------------------------------------------------------------------------
+
+
+def test_amendment_is_counted_and_not_added_again(agreements, periods):
+    (amended,) = _by_id(agreements)["5f8e1c2a9d4b7a0012345606"]
+    assert amended["amendment_count"] == 1
+    plan = [p["amount"] for p in periods if p["agreement_id"] == "5f8e1c2a9d4b7a0012345606"]
+    assert sum(plan) == amended["amount"] == Decimal("1200000.00")
+    assert sum(r["amendment_count"] for r in agreements) == 1
+
+
+def test_agreement_without_id_is_known_by_its_registry_number(agreements):
+    (record,) = _by_id(agreements)["57701000120220007"]
+    assert record["reg_num"] == "57701000120220007"
+    assert record["agreement_number"] == "15-с"
+
+
+def test_budget_levels_currency_and_codes(agreements):
+    by_id = _by_id(agreements)
+    assert by_id["5f8e1c2a9d4b7a0012345601"][0]["budget_level"] == "federal"
+    assert by_id["5f8e1c2a9d4b7a0012345604"][0]["budget_level"] == "regional"
+    assert by_id["57701000120220007"][0]["budget_level"] == "municipal"
+    assert {r["currency"] for r in agreements} == {"RUB"}
+    first = by_id["5f8e1c2a9d4b7a0012345601"][0]
+    assert first["kbk"] == ["07510060150090010633"]
+    assert first["purpose"] == "Поддержка проектов семейного досуга"
+    assert first["grantor_inn"] == "7701001238"
+    assert first["recipient_kpp"] == "710101001"
+    assert first["recipient_oktmo"] == "70701000"
+    assert [r["_row"] for r in agreements] == [1, 4, 4, 1, 2, 3, 4, 1]
+
+
+def test_small_field_quirks():
+    item = _item()
+    item["info"]["currencyCode"] = "840"
+    item["grbs"] = {"budgtypecode": "01"}
+    item["receiver"][0]["localAddress"]["regionCode"] = 7
+    (record,) = ebudget.parse_agreements(_page(item), url="test://p")
+    assert record["currency"] == "840"
+    assert record["budget_level"] == "federal"
+    assert record["recipient_region_code"] == "07"
+
+
+# --- the schema ---------------------------------------------------------------------------
+
+
+def test_sample_validates_and_a_bad_inn_is_a_flag(agreements, periods):
+    result = validate(agreements, AGREEMENTS)
+    assert result.quarantined == []
+    assert len(result.valid) == 8
+    flagged = [r for r in result.valid if r["recipient_inn_valid"] is False]
+    assert [r["recipient_short_name"] for r in flagged] == ['НООО "КСХ"']
+    assert all(r["recipient_ogrn_valid"] is True for r in result.valid)
+    assert validate(periods, PERIODS).quarantined == []
+
+
+def test_schema_failures():
+    negative = _item(id="neg")
+    negative["info"]["sum"] = -5
+    backwards = _item(id="back")
+    backwards["info"]["endDate"] = {"$date": "2020-01-01T00:00:00.000Z"}
+    nameless = _item(id=None)
+    nameless["info"]["regNum"] = None
+    records = ebudget.parse_agreements(_page(negative, backwards, nameless), url="test://p")
+    result = validate(records, AGREEMENTS)
+    reasons = {q.record["agreement_id"]: " ".join(q.reasons) for q in result.quarantined}
+    assert "amount" in reasons["neg"]
+    assert "start_date" in reasons["back"]
+    assert "agreement_id" in reasons[None]
+    assert result.valid == []
+    bad_fact = _item(plansSubject=[{"kbk": "K", "facts": [{"period": "20211200",
+                                                          "sumsubrub": -1}]}])
+    (q,) = validate(ebudget.parse_agreement_periods(_page(bad_fact)), PERIODS).quarantined
+    assert any("amount" in r for r in q.reasons)
+
+
+def test_model_columns_are_the_parser_fields(agreements, periods):
+    fields = {k for k in agreements[0] if not k.startswith("_")}
+    assert set(AGREEMENTS.columns()) == fields | {"recipient_inn_valid", "recipient_ogrn_valid"}
+    assert set(PERIODS.columns()) == {k for k in periods[0] if not k.startswith("_")}
+    assert AGREEMENTS.columns()["amount"] == "DECIMAL(18,2)"
+    assert AGREEMENTS.columns()["kbk"] == "VARCHAR[]"
