@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
-from pathlib import Path
-
 from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
 from pipelines import curated, ebudget, fpg, municipal, oprf2013, sonko, treasury, warehouse
-from pipelines.dbt_project import dbt_project
+from pipelines.dbt_project import dbt_executable, dbt_project
 from pipelines.resources import SourcesResource, WarehouseResource
 
 source_assets = [*fpg.assets, *oprf2013.assets, *sonko.assets, *ebudget.assets,
@@ -28,12 +24,6 @@ build_job = define_asset_job(
     selection=AssetSelection.all(),
     description="Fetch every source, validate and load, build the warehouse aside, swap it in.",
 )
-
-
-def dbt_executable() -> str:
-    """The dbt installed beside this Python (the venv need not be activated)."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 def make_resources(*, live: bool = False, warehouse_dir: str = "", samples_dir: str = "") -> dict:

@@ -21,7 +21,9 @@ def test_parse_list_names_every_kind():
     assert out.returncode == 0
     listed = {line.split("\t")[0] for line in out.stdout.splitlines()}
     assert listed == set(PARSERS)
-    assert {"fpg.list", "fpg.card", "fpg.xlsx", "oprf2013.csv"} <= listed
+    assert {"fpg.list", "fpg.card", "fpg.xlsx", "oprf2013.csv", "sonko.registry2011",
+            "sonko.federal", "ebudget.agreements", "treasury.0503317", "municipal.winners",
+            "curated.csv"} <= listed
 
 
 def test_parse_prints_valid_records_and_quarantine_with_exit_1():
@@ -55,3 +57,18 @@ def test_parse_unreadable_file_exits_2(tmp_path):
 def test_parse_unknown_kind_exits_2(tmp_path):
     out = _run("parse", "nope.kind", str(tmp_path))
     assert out.returncode == 2 and "unknown kind" in out.stderr
+
+
+def test_parse_card_prints_iso_dates_numbers_and_flags():
+    import re
+
+    from scrapers import fpg
+
+    page = sorted(sample_path(fpg.list_page_url(1)).parent.glob("item@id=*"))[0]
+    out = _run("parse", "fpg.card", str(page))
+    assert out.returncode == 0, out.stderr
+    (record,) = [json.loads(line) for line in out.stdout.splitlines()]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", record["start_date"])
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", record["end_date"])
+    assert isinstance(record["amount_requested"], int | float)
+    assert isinstance(record["inn_valid"], bool)

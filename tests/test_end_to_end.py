@@ -223,3 +223,16 @@ def test_real_files_through_the_whole_pipeline(tmp_path):
     (keys,) = _query(db, "select count(distinct grant_id) from fact_grant where source = 'sonko' "
                          "and grant_id like 'sonko:67:2012:%'")[0]
     assert keys == 26
+
+
+def test_every_sql_example_in_the_readme_runs(built):
+    """The README's queries are a contract with its readers: each returns rows."""
+    import re
+
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", readme, flags=re.S)
+    assert blocks
+    for sql in blocks:
+        assert _query(built / "socfund.duckdb", sql), sql

@@ -17,6 +17,8 @@ select
     u.year,
     u.region_code,
     u.municipality,
+    case when u.municipality is not null
+         then u.region_code || ':' || {{ name_key('u.municipality') }} end as municipality_code,
     u.funding_kind,
     case when u.funding_kind in ('federal_budget', 'regional_budget', 'municipal_budget')
          then 'budget' else 'attracted' end as funding_group,
