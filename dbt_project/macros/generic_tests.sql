@@ -24,3 +24,19 @@
     where (budget_total = 0 and {{ column_name }} is not null)
        or (budget_total <> 0 and abs({{ column_name }} - attracted_total / budget_total) > 0.0001)
 {% endtest %}
+
+{# In the base year a real amount equals the nominal one; elsewhere it is null only when
+   flagged missing. #}
+{% test real_equals_nominal_in_base_year(model, column_name) %}
+    select * from {{ model }}
+    where (year = real_base_year and currency = 'RUB' and {{ column_name }} <> amount)
+       or ({{ column_name }} is null and not real_missing)
+       or ({{ column_name }} is not null and real_missing)
+{% endtest %}
+
+{% test weights_add_up_to_one(model) %}
+    select grant_id, sum(weight) as total
+    from {{ model }}
+    group by grant_id
+    having abs(sum(weight) - 1) > 0.000001
+{% endtest %}

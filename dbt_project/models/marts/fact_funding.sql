@@ -24,9 +24,16 @@ select
          then 'budget' else 'attracted' end as funding_group,
     u.amount::decimal(18, 2) as amount,
     u.currency,
+    case when u.currency = 'RUB' then round(u.amount * pi.to_base_year, 2)::decimal(18, 2)
+    end as amount_real,
+    {{ var('real_base_year') }} as real_base_year,
+    u.currency <> 'RUB' or pi.to_base_year is null as real_missing,
     u.organisation_key,
     u.grant_id,
     u.source_url,
     u.raw_sha256
 from unioned as u
 left join {{ ref('funding_basis_precedence') }} as p on p.basis = u.basis
+left join {{ ref('int_price_index') }} as pi
+    on pi.country_code = case when u.region_code = 'KG' then 'KG' else 'RU' end
+    and pi.year = u.year
