@@ -39,12 +39,15 @@ select
     r.budget_level || '_budget' as funding_kind,
     round(y.amount / r.kept_recipients, 2) as amount,
     r.currency,
-    null as organisation_key,
+    k.organisation_key,
     null as grant_id,
     r.source_url,
     r.raw_sha256
 from recipients as r
 join agreement_years as y on y.agreement_id = r.agreement_id
+left join {{ ref('int_organisation_keys') }} as k
+    on k.source = 'ebudget'
+    and k.native_id = r.agreement_id || ':' || coalesce(r.recipient_inn, r.recipient_name)
 where r.currency = 'RUB'
 
 union all

@@ -12,11 +12,13 @@ select
     'municipal_budget' as funding_kind,
     w.amount,
     w.currency,
-    null as organisation_key,
+    k.organisation_key,
     null as grant_id,
     w.source_url,
     w.raw_sha256
 from {{ ref('stg_municipal__winners') }} as w
+left join {{ ref('int_organisation_keys') }} as k
+    on k.source = 'municipal' and k.native_id = w.winner_id
 
 union all
 

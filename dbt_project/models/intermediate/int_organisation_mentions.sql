@@ -53,3 +53,32 @@ select
     region_code,
     year(decision_date) as year
 from {{ ref('stg_sonko__federal') }}
+
+union all
+
+select
+    'ebudget' as source,
+    agreement_id || ':' || coalesce(recipient_inn, recipient_name) as native_id,
+    recipient_name as organisation_name,
+    recipient_inn as inn,
+    recipient_inn_valid as inn_valid,
+    recipient_ogrn as ogrn,
+    recipient_ogrn_valid as ogrn_valid,
+    region_code,
+    year(coalesce(agreement_date, start_date)) as year
+from {{ ref('stg_ebudget__agreements') }}
+where is_nonprofit
+
+union all
+
+select
+    'municipal' as source,
+    winner_id as native_id,
+    organisation_name,
+    inn,
+    inn_valid,
+    null as ogrn,
+    null as ogrn_valid,
+    region_code,
+    year
+from {{ ref('stg_municipal__winners') }}
