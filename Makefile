@@ -9,7 +9,7 @@ export DBT_PROJECT_DIR  := $(CURDIR)/dbt_project
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test install manifest lint clean
+.PHONY: run test install manifest lint clean soffice
 
 install: $(STAMP)
 
@@ -27,7 +27,12 @@ manifest: $(STAMP)
 run: manifest
 	$(BIN)/socfund build
 
-test: manifest
+# A journalist's check opens the exports in LibreOffice: Debian's package, installed here.
+soffice:
+	command -v soffice >/dev/null 2>&1 || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc)
+
+test: manifest soffice
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -74,6 +74,25 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from pipelines.dbt_project import dbt_project
+    from pipelines.exports import export_release
+    from pipelines.warehouse import today_in_moscow
+
+    paths = WarehousePaths(Path(args.warehouse) if args.warehouse else default_warehouse_dir())
+    if not paths.published_db.exists():
+        print(f"socfund export: no warehouse at {paths.published_db}; run `socfund build`",
+              file=sys.stderr)
+        return 2
+    when = date.fromisoformat(args.date) if args.date else today_in_moscow()
+    release = export_release(paths.published_db, paths.exports_dir, release_date=when,
+                             manifest_path=dbt_project.manifest_path)
+    print(f"Release: {release}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="socfund", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -87,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"],
                        help="how much of the run to log (default: INFO)")
     build.set_defaults(func=_cmd_build)
+
+    export = sub.add_parser("export", help="write a dated release of the published warehouse")
+    export.add_argument("--warehouse", help="warehouse folder (default: ./warehouse)")
+    export.add_argument("--date", help="release date, YYYY-MM-DD (default: today, Moscow time)")
+    export.set_defaults(func=_cmd_export)
 
     parse = sub.add_parser("parse", help="run one parser and its schema on a saved file")
     parse.add_argument("kind", nargs="?", help="SOURCE.KIND, e.g. fpg.card")

@@ -17,6 +17,7 @@ all_assets = [
     warehouse.fetch_log_asset(fetch_keys),
     warehouse.socfund_dbt,
     warehouse.published_warehouse,
+    warehouse.exports,
 ]
 
 build_job = define_asset_job(

@@ -28,6 +28,9 @@ def print_summary(paths: WarehousePaths) -> None:
     print()
     print(f"Warehouse:  {paths.published_db}")
     print(f"Raw store:  {paths.raw_dir}  (bodies by SHA-256, fetch_log.jsonl)")
+    latest = paths.exports_dir / "latest"
+    if latest.exists():
+        print(f"Exports:    {paths.exports_dir / latest.read_text(encoding='utf-8').strip()}")
     print("Try:")
     print(f"  {sys.executable} -c \"import duckdb; print(duckdb.connect("
           f"'{paths.published_db}', read_only=True).sql('{EXAMPLE_QUERY}'))\"")

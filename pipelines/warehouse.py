@@ -10,13 +10,16 @@ reader never sees a half-built warehouse and a failed night leaves yesterday's.
 import json
 import os
 import shutil
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.dbt_project import dbt_project
+from pipelines.exports import export_release
 from pipelines.paths import WarehousePaths
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.store import replace_fetch_log, store_writer, table_counts
@@ -43,6 +46,11 @@ class SocfundTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "seed":
             return "reference"
         return "warehouse"
+
+
+def today_in_moscow() -> date:
+    """Releases are dated in the sources' own time zone."""
+    return datetime.now(ZoneInfo("Europe/Moscow")).date()
 
 
 def prepare_build(paths: WarehousePaths) -> None:
@@ -93,3 +101,15 @@ def published_warehouse(context: AssetExecutionContext,
     })
 
 
+
+
+@asset(key=AssetKey(["warehouse", "exports"]), deps=[published_warehouse], group_name="publish",
+       description="A dated release: CSV, Parquet and XLSX of every public table, datapackage, "
+       "data dictionary, 360Giving grants, quarantine, a snapshot, CHANGES.md, SHA256SUMS.")
+def exports(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    paths = warehouse.paths()
+    release = export_release(paths.published_db, paths.exports_dir, release_date=today_in_moscow(),
+                             manifest_path=dbt_project.manifest_path)
+    files = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    context.log.info(f"release written to {release}")
+    return MaterializeResult(metadata={"release": str(release), "files": len(files)})
