@@ -9,7 +9,7 @@ export DBT_PROJECT_DIR  := $(CURDIR)/dbt_project
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test install manifest lint clean soffice
+.PHONY: run test install manifest lint clean soffice browser
 
 install: $(STAMP)
 
@@ -32,7 +32,12 @@ soffice:
 	command -v soffice >/dev/null 2>&1 || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc)
 
-test: manifest soffice
+# The page is tested in headless Chromium (Debian's); fonts so Cyrillic renders.
+browser:
+	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core)
+
+test: manifest soffice browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

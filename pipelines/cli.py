@@ -93,6 +93,15 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from pipelines.serve import serve
+
+    root = Path(args.warehouse) if args.warehouse else default_warehouse_dir()
+    print(f"Serving {root} on http://{args.host}:{args.port}/site/ (Ctrl+C stops)")
+    serve(root, host=args.host, port=args.port)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="socfund", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--warehouse", help="warehouse folder (default: ./warehouse)")
     export.add_argument("--date", help="release date, YYYY-MM-DD (default: today, Moscow time)")
     export.set_defaults(func=_cmd_export)
+
+    serve = sub.add_parser("serve", help="serve warehouse/ (the page and the downloads)")
+    serve.add_argument("--warehouse", help="warehouse folder (default: ./warehouse)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.set_defaults(func=_cmd_serve)
 
     parse = sub.add_parser("parse", help="run one parser and its schema on a saved file")
     parse.add_argument("kind", nargs="?", help="SOURCE.KIND, e.g. fpg.card")

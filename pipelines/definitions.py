@@ -18,6 +18,7 @@ all_assets = [
     warehouse.socfund_dbt,
     warehouse.published_warehouse,
     warehouse.exports,
+    warehouse.site,
 ]
 
 build_job = define_asset_job(

@@ -31,6 +31,8 @@ def print_summary(paths: WarehousePaths) -> None:
     latest = paths.exports_dir / "latest"
     if latest.exists():
         print(f"Exports:    {paths.exports_dir / latest.read_text(encoding='utf-8').strip()}")
+    if (paths.site_dir / "index.html").exists():
+        print(f"Page:       {paths.site_dir / 'index.html'}  (or `socfund serve`)")
     print("Try:")
     print(f"  {sys.executable} -c \"import duckdb; print(duckdb.connect("
           f"'{paths.published_db}', read_only=True).sql('{EXAMPLE_QUERY}'))\"")

@@ -10,7 +10,7 @@ reader never sees a half-built warehouse and a failed night leaves yesterday's.
 import json
 import os
 import shutil
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from pipelines.dbt_project import dbt_project
 from pipelines.exports import export_release
 from pipelines.paths import WarehousePaths
 from pipelines.resources import SourcesResource, WarehouseResource
+from pipelines.site import build_site
 from pipelines.store import replace_fetch_log, store_writer, table_counts
 
 
@@ -113,3 +114,14 @@ def exports(context: AssetExecutionContext, warehouse: WarehouseResource) -> Mat
     files = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
     context.log.info(f"release written to {release}")
     return MaterializeResult(metadata={"release": str(release), "files": len(files)})
+
+
+@asset(key=AssetKey(["warehouse", "site"]), deps=[exports], group_name="publish",
+       description="The static page: refresh times, downloads with sizes and checksums, charts, "
+       "the data dictionary, example SQL and an organisation search.")
+def site(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    paths = warehouse.paths()
+    index = build_site(paths.published_db, paths.exports_dir, paths.site_dir,
+                       built_at=datetime.now(UTC))
+    context.log.info(f"page written to {index}")
+    return MaterializeResult(metadata={"page": str(index)})
