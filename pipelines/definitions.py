@@ -5,12 +5,22 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
-from pipelines import curated, ebudget, fpg, municipal, oprf2013, sonko, treasury, warehouse
+from pipelines import (
+    curated,
+    ebudget,
+    fpg,
+    municipal,
+    oprf2013,
+    practice,
+    sonko,
+    treasury,
+    warehouse,
+)
 from pipelines.dbt_project import dbt_executable, dbt_project
 from pipelines.resources import SourcesResource, WarehouseResource
 
 source_assets = [*fpg.assets, *oprf2013.assets, *sonko.assets, *ebudget.assets,
-                 *treasury.assets, *municipal.assets, *curated.assets]
+                 *treasury.assets, *municipal.assets, *curated.assets, *practice.assets]
 fetch_keys = [key for a in source_assets for key in a.keys if key.path[0] == "fetch"]
 all_assets = [
     *source_assets,

@@ -10,10 +10,22 @@ from schemas import ebudget as ebudget_schema
 from schemas import fpg as fpg_schema
 from schemas import municipal as municipal_schema
 from schemas import oprf2013 as oprf2013_schema
+from schemas import practice as practice_schema
+from schemas import programme_card as programme_schema
 from schemas import sonko as sonko_schema
 from schemas import treasury as treasury_schema
 from schemas.base import Entity
-from scrapers import curated, ebudget, fpg, municipal, oprf2013, sonko, treasury
+from scrapers import (
+    curated,
+    ebudget,
+    fpg,
+    municipal,
+    oprf2013,
+    practice,
+    programme_card,
+    sonko,
+    treasury,
+)
 
 
 @dataclass(frozen=True)
@@ -51,5 +63,12 @@ PARSERS: dict[str, ParserSpec] = {
                    "municipal grant competition results (HTML tables of winners)"),
         ParserSpec("curated.csv", curated.parse_curated, curated_schema.FIGURES,
                    "curated figures (CSV): one figure per row with its document and locator"),
+        ParserSpec("practice.page", practice.parse_page, practice_schema.INDICATORS,
+                   "best-practice page (HTML): one record per number–noun indicator"),
+        ParserSpec("programme.card", programme_card.parse_card, programme_schema.CARDS,
+                   "foundation programme card (HTML): goal, years, regions"),
+        ParserSpec("programme.indicators", programme_card.parse_card_indicators,
+                   programme_schema.INDICATORS,
+                   "foundation programme card (HTML): one record per indicator in its text"),
     )
 }

@@ -73,3 +73,17 @@ def test_parse_card_prints_iso_dates_numbers_and_flags():
     amounts = [record[k] for k in ("amount_requested", "amount_awarded") if record[k] is not None]
     assert amounts and all(isinstance(a, int | float) for a in amounts)
     assert isinstance(record["inn_valid"], bool)
+
+
+def test_parse_practice_page_prints_one_indicator_per_line_with_numeric_values():
+    from scrapers import practice, programme_card
+
+    for kind, url in (("practice.page", practice.PRACTICE_URLS[0]),
+                      ("programme.indicators", programme_card.PROGRAMME_URLS[0])):
+        out = _run("parse", kind, str(sample_path(url)))
+        assert out.returncode == 0, out.stderr
+        records = [json.loads(line) for line in out.stdout.splitlines()]
+        assert records
+        for record in records:
+            assert isinstance(record["value"], int | float)
+            assert record["indicator"] and record["sentence"]

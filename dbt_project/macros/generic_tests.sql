@@ -40,3 +40,17 @@
     group by grant_id
     having abs(sum(weight) - 1) > 0.000001
 {% endtest %}
+
+{# No organisation is joined on an identifier that fails its check: a key made of an ИНН
+   or ОГРН needs a mention whose identifier passed (or a curated override). #}
+{% test keys_from_valid_identifiers(model, column_name) %}
+    select * from {{ model }}
+    where not overridden and (
+           ({{ column_name }} like 'inn:%' and not coalesce(inn_valid, false)
+                                           and not coalesce(ogrn_valid, false))
+        or ({{ column_name }} like 'ogrn:%' and not coalesce(ogrn_valid, false)))
+{% endtest %}
+
+{% test region_resolved_when_named(model, column_name) %}
+    select * from {{ model }} where {{ column_name }} is null and region_reported is not null
+{% endtest %}

@@ -29,6 +29,13 @@ curated_programmes as (
     group by programme
 ),
 
+programme_cards as (
+    select programme as name, min(year_start) as year, any_value(funder) as funder
+    from {{ ref('stg_programme__cards') }}
+    where programme is not null
+    group by programme
+),
+
 grantors as (
     select distinct grantor_name as name
     from {{ ref('stg_ebudget__agreements') }}
@@ -69,3 +76,6 @@ union all
 select 'curated:programme:' || name, 'municipal_programme', name, year,
        'бюджет муниципального образования ' || coalesce(municipality, ''), 'curated'
 from curated_programmes
+union all
+select 'programme:card:' || name, 'foundation_programme', name, year, funder, 'programme'
+from programme_cards
