@@ -27,14 +27,12 @@ itself names a unit (`тыс.руб.`, `рублей`), it must agree with `unit
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from decimal import Decimal
 from typing import Any
 
 from schemas.curated import UNITS
-from scrapers.values import clean_text, parse_date, set_converted
+from scrapers.values import clean_text, parse_date, read_csv, set_converted
 
 HOST = "curated.socfund.invalid"
 BASE_URL = f"https://{HOST}/curated"
@@ -67,15 +65,7 @@ _SOM_TEXT = re.compile(r"\bсом(?:а|ов)?\b", re.IGNORECASE)
 def parse_curated(body: bytes, *, url: str = "") -> list[dict]:
     """One record per figure; `_row` is the CSV record number (the header is record 1)."""
     where = url or "curated CSV"
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{where}: not UTF-8 text: {exc}") from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise ValueError(f"{where}: empty file, no header")
-    names = [clean_text(h) or "" for h in header]
+    names, reader = read_csv(body, where)
     for column in REQUIRED:
         if column not in names:
             raise ValueError(f"{where}: required column {column!r} missing; found {names}")

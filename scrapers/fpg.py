@@ -29,6 +29,7 @@ from lxml import etree
 from python_calamine import CalamineWorkbook
 
 from scrapers.values import (
+    MissingColumnError,
     clean_text,
     parse_date,
     parse_decimal,
@@ -43,16 +44,6 @@ BASE_URL = f"https://{HOST}"
 OPEN_DATA_URL = BASE_URL + "/public/open-data"
 LIST_URL = BASE_URL + "/public/application/cards"
 PARSER_VERSION = "fpg/1"
-
-
-class MissingColumnError(ValueError):
-    """The bulk file lacks a column we need: its layout changed, so the load stops."""
-
-    def __init__(self, column: str, where: str, detail: str = "") -> None:
-        self.column = column
-        self.where = where
-        message = f"{where}: required column {column!r} not found"
-        super().__init__(message + (f" ({detail})" if detail else ""))
 
 
 # --- shared text helpers ------------------------------------------------------------------

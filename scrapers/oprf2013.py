@@ -19,12 +19,10 @@ quarantines the record instead of the load guessing.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from typing import Any
 
-from scrapers.values import clean_text, parse_identifier, parse_money, set_converted
+from scrapers.values import clean_text, parse_identifier, parse_money, read_csv, set_converted
 
 HOST = "grants.oprf.ru"
 CSV_URL = f"https://{HOST}/grants2013/oprf_grants_2013.csv"
@@ -55,19 +53,9 @@ _LETTERS = re.compile(r"[A-Za-zА-Яа-яЁё]{2,}")
 def parse_csv(body: bytes, *, url: str = "") -> list[dict]:
     """One record per winner; `_row` is the CSV record number (the header is record 1)."""
     where = url or "oprf2013 CSV"
-    try:
-        # A UTF-8 BOM, if an export adds one, would otherwise stick to `filename`.
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{where}: not UTF-8 text: {exc}") from exc
-
-    # newline="" lets the csv module keep a quoted field's line breaks inside the
-    # field: several organisation names and titles span two lines in the real file.
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise ValueError(f"{where}: empty file, no header")
-    names = [clean_text(h) or "" for h in header]
+    # Several organisation names and titles span two lines in the real file: the reader
+    # keeps a quoted field's line breaks inside the field.
+    names, reader = read_csv(body, where)
     missing = [c for c in COLUMNS if c not in names]
     if missing:
         raise ValueError(f"{where}: header lacks column(s) {missing}; found {names}")

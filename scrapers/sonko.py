@@ -35,6 +35,7 @@ from typing import Any
 from python_calamine import CalamineWorkbook
 
 from scrapers.values import (
+    MissingColumnError,
     clean_text,
     parse_date,
     parse_identifier,
@@ -50,16 +51,6 @@ REGISTRY2011_URLS = [
     f"https://{REGISTRY2011_HOST}/smolensk/sonko_registry_2016.xlsx",
 ]
 PARSER_VERSION = "sonko/1"
-
-
-class MissingColumnError(ValueError):
-    """A registry lacks a column we need: its layout changed, so the load stops."""
-
-    def __init__(self, column: str, where: str, detail: str = "") -> None:
-        self.column = column
-        self.where = where
-        message = f"{where}: required column {column!r} not found"
-        super().__init__(message + (f" ({detail})" if detail else ""))
 
 
 # --- shared cell helpers ------------------------------------------------------------------

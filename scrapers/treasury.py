@@ -32,7 +32,7 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook
 
-from scrapers.values import clean_text, parse_date, parse_decimal, set_converted
+from scrapers.values import MissingColumnError, clean_text, parse_date, parse_decimal, set_converted
 
 HOST = "treasury.socfund.invalid"
 BASE_URL = f"https://{HOST}/0503317"
@@ -99,15 +99,6 @@ _CONSOLIDATED_PREFIX = re.compile(
 _PLACEHOLDERS = frozenset({"-", "–", "—", "x", "х"})  # Latin and Cyrillic x
 _TITLE_SCAN_ROWS = 40
 _HEADER_SCAN_ROWS = 60
-
-
-class MissingColumnError(ValueError):
-    """The report lacks a column we need: its layout changed, so the load stops."""
-
-    def __init__(self, column: str, where: str, detail: str = "") -> None:
-        self.column = column
-        message = f"{where}: required column {column!r} not found"
-        super().__init__(message + (f" ({detail})" if detail else ""))
 
 
 def parse_0503317(body: bytes, *, url: str = "") -> list[dict]:

@@ -8,8 +8,11 @@ these helpers so a quirk is handled in one place.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -21,6 +24,37 @@ _CURRENCY = re.compile(r"(₽|руб\.?|рублей|рубля|рубль|р\.)
 _MONEY_BODY = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 _DATE_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s*г\.?)?$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
+
+
+class MissingColumnError(ValueError):
+    """A file lacks a column the parser needs: its layout changed, so the load stops.
+
+    The message names the file or URL and the column, so the night's report says what
+    to fix.
+    """
+
+    def __init__(self, column: str, where: str, detail: str = "") -> None:
+        self.column = column
+        self.where = where
+        message = f"{where}: required column {column!r} not found"
+        super().__init__(message + (f" ({detail})" if detail else ""))
+
+
+def read_csv(body: bytes, where: str) -> tuple[list[str], Iterator[list[str]]]:
+    """Header names (white space folded) and the remaining records of a UTF-8 CSV file.
+
+    A BOM, if an export adds one, is dropped; quoted fields keep their line breaks
+    (`newline=""`), so a multi-line name stays one field of one record.
+    """
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{where}: not UTF-8 text: {exc}") from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise ValueError(f"{where}: empty file, no header")
+    return [clean_text(h) or "" for h in header], reader
 
 
 def clean_text(value: Any) -> str | None:
