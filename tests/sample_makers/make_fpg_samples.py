@@ -1,6 +1,6 @@
 """Regenerate the ФПГ samples: list pages, project cards, the open-data page and the bulk XLSX.
 
-    .venv/bin/python tests/sample_makers/make_fpg_samples.py
+    .venv/bin/python -m tests.sample_makers.make_fpg_samples
 
 Everything is invented (organisations, identifiers, projects, addresses) in the
 shape of the real site (SOURCES.md §1a, §1b), with its quirks kept on purpose;
@@ -33,6 +33,7 @@ import openpyxl
 from openpyxl.styles import Alignment, Font
 
 from scrapers.samples import SAMPLES_DIR, sample_path
+from tests.sample_makers.identifiers import broken_inn, inn10, ogrn13
 
 HOST = "xn--80afcdbalict6afooklqi5o.xn--p1ai"
 BASE = f"https://{HOST}"
@@ -44,24 +45,6 @@ NBSP = "\u00a0"
 SEED = 20250601
 
 # --- identifiers --------------------------------------------------------------------------
-
-_INN10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-
-
-def inn10(first9: str) -> str:
-    check = sum(w * int(d) for w, d in zip(_INN10, first9, strict=True)) % 11 % 10
-    return first9 + str(check)
-
-
-def ogrn13(first12: str) -> str:
-    return first12 + str(int(first12) % 11 % 10)
-
-
-def broken_inn(first9: str) -> str:
-    """An ИНН whose last digit is off by one: fails its check, as a typo would."""
-    good = inn10(first9)
-    return good[:-1] + str((int(good[-1]) + 1) % 10)
-
 
 # --- reference lists ----------------------------------------------------------------------
 

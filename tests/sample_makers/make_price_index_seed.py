@@ -3,7 +3,7 @@
 The seed holds exactly the published figures (annual-average consumer price inflation,
 % a year, indicator FP.CPI.TOTL.ZG) for the countries socfund covers, each row naming
 its source; `tests/test_price_index_seed.py` checks the seed against the reference file.
-Run: .venv/bin/python tests/sample_makers/make_price_index_seed.py
+Run: .venv/bin/python -m tests.sample_makers.make_price_index_seed
 """
 
 import csv

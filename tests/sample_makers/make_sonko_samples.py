@@ -1,6 +1,6 @@
 """Regenerate the СО НКО registry samples: a regional registry (2011 template) and the federal one.
 
-    .venv/bin/python tests/sample_makers/make_sonko_samples.py
+    .venv/bin/python -m tests.sample_makers.make_sonko_samples
 
 Organisations, identifiers, addresses and amounts are invented; the layout is
 the real one (SOURCES.md §2a, §2b), with the real files' defects kept on purpose
@@ -28,29 +28,12 @@ from openpyxl.utils import get_column_letter
 
 from scrapers.samples import SAMPLES_DIR, sample_path
 from scrapers.sonko import FEDERAL_URL, REGISTRY2011_URLS
+from tests.sample_makers.identifiers import broken_ogrn, inn10, ogrn13
 
 NBSP = "\u00a0"
 SOFT_HYPHEN = "\u00ad"
 
 # --- identifiers --------------------------------------------------------------------------
-
-_INN10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-
-
-def inn10(first9: str) -> str:
-    check = sum(w * int(d) for w, d in zip(_INN10, first9, strict=True)) % 11 % 10
-    return first9 + str(check)
-
-
-def ogrn13(first12: str) -> str:
-    return first12 + str(int(first12) % 11 % 10)
-
-
-def broken_ogrn(first12: str) -> str:
-    """An ОГРН whose last digit is off by one: fails its check, as a typo would."""
-    good = ogrn13(first12)
-    return good[:-1] + str((int(good[-1]) + 1) % 10)
-
 
 # --- the 2011 template --------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Regenerate the form 0503317 samples: Ставропольский край, 2015 and 2020 layouts.
 
-    .venv/bin/python tests/sample_makers/make_treasury_samples.py
+    .venv/bin/python -m tests.sample_makers.make_treasury_samples
 
 Invented figures in the shape of the Treasury's report on the execution of a
 region's consolidated budget (SOURCES.md §3b), written where
