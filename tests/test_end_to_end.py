@@ -93,10 +93,13 @@ def test_second_build_gives_the_same_counts(built):
            "where schema_name in ('raw', 'quarantine', 'main') and table_name <> 'fetch_log' "
            "order by 1")
     before = {t: _query(db, f"select count(*) from {t}")[0][0] for (t,) in _query(db, sql)}
+    keys_before = _query(db, "select organisation_key from dim_organisation order by 1")
     (requests_before,) = _query(db, "select count(*) from raw.fetch_log")[0]
     assert main(["build", "--warehouse", str(built)]) == 0
     after = {t: _query(db, f"select count(*) from {t}")[0][0] for (t,) in _query(db, sql)}
     assert after == before  # loads replace, they never append
+    # Organisation keys are derived from identifiers and names: the same from build to build.
+    assert _query(db, "select organisation_key from dim_organisation order by 1") == keys_before
     # The log is a log: the second night's requests are added, each answered 304
     # (conditional GET against the ETags the first night kept); the curated files, read
     # from the project, are logged as unchanged.
@@ -270,3 +273,21 @@ def test_beneficiary_and_recipient_views_add_up_to_the_same_total(built):
     (multi,) = _query(db, "select count(*) from (select grant_id from bridge_grant_region "
                           "group by 1 having count(*) > 1)")[0]
     assert multi >= 1  # the sample card with twelve regions is spread, not counted twelve times
+
+
+def test_organisation_names_are_normalised_and_legal_forms_split(built):
+    db = built / "socfund.duckdb"
+    rows = _query(db, "select name, name_core, legal_form from dim_organisation")
+    assert rows
+    for _, core, _ in rows:
+        assert not any(q in core for q in '«»"“”„'), core
+        assert core == core.lower() and "  " not in core and "\u00a0" not in core
+    forms = {name: form for name, _, form in rows}
+    # Every name that starts with the full words of a legal form gets that form.
+    for name, form in forms.items():
+        low = name.lower()
+        if low.startswith("автономная некоммерческая организация"):
+            assert form == "АНО", name
+        if "общественная организация" in low.split("«")[0].split('"')[0]:
+            assert form == "общественная организация", name
+    assert {"АНО", "общественная организация"} <= set(forms.values())
