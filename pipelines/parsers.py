@@ -65,10 +65,10 @@ PARSERS: dict[str, ParserSpec] = {
                    "curated figures (CSV): one figure per row with its document and locator"),
         ParserSpec("practice.page", practice.parse_page, practice_schema.INDICATORS,
                    "best-practice page (HTML): one record per number–noun indicator"),
-        ParserSpec("programme.card", programme_card.parse_card, programme_schema.CARDS,
-                   "foundation programme card (HTML): goal, years, regions"),
-        ParserSpec("programme.indicators", programme_card.parse_card_indicators,
+        ParserSpec("programme.card", programme_card.parse_card_indicators,
                    programme_schema.INDICATORS,
                    "foundation programme card (HTML): one record per indicator in its text"),
+        ParserSpec("programme.info", programme_card.parse_card, programme_schema.CARDS,
+                   "foundation programme card (HTML): goal, years, regions, target groups"),
     )
 }

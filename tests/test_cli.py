@@ -23,7 +23,7 @@ def test_parse_list_names_every_kind():
     assert listed == set(PARSERS)
     assert {"fpg.list", "fpg.card", "fpg.xlsx", "oprf2013.csv", "sonko.registry2011",
             "sonko.federal", "ebudget.agreements", "treasury.0503317", "municipal.winners",
-            "curated.csv"} <= listed
+            "curated.csv", "practice.page", "programme.card"} <= listed
 
 
 def test_parse_prints_valid_records_and_quarantine_with_exit_1():
@@ -79,7 +79,7 @@ def test_parse_practice_page_prints_one_indicator_per_line_with_numeric_values()
     from scrapers import practice, programme_card
 
     for kind, url in (("practice.page", practice.PRACTICE_URLS[0]),
-                      ("programme.indicators", programme_card.PROGRAMME_URLS[0])):
+                      ("programme.card", programme_card.PROGRAMME_URLS[0])):
         out = _run("parse", kind, str(sample_path(url)))
         assert out.returncode == 0, out.stderr
         records = [json.loads(line) for line in out.stdout.splitlines()]
