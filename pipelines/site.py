@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
+from pipelines.exports import sha256_file
+
 # Above this size the search index is only shipped as a file (fetched over HTTP),
 # so that the page itself stays light.
 SEARCH_EMBED_MAX_BYTES = 4_000_000
@@ -923,7 +925,7 @@ def _live_database(site_dir: Path, db_path: Path) -> str:
     return (f'<p>Вся база одним файлом DuckDB (открывать только для чтения): '
             f'<a class="download" href="{e(href(db_path, site_dir))}" download>'
             f"{e(db_path.name)}</a>, {e(format_bytes(db_path.stat().st_size))}, SHA-256 "
-            f'<code class="sha">{e(_sha256_file(db_path))}</code>.</p>')
+            f'<code class="sha">{e(sha256_file(db_path))}</code>.</p>')
 
 
 def _section_downloads(release: Release | None, site_dir: Path, db_path: Path) -> str:
@@ -1073,14 +1075,6 @@ def render_page(*, built_at: datetime, headline: Headline, sources: list[SourceF
 </body>
 </html>
 """
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -46,11 +46,6 @@ def non_negative(value: Any) -> bool:
     return value >= 0
 
 
-def inn_shape(value: Any) -> bool:
-    """Any text is acceptable as reported; the check digit is a flag, not a failure."""
-    return isinstance(value, str)
-
-
 @dataclass(frozen=True)
 class Entity:
     """One validated table of one source: `raw.<source>__<name>`."""

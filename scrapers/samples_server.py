@@ -30,7 +30,9 @@ def sniff_content_type(body: bytes, name: str) -> str:
     if head.startswith((b"{", b"[")):
         return "application/json; charset=utf-8"
     if head.startswith((b"<!doctype html", b"<html", b"<")):
-        return "text/html; charset=utf-8"
+        # No charset: like the real sites, a page declares its encoding (utf-8 or
+        # windows-1251) in its own <meta>, and the parsers read it from there.
+        return "text/html"
     if name.endswith(".csv"):
         return "text/csv; charset=utf-8"
     return "application/octet-stream"
