@@ -52,8 +52,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from pipelines.definitions import build_job, defs, make_resources
     from pipelines.summary import print_summary
 
+    if args.live and args.from_raw:
+        print("socfund build: --live and --from-raw exclude each other", file=sys.stderr)
+        return 2
     warehouse_dir = str(Path(args.warehouse).resolve()) if args.warehouse else ""
-    resources = make_resources(live=args.live, warehouse_dir=warehouse_dir,
+    mode = "live" if args.live else "raw" if args.from_raw else "samples"
+    resources = make_resources(mode=mode, warehouse_dir=warehouse_dir,
                                samples_dir=args.samples or "")
     job = defs.resolve_job_def(build_job.name)
     with DagsterInstance.ephemeral() as instance:
@@ -62,16 +66,24 @@ def _cmd_build(args: argparse.Namespace) -> int:
             run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
         )
     paths = WarehousePaths(Path(warehouse_dir) if warehouse_dir else default_warehouse_dir())
-    if not result.success:
-        failed = [e for e in result.all_events if e.is_step_failure]
-        for event in failed:
-            err = event.step_failure_data.error
-            print(f"FAILED {event.step_key}: {err.message.strip() if err else ''}",
-                  file=sys.stderr)
+    if result.success:
+        print_summary(paths)
+        return 0
+    failed = [e for e in result.all_events if e.is_step_failure]
+    published = any(e.is_step_success and e.step_key == "warehouse__published"
+                    for e in result.all_events)
+    for event in failed:
+        err = event.step_failure_data.error
+        user = event.step_failure_data.user_failure_data
+        message = user.description if user and user.description else (
+            err.message.strip() if err else "")
+        print(f"FAILED {event.step_key}: {message}", file=sys.stderr)
+    if published:
+        print("the warehouse was published with the last good data of the sources above",
+              file=sys.stderr)
+    else:
         print("the published warehouse was left as it was", file=sys.stderr)
-        return 1
-    print_summary(paths)
-    return 0
+    return 1
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -111,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="fetch from the real sites instead of samples/ (the default)")
     build.add_argument("--warehouse", help="warehouse folder (default: ./warehouse or "
                        "$SOCFUND_WAREHOUSE_DIR)")
+    build.add_argument("--from-raw", action="store_true",
+                       help="fetch nothing: re-parse and rebuild from the documents already "
+                       "kept in the raw store (after a parser fix)")
     build.add_argument("--samples", help="samples folder served offline (default: samples/)")
     build.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"],
                        help="how much of the run to log (default: INFO)")

@@ -7,24 +7,21 @@ and logged like any fetched body, so lineage and re-parsing work the same way.
 
 from datetime import UTC, datetime
 
-from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster import AssetExecutionContext
 
-from pipelines.factory import fetch_key, load_entity_asset
-from pipelines.loading import Document, write_manifest
-from pipelines.resources import WarehouseResource
+from pipelines.factory import FetchOutcome, load_entity_asset, source_fetch_asset
+from pipelines.loading import Document
+from pipelines.resources import SourcesResource
 from schemas import curated as schema
 from scrapers import curated
-from scrapers.rawstore import FetchRecord
+from scrapers.rawstore import FetchRecord, RawStore
 from scrapers.samples import sample_path
 
 SOURCE = "curated"
 
 
-@asset(key=fetch_key(SOURCE), group_name=SOURCE,
-       description="Keep the curated figure files (shipped with the project) in the raw store.")
-def curated_fetch(context: AssetExecutionContext,
-                  warehouse: WarehouseResource) -> MaterializeResult:
-    store = warehouse.raw_store()
+def keep_files(context: AssetExecutionContext, store: RawStore,
+               sources: SourcesResource) -> FetchOutcome:
     previous = store.last_success()
     docs = []
     for url in curated.CURATED_URLS:
@@ -36,9 +33,13 @@ def curated_fetch(context: AssetExecutionContext,
                               bytes=len(body), content_type="text/csv; charset=utf-8",
                               not_modified=unchanged))
         docs.append(Document("csv", url, digest, now, unchanged))
-    write_manifest(store, SOURCE, docs)
-    return MaterializeResult(metadata={"documents": len(docs),
-                                       "not_modified": sum(d.not_modified for d in docs)})
+    return FetchOutcome(docs)
+
+
+curated_fetch = source_fetch_asset(
+    SOURCE, "Keep the curated figure files (shipped with the project) in the raw store.",
+    keep_files,
+)
 
 
 assets = [

@@ -22,9 +22,13 @@ from pipelines.resources import SourcesResource, WarehouseResource
 source_assets = [*fpg.assets, *oprf2013.assets, *sonko.assets, *ebudget.assets,
                  *treasury.assets, *municipal.assets, *curated.assets, *practice.assets]
 fetch_keys = [key for a in source_assets for key in a.keys if key.path[0] == "fetch"]
+load_keys = [key for a in source_assets for key in a.keys if key.path[0] == "raw"]
 all_assets = [
     *source_assets,
-    warehouse.fetch_log_asset(fetch_keys),
+    # The card steps fetch too: the log is read after them.
+    warehouse.fetch_log_asset([*fetch_keys, *(k for a in source_assets for k in a.keys
+                                             if k.path[0] == "parsed")]),
+    warehouse.sources_health_asset([*fetch_keys, *load_keys]),
     warehouse.socfund_dbt,
     warehouse.published_warehouse,
     warehouse.exports,
@@ -38,10 +42,13 @@ build_job = define_asset_job(
 )
 
 
-def make_resources(*, live: bool = False, warehouse_dir: str = "", samples_dir: str = "") -> dict:
+def make_resources(*, live: bool = False, mode: str = "", warehouse_dir: str = "",
+                   samples_dir: str = "") -> dict:
+    """`mode`: samples (offline default), live, or raw (rebuild from the raw store)."""
     return {
         "warehouse": WarehouseResource(warehouse_dir=warehouse_dir),
-        "sources": SourcesResource(mode="live" if live else "samples", samples_dir=samples_dir),
+        "sources": SourcesResource(mode=mode or ("live" if live else "samples"),
+                                   samples_dir=samples_dir),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }
 

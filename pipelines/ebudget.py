@@ -1,25 +1,22 @@
 """Электронный бюджет: the registry of subsidy agreements, paged JSON, non-profit recipients."""
 
-from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster import AssetExecutionContext
 
-from pipelines.factory import FETCH_RETRY, fetch_key, load_entity_asset
-from pipelines.loading import Document, write_manifest
+from pipelines.factory import FetchOutcome, load_entity_asset, source_fetch_asset
+from pipelines.loading import Document
 from pipelines.progress import Progress
-from pipelines.resources import SourcesResource, WarehouseResource
+from pipelines.resources import SourcesResource
 from schemas import ebudget as schema
 from scrapers import ebudget
+from scrapers.rawstore import RawStore
 
 SOURCE = "ebudget"
 
 
-@asset(key=fetch_key(SOURCE), group_name=SOURCE, retry_policy=FETCH_RETRY,
-       description="Fetch every page of the subsidy-agreement registry (the last, short page "
-       "kept) into the raw store.")
-def ebudget_fetch(context: AssetExecutionContext, warehouse: WarehouseResource,
-                  sources: SourcesResource) -> MaterializeResult:
+def fetch_pages(context: AssetExecutionContext, store: RawStore,
+                sources: SourcesResource) -> FetchOutcome:
     # Our offline copies are paged small so the sample has several pages; live pages are 1 000.
     page_size = ebudget.PAGE_SIZE if sources.live else ebudget.SAMPLE_PAGE_SIZE
-    store = warehouse.raw_store()
     with sources.client(store, {ebudget.HOST}) as client:
         first = client.get(ebudget.page_url(1, page_size), source=SOURCE)
         pages = ebudget.parse_page_count(first.body, page_size, url=first.url)
@@ -31,9 +28,15 @@ def ebudget_fetch(context: AssetExecutionContext, warehouse: WarehouseResource,
                                                        source=SOURCE)))
             progress.advance()
         progress.done()
-    write_manifest(store, SOURCE, docs)
-    return MaterializeResult(metadata={"pages": pages, "page_size": page_size,
-                                       "not_modified": sum(d.not_modified for d in docs)})
+    return FetchOutcome(docs, metadata={"pages": pages, "page_size": page_size})
+
+
+ebudget_fetch = source_fetch_asset(
+    SOURCE,
+    "Fetch every page of the subsidy-agreement registry (the last, short page kept) into "
+    "the raw store.",
+    fetch_pages,
+)
 
 
 assets = [

@@ -1,41 +1,158 @@
-"""Asset builders shared by every source: fetch a fixed list of documents, or load one entity.
+"""Asset builders shared by every source: fetch documents, or load one entity.
 
 A source module declares what it fetches and which parser loads which entity; the
-fetching, manifest, parsing, validation, quarantine and reconciliation check are the
-same code for all of them.
+fetching, manifest, failure handling, parsing, validation, quarantine, skipping of
+unchanged inputs and the reconciliation check are the same code for all of them.
+
+A source that fails on a night (site down after every retry, a layout change that
+leaves nothing to parse) does not stop the others: its last good documents and rows
+stay, `meta.source_status` marks it stale, the fetch asset's `fetched` check fails
+and the `warehouse/sources_health` asset fails the run naming it.
 """
 
+
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
     Backoff,
     MaterializeResult,
+    MetadataValue,
     RetryPolicy,
     asset,
 )
 
+from pipelines.faults import checkpoint
 from pipelines.loading import (
     RECONCILES,
     Document,
+    SourceFailure,
     documents,
-    load_records,
+    input_digest,
+    load_entity,
     parse_documents,
     read_manifest,
+    validated_writer,
     write_manifest,
 )
 from pipelines.progress import Progress
 from pipelines.resources import SourcesResource, WarehouseResource
+from pipelines.store import record_status, source_statuses, store_writer
 from schemas.base import Entity
+from scrapers.http import FetchError
+from scrapers.rawstore import RawStore
 
 FETCH_RETRY = RetryPolicy(max_retries=2, delay=60, backoff=Backoff.EXPONENTIAL)
+FETCHED = "fetched"
+# Every asset that writes store.duckdb takes this pool (limit 1 in the instance's
+# dagster.yaml), and `store_writer` holds a file lock besides: one writer at a time.
+STORE_POOL = "socfund_store"
+# What a failed source raises: HTTP failures after the client's retries, a page whose
+# structure no longer holds what the fetch needs (ValueError from a parser), I/O.
+SOURCE_ERRORS = (FetchError, SourceFailure, ValueError, OSError)
 
 
 def fetch_key(source: str) -> AssetKey:
     return AssetKey(["fetch", source])
+
+
+@dataclass
+class FetchOutcome:
+    docs: list[Document]
+    failures: list[dict] = field(default_factory=list)
+    metadata: dict = field(default_factory=dict)
+
+
+FetchBody = Callable[[AssetExecutionContext, RawStore, SourcesResource], FetchOutcome]
+
+
+def _last_success(warehouse: WarehouseResource, source: str) -> datetime | None:
+    with store_writer(warehouse.paths()) as con:
+        for status in source_statuses(con):
+            if status["source"] == source and status["stage"] == "fetch":
+                return status["succeeded_at"]
+    return None
+
+
+def _manifest_time(store: RawStore, source: str) -> float:
+    return (store.root / source / "manifest.json").stat().st_mtime
+
+
+def source_fetch_asset(source: str, description: str, body: FetchBody) -> AssetsDefinition:
+    """`fetch/<source>`: run `body`, write the manifest; on failure keep the last one."""
+    key = fetch_key(source)
+
+    @asset(key=key, group_name=source, retry_policy=FETCH_RETRY, description=description,
+           check_specs=[AssetCheckSpec(FETCHED, asset=key,
+                                       description="This night's fetch succeeded.")])
+    def _fetch(context: AssetExecutionContext, warehouse: WarehouseResource,
+               sources: SourcesResource) -> MaterializeResult:
+        store = warehouse.raw_store()
+        if sources.from_raw:
+            manifest = read_manifest(store, source)
+            return MaterializeResult(
+                metadata={"mode": "raw store", "documents": len(manifest["documents"]),
+                          "fetched": 0,
+                          "dagster/last_updated_timestamp":
+                              MetadataValue.timestamp(_manifest_time(store, source))},
+                check_results=[AssetCheckResult(
+                    check_name=FETCHED, passed=True,
+                    description="built from the raw store; nothing fetched")],
+            )
+        try:
+            outcome = body(context, store, sources)
+            checkpoint("fetch")
+        except SOURCE_ERRORS as exc:
+            if sources.live and context.retry_number < FETCH_RETRY.max_retries:
+                raise  # Dagster retries the step with backoff
+            return _failed_fetch(context, warehouse, store, source, exc)
+        write_manifest(store, source, outcome.docs, outcome.failures)
+        with store_writer(warehouse.paths()) as con:
+            record_status(con, source, "fetch")
+        return MaterializeResult(
+            metadata={
+                "documents": len(outcome.docs),
+                "bytes": sum(store.path_for(source, d.sha256).stat().st_size
+                             for d in outcome.docs),
+                "not_modified": sum(d.not_modified for d in outcome.docs),
+                "failures": len(outcome.failures),
+                "status": "ok",
+                **outcome.metadata,
+            },
+            check_results=[AssetCheckResult(check_name=FETCHED, passed=True)],
+        )
+
+    return _fetch
+
+
+def _failed_fetch(context: AssetExecutionContext, warehouse: WarehouseResource,
+                  store: RawStore, source: str, exc: Exception) -> MaterializeResult:
+    error = f"{type(exc).__name__}: {exc}"
+    with store_writer(warehouse.paths()) as con:
+        record_status(con, source, "fetch", error=error)
+    if not (store.root / source / "manifest.json").exists():
+        raise SourceFailure(f"{source}: fetch failed and no earlier fetch to keep: {error}") \
+            from exc
+    last = _last_success(warehouse, source)
+    updated = last.timestamp() if last else _manifest_time(store, source)
+    context.log.error(f"{source}: fetch failed ({error}); the documents fetched "
+                      f"{datetime.fromtimestamp(updated, UTC):%Y-%m-%d %H:%M} UTC are kept "
+                      f"and the source is marked stale")
+    return MaterializeResult(
+        metadata={"status": "failed", "stale": True, "error": MetadataValue.text(error),
+                  "dagster/last_updated_timestamp": MetadataValue.timestamp(updated)},
+        check_results=[AssetCheckResult(
+            check_name=FETCHED, passed=False, severity=AssetCheckSeverity.ERROR,
+            description=f"fetch failed: {error}; last good data kept",
+        )],
+    )
 
 
 def fetch_documents_asset(
@@ -43,11 +160,8 @@ def fetch_documents_asset(
 ) -> AssetsDefinition:
     """`fetch/<source>`: fetch each (kind, url) into the raw store and write the manifest."""
 
-    @asset(key=fetch_key(source), group_name=source, retry_policy=FETCH_RETRY,
-           description=description)
-    def _fetch(context: AssetExecutionContext, warehouse: WarehouseResource,
-               sources: SourcesResource) -> MaterializeResult:
-        store = warehouse.raw_store()
+    def body(context: AssetExecutionContext, store: RawStore,
+             sources: SourcesResource) -> FetchOutcome:
         docs: list[Document] = []
         progress = Progress(f"{source} documents", len(urls), context.log)
         with sources.client(store, hosts) as client:
@@ -55,14 +169,9 @@ def fetch_documents_asset(
                 docs.append(Document.of(kind, client.get(url, source=source)))
                 progress.advance()
         progress.done()
-        write_manifest(store, source, docs)
-        return MaterializeResult(metadata={
-            "documents": len(docs),
-            "bytes": sum(store.path_for(source, d.sha256).stat().st_size for d in docs),
-            "not_modified": sum(d.not_modified for d in docs),
-        })
+        return FetchOutcome(docs)
 
-    return _fetch
+    return source_fetch_asset(source, description, body)
 
 
 def load_entity_asset(
@@ -74,18 +183,32 @@ def load_entity_asset(
     *,
     per_document_errors: bool = False,
 ) -> AssetsDefinition:
-    """`raw/<source>__<entity>`: parse the kept documents of one kind, validate, load."""
+    """`raw/<source>__<entity>`: parse the kept documents of one kind, validate, load.
+
+    Skipped (nothing re-parsed) when the documents, the parser and the schema are the
+    same as for the rows already loaded.
+    """
     key = AssetKey(["raw", entity.table])
 
-    @asset(key=key, deps=[fetch_key(entity.source)], group_name=entity.source,
+    @asset(key=key, deps=[fetch_key(entity.source)], group_name=entity.source, pool=STORE_POOL,
            check_specs=[AssetCheckSpec(RECONCILES, asset=key)], description=description)
     def _load(context: AssetExecutionContext, warehouse: WarehouseResource):
         store = warehouse.raw_store()
         docs = documents(read_manifest(store, entity.source), kind)
-        progress = Progress(f"{entity.table} parse", len(docs), context.log)
-        records, rejected = parse_documents(store, entity.source, docs, parse, progress=progress,
-                                            per_document_errors=per_document_errors)
-        return load_records(context, warehouse, entity, records, parser_version,
-                            rejected=rejected, extra_metadata={"documents": len(docs)})
+
+        def produce():
+            progress = Progress(f"{entity.table} parse", len(docs), context.log)
+            records, rejected = parse_documents(store, entity.source, docs, parse,
+                                                progress=progress,
+                                                per_document_errors=per_document_errors)
+            if docs and not records and len(rejected) == len(docs):
+                raise SourceFailure(
+                    f"{entity.table}: every one of {len(docs)} documents failed to parse "
+                    f"(first: {rejected[0].reasons[0]})")
+            return validated_writer(context, entity, records, parser_version, rejected)
+
+        return load_entity(context, warehouse, entity,
+                           input_digest(entity, parser_version, parse, docs), produce,
+                           extra_metadata={"documents": len(docs)})
 
     return _load

@@ -8,16 +8,28 @@ re-derived from kept bytes after a parser fix without fetching anything.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
 
 from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, MetadataValue
 
+from pipelines.faults import checkpoint
 from pipelines.progress import Progress
 from pipelines.resources import WarehouseResource
-from pipelines.store import LoadCounts, replace_entity, store_writer
+from pipelines.store import (
+    LastLoad,
+    LoadCounts,
+    last_load,
+    record_status,
+    replace_entity,
+    store_writer,
+)
 from schemas.base import Entity, Quarantined, Validated, validate
 from scrapers.http import Fetched
 from scrapers.rawstore import RawStore
@@ -67,6 +79,42 @@ def documents(manifest: dict, kind: str) -> list[Document]:
     return [Document(**d) for d in manifest["documents"] if d["kind"] == kind]
 
 
+@cache
+def _file_digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def code_fingerprint(*objects: object) -> str:
+    """The digest of the source files that define these parsers and schemas.
+
+    A parser or schema fix changes the digest, so the next night re-parses the kept
+    bytes without anyone remembering to bump a version.
+    """
+    import schemas.base
+    import scrapers.values
+
+    files = {inspect.getsourcefile(schemas.base), inspect.getsourcefile(scrapers.values)}
+    for obj in objects:
+        module = inspect.getmodule(obj)
+        if module is not None and getattr(module, "__file__", None):
+            files.add(inspect.getsourcefile(module))
+    return hashlib.sha256(
+        "".join(f"{Path(f).name}:{_file_digest(f)}\n" for f in sorted(f for f in files if f))
+        .encode()
+    ).hexdigest()
+
+
+def input_digest(entity: Entity, parser_version: str, parse: Parser,
+                 docs: Iterable[Document]) -> str:
+    """What a load's rows are a function of: the kept bytes, the parser and the schema."""
+    h = hashlib.sha256()
+    h.update(f"{entity.table}\n{parser_version}\n".encode())
+    h.update(code_fingerprint(parse, entity.model).encode())
+    for doc in docs:
+        h.update(f"{doc.url}\t{doc.sha256}\n".encode())
+    return h.hexdigest()
+
+
 def parse_documents(
     store: RawStore,
     source: str,
@@ -105,46 +153,111 @@ def parse_documents(
     return records, rejected
 
 
-def load_records(
-    context: AssetExecutionContext,
-    warehouse: WarehouseResource,
-    entity: Entity,
-    records: list[dict],
-    parser_version: str,
-    *,
-    rejected: list[Quarantined] | None = None,
-    extra_metadata: dict | None = None,
-) -> MaterializeResult:
-    """Validate a batch, replace its tables, and report counts with the reconciliation check."""
-    validated: Validated = validate(records, entity)
-    validated.quarantined.extend(rejected or [])
-    lineage = {"_source": entity.source, "_parser_version": parser_version}
-    with store_writer(warehouse.paths()) as con:
-        counts: LoadCounts = replace_entity(con, entity, validated, lineage)
-    context.log.info(
-        f"{entity.table}: parsed {counts.parsed}, loaded {counts.loaded}, "
-        f"quarantined {counts.quarantined}"
+class SourceFailure(Exception):
+    """A source gave nothing usable this night (site down, layout changed)."""
+
+
+def reconcile_result(counts: LoadCounts) -> AssetCheckResult:
+    return AssetCheckResult(
+        check_name=RECONCILES,
+        passed=counts.reconciles,
+        metadata={"parsed": counts.parsed, "loaded": counts.loaded,
+                  "quarantined": counts.quarantined},
+        description=f"{counts.parsed} parsed = {counts.loaded} loaded + "
+                    f"{counts.quarantined} quarantined",
     )
-    for q in validated.quarantined[:20]:
-        context.log.warning(f"{entity.table}: row {q.row} quarantined: {'; '.join(q.reasons)}")
-    metadata = {
+
+
+def count_metadata(counts: LoadCounts, table: str) -> dict:
+    return {
         "parsed": counts.parsed,
         "loaded": counts.loaded,
         "quarantined": counts.quarantined,
         "dagster/row_count": counts.loaded,
-        "table": MetadataValue.text(f"raw.{entity.table}"),
+        "table": MetadataValue.text(f"raw.{table}"),
+    }
+
+
+def kept_result(context: AssetExecutionContext, entity: Entity, previous: LastLoad, *,
+                error: str | None = None, extra_metadata: dict | None = None
+                ) -> MaterializeResult:
+    """The rows already in the store stay: inputs unchanged, or this night's parse failed."""
+    when = f"{previous.loaded_at:%Y-%m-%d %H:%M}"
+    if error is None:
+        context.log.info(f"{entity.table}: inputs unchanged since {when}; nothing re-parsed, "
+                         f"{previous.counts.loaded} rows kept")
+    else:
+        context.log.error(f"{entity.table}: {error}; the rows loaded {when} are kept and "
+                          f"marked stale")
+    metadata = {
+        **count_metadata(previous.counts, entity.table),
+        "reparsed": 0,
+        "unchanged": error is None,
+        "status": "ok" if error is None else "failed",
+        "dagster/last_updated_timestamp": MetadataValue.timestamp(previous.loaded_at),
         **(extra_metadata or {}),
     }
-    return MaterializeResult(
-        metadata=metadata,
-        check_results=[
-            AssetCheckResult(
-                check_name=RECONCILES,
-                passed=counts.reconciles,
-                metadata={"parsed": counts.parsed, "loaded": counts.loaded,
-                          "quarantined": counts.quarantined},
-                description=f"{counts.parsed} parsed = {counts.loaded} loaded + "
-                            f"{counts.quarantined} quarantined",
-            )
-        ],
+    if error is not None:
+        metadata["error"] = MetadataValue.text(error)
+    return MaterializeResult(metadata=metadata, check_results=[reconcile_result(previous.counts)])
+
+
+def load_entity(
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    entity: Entity,
+    digest: str,
+    produce: Callable[[], tuple[LoadCounts, Callable]],
+    *,
+    extra_metadata: dict | None = None,
+) -> MaterializeResult:
+    """Load one entity unless its inputs are unchanged; keep the last good rows on failure.
+
+    `produce` parses and validates (no store lock held meanwhile) and returns the counts
+    and a function that writes the rows given a store connection and the digest.
+    """
+    paths = warehouse.paths()
+    with store_writer(paths) as con:
+        previous = last_load(con, entity.table)
+    if previous is not None and previous.input_digest == digest:
+        return kept_result(context, entity, previous, extra_metadata=extra_metadata)
+    try:
+        _, write = produce()
+    except (SourceFailure, ValueError) as exc:
+        with store_writer(paths) as con:
+            record_status(con, entity.source, entity.table, error=str(exc))
+        if previous is None:
+            raise
+        return kept_result(context, entity, previous, error=str(exc),
+                           extra_metadata=extra_metadata)
+    checkpoint("load")
+    with store_writer(paths) as con:
+        counts: LoadCounts = write(con, digest)
+        record_status(con, entity.source, entity.table)
+    context.log.info(
+        f"{entity.table}: parsed {counts.parsed}, loaded {counts.loaded}, "
+        f"quarantined {counts.quarantined}"
     )
+    return MaterializeResult(
+        metadata={**count_metadata(counts, entity.table), "reparsed": counts.parsed,
+                  "unchanged": False, "status": "ok", **(extra_metadata or {})},
+        check_results=[reconcile_result(counts)],
+    )
+
+
+def validated_writer(context: AssetExecutionContext, entity: Entity, records: list[dict],
+                     parser_version: str, rejected: list[Quarantined] | None = None
+                     ) -> tuple[LoadCounts, Callable]:
+    """Validate a batch; return its counts and the function that replaces its tables."""
+    validated: Validated = validate(records, entity)
+    validated.quarantined.extend(rejected or [])
+    for q in validated.quarantined[:20]:
+        context.log.warning(f"{entity.table}: row {q.row} quarantined: {'; '.join(q.reasons)}")
+    lineage = {"_source": entity.source, "_parser_version": parser_version}
+
+    def write(con, digest: str) -> LoadCounts:
+        return replace_entity(con, entity, validated, lineage, input_digest=digest)
+
+    counts = LoadCounts(entity.table, validated.parsed, len(validated.valid),
+                        len(validated.quarantined))
+    return counts, write

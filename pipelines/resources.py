@@ -1,8 +1,9 @@
 """Dagster resources: where the warehouse lives, and how the sources are reached.
 
-`SourcesResource` has two modes with the same client code: `samples` (the
-offline default: a loopback HTTP server over `samples/` reached through a host
-mapping) and `live` (the real hosts).
+`SourcesResource` has two fetching modes with the same client code: `samples`
+(the offline default: a loopback HTTP server over `samples/` reached through a
+host mapping) and `live` (the real hosts); and `raw`, which fetches nothing and
+rebuilds from the documents already kept in the raw store.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class WarehouseResource(ConfigurableResource):
 
 
 class SourcesResource(ConfigurableResource):
-    """How fetches reach the sources: `samples` (offline default) or `live`."""
+    """How fetches reach the sources: `samples` (offline default), `live`, or `raw` (none)."""
 
     mode: str = "samples"
     samples_dir: str = ""
@@ -42,12 +43,19 @@ class SourcesResource(ConfigurableResource):
 
     @property
     def live(self) -> bool:
-        if self.mode not in ("samples", "live"):
-            raise ValueError(f"sources mode must be 'samples' or 'live', not {self.mode!r}")
+        if self.mode not in ("samples", "live", "raw"):
+            raise ValueError(
+                f"sources mode must be 'samples', 'live' or 'raw', not {self.mode!r}")
         return self.mode == "live"
+
+    @property
+    def from_raw(self) -> bool:
+        return not self.live and self.mode == "raw"
 
     @contextmanager
     def client(self, store: RawStore, allowed_hosts: set[str]) -> Iterator[HttpClient]:
+        if self.from_raw:
+            raise RuntimeError("sources mode 'raw' fetches nothing: no HTTP client")
         if self.live:
             yield HttpClient(store, allowed_hosts=allowed_hosts,
                              min_interval=self.min_interval_seconds)

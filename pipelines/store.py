@@ -111,21 +111,7 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
 
 def _insert(con: duckdb.DuckDBPyConnection, schema: str, table: str,
             rows: Sequence[dict], columns: dict[str, str]) -> None:
-    if not rows:
-        return
-    batch = _arrow_table(rows, columns)
-    con.register("_socfund_batch", batch)
-    try:
-        casts = ", ".join(
-            f"CAST({ident(c)} AS {t})" if t.startswith("TIMESTAMP") or t == "JSON"
-            else ident(c)
-            for c, t in columns.items()
-        )
-        con.execute(
-            f"INSERT INTO {ident(schema)}.{ident(table)} SELECT {casts} FROM _socfund_batch"
-        )
-    finally:
-        con.unregister("_socfund_batch")
+    _insert_arrow(con, schema, table, _arrow_table(rows, columns), columns)
 
 
 def _json_default(value: Any) -> Any:
@@ -154,9 +140,9 @@ class LoadCounts:
         return self.parsed == self.loaded + self.quarantined
 
 
-def replace_entity(con: duckdb.DuckDBPyConnection, entity: Entity, validated: Validated,
-                   lineage: dict[str, str]) -> LoadCounts:
-    """Replace `raw.<table>` and `quarantine.<table>` with this batch, atomically.
+def entity_batches(entity: Entity, validated: Validated,
+                   lineage: dict[str, str]) -> tuple[pa.Table, pa.Table]:
+    """The validated and the quarantined rows of one batch as typed Arrow tables.
 
     `lineage` = `_source`, `_parser_version`; each record already carries its own
     `_source_url`, `_raw_sha256`, `_fetched_at` and `_row`.
@@ -173,23 +159,130 @@ def replace_entity(con: duckdb.DuckDBPyConnection, entity: Entity, validated: Va
         }
         for q in validated.quarantined
     ]
+    return _arrow_table(valid, data_columns), _arrow_table(quarantined, QUARANTINE_COLUMNS)
+
+
+def _insert_arrow(con: duckdb.DuckDBPyConnection, schema: str, table: str,
+                  batch: pa.Table, columns: dict[str, str]) -> None:
+    if batch.num_rows == 0:
+        return
+    con.register("_socfund_batch", batch)
+    try:
+        casts = ", ".join(
+            f"CAST({ident(c)} AS {t})" if t.startswith("TIMESTAMP") or t == "JSON"
+            else ident(c)
+            for c, t in columns.items()
+        )
+        con.execute(
+            f"INSERT INTO {ident(schema)}.{ident(table)} SELECT {casts} FROM _socfund_batch"
+        )
+    finally:
+        con.unregister("_socfund_batch")
+
+
+def replace_entity(con: duckdb.DuckDBPyConnection, entity: Entity, validated: Validated,
+                   lineage: dict[str, str], *, input_digest: str | None = None) -> LoadCounts:
+    """Replace `raw.<table>` and `quarantine.<table>` with this batch, atomically."""
+    valid, quarantined = entity_batches(entity, validated, lineage)
+    return replace_entity_batches(con, entity, [valid], [quarantined],
+                                  parsed=validated.parsed, input_digest=input_digest)
+
+
+def replace_entity_batches(con: duckdb.DuckDBPyConnection, entity: Entity,
+                           valid: Sequence[pa.Table], quarantined: Sequence[pa.Table], *,
+                           parsed: int, input_digest: str | None = None) -> LoadCounts:
+    """Replace both tables of an entity with these batches in one transaction.
+
+    The digest of the inputs is recorded in `meta.loads` in the same transaction, so
+    a later night with the same inputs knows the rows are already there; a load
+    killed half-way leaves the previous rows and the previous digest.
+    """
+    data_columns = {**entity.columns(), **LINEAGE_COLUMNS}
+    table = ident(entity.table)
     con.execute("BEGIN TRANSACTION")
     try:
         _ensure_table(con, "raw", entity.table, data_columns)
         _ensure_table(con, "quarantine", entity.table, QUARANTINE_COLUMNS)
-        con.execute(f"DELETE FROM raw.{ident(entity.table)}")
-        con.execute(f"DELETE FROM quarantine.{ident(entity.table)}")
-        _insert(con, "raw", entity.table, valid, data_columns)
-        _insert(con, "quarantine", entity.table, quarantined, QUARANTINE_COLUMNS)
-        loaded = con.execute(f"SELECT count(*) FROM raw.{ident(entity.table)}").fetchone()[0]
-        held = con.execute(
-            f"SELECT count(*) FROM quarantine.{ident(entity.table)}"
-        ).fetchone()[0]
+        con.execute(f"DELETE FROM raw.{table}")
+        con.execute(f"DELETE FROM quarantine.{table}")
+        for batch in valid:
+            _insert_arrow(con, "raw", entity.table, batch, data_columns)
+        for batch in quarantined:
+            _insert_arrow(con, "quarantine", entity.table, batch, QUARANTINE_COLUMNS)
+        loaded = con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]
+        held = con.execute(f"SELECT count(*) FROM quarantine.{table}").fetchone()[0]
+        counts = LoadCounts(entity.table, parsed, int(loaded), int(held))
+        if input_digest is not None:
+            _record_load(con, counts, input_digest)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return LoadCounts(entity.table, validated.parsed, int(loaded), int(held))
+    return counts
+
+
+# --- what was loaded from which inputs, and how each source fared ----------------------------
+
+LOADS_COLUMNS = {
+    "table_name": "VARCHAR", "input_digest": "VARCHAR", "parsed": "BIGINT", "loaded": "BIGINT",
+    "quarantined": "BIGINT", "loaded_at": "TIMESTAMPTZ",
+}
+STATUS_COLUMNS = {
+    "source": "VARCHAR", "stage": "VARCHAR", "status": "VARCHAR", "attempted_at": "TIMESTAMPTZ",
+    "succeeded_at": "TIMESTAMPTZ", "error": "VARCHAR",
+}
+
+
+@dataclass(frozen=True)
+class LastLoad:
+    input_digest: str
+    counts: LoadCounts
+    loaded_at: datetime
+
+
+def _record_load(con: duckdb.DuckDBPyConnection, counts: LoadCounts, digest: str) -> None:
+    _ensure_table(con, "meta", "loads", LOADS_COLUMNS)
+    con.execute("DELETE FROM meta.loads WHERE table_name = ?", [counts.table])
+    con.execute(
+        "INSERT INTO meta.loads VALUES (?, ?, ?, ?, ?, now())",
+        [counts.table, digest, counts.parsed, counts.loaded, counts.quarantined],
+    )
+
+
+def last_load(con: duckdb.DuckDBPyConnection, table: str) -> LastLoad | None:
+    """The digest and counts of the rows now in `raw.<table>`, if a load recorded them."""
+    _ensure_table(con, "meta", "loads", LOADS_COLUMNS)
+    row = con.execute(
+        "SELECT input_digest, parsed, loaded, quarantined, loaded_at FROM meta.loads "
+        "WHERE table_name = ?", [table],
+    ).fetchone()
+    if row is None:
+        return None
+    return LastLoad(row[0], LoadCounts(table, int(row[1]), int(row[2]), int(row[3])), row[4])
+
+
+def record_status(con: duckdb.DuckDBPyConnection, source: str, stage: str, *,
+                  error: str | None = None) -> None:
+    """Note one stage of a source as succeeded (no error) or failed, keeping the last success."""
+    _ensure_table(con, "meta", "source_status", STATUS_COLUMNS)
+    previous = con.execute(
+        "SELECT succeeded_at FROM meta.source_status WHERE source = ? AND stage = ?",
+        [source, stage],
+    ).fetchone()
+    con.execute("DELETE FROM meta.source_status WHERE source = ? AND stage = ?", [source, stage])
+    if error is None:
+        con.execute("INSERT INTO meta.source_status VALUES (?, ?, 'ok', now(), now(), NULL)",
+                    [source, stage])
+    else:
+        con.execute("INSERT INTO meta.source_status VALUES (?, ?, 'failed', now(), ?, ?)",
+                    [source, stage, previous[0] if previous else None, error])
+
+
+def source_statuses(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    _ensure_table(con, "meta", "source_status", STATUS_COLUMNS)
+    cur = con.execute("SELECT * FROM meta.source_status ORDER BY source, stage")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 FETCH_LOG_COLUMNS = {
@@ -199,12 +292,15 @@ FETCH_LOG_COLUMNS = {
 }
 
 
-def replace_fetch_log(con: duckdb.DuckDBPyConnection, rows: Sequence[dict]) -> int:
+def replace_fetch_log(con: duckdb.DuckDBPyConnection, rows: Sequence[dict],
+                      counts: LoadCounts | None = None, digest: str | None = None) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
         _ensure_table(con, "raw", "fetch_log", FETCH_LOG_COLUMNS)
         con.execute("DELETE FROM raw.fetch_log")
         _insert(con, "raw", "fetch_log", rows, FETCH_LOG_COLUMNS)
+        if counts is not None and digest is not None:
+            _record_load(con, counts, digest)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -43,7 +43,8 @@ def test_only_public_tables_in_main(built):
     db = built / "socfund.duckdb"
     schemas = {r[0] for r in _query(
         db, "select distinct table_schema from information_schema.tables")}
-    assert schemas <= {"main", "raw", "quarantine", "staging", "intermediate", "reference"}
+    assert schemas <= {"main", "raw", "quarantine", "staging", "intermediate", "reference",
+                       "meta"}
     main_tables = {r[0] for r in _query(db, "select table_name from information_schema.tables "
                                             "where table_schema = 'main'")}
     public = ("dim_", "fact_", "mart_", "bridge_")
