@@ -1,6 +1,12 @@
 """Content-addressed store of every response body, and the fetch log.
 
-`<root>/<source>/<sha256>` holds the bytes exactly as they came;
+`<root>/<source>/<sha256>.zst` holds the bytes as they came, compressed with
+Zstandard (`.gz`, gzip, where the `zstandard` package is missing); the name is
+always the SHA-256 of the bytes as they came, so content addressing, manifests
+and lineage columns never see the compression. A store written before bodies
+were compressed keeps plain `<root>/<source>/<sha256>` files: they are read as
+they are, and never rewritten.
+
 `<root>/fetch_log.jsonl` has one line per request (url, time, status, sha256,
 bytes, etag, last-modified). The pipelines load the log into `raw.fetch_log`;
 the HTTP client reads it back for conditional GETs.
@@ -8,12 +14,27 @@ the HTTP client reads it back for conditional GETs.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+try:
+    import zstandard
+except ImportError:  # the store still works, with gzip, on an install without it
+    zstandard = None
+
+ZSTD_SUFFIX = ".zst"
+GZIP_SUFFIX = ".gz"
+# Level 3, zstd's default: a 60 KB card page compresses to about a tenth in well under a
+# millisecond; higher levels cost several times the time for a few per cent.
+ZSTD_LEVEL = 3
+GZIP_LEVEL = 6
+# Searched in this order; a plain file is a blob from before compression.
+_SUFFIXES = (ZSTD_SUFFIX, GZIP_SUFFIX, "")
 
 
 @dataclass(frozen=True)
@@ -37,23 +58,76 @@ class RawStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.log_path = self.root / "fetch_log.jsonl"
         self._lock = threading.Lock()
+        # zstd contexts are not safe to share between threads: one pair per thread.
+        self._codecs = threading.local()
 
     def path_for(self, source: str, sha256: str) -> Path:
-        return self.root / source / sha256
+        """The file on disk holding the blob (compressed or, from an older store, plain);
+        for a blob not stored yet, the file `put` would write."""
+        folder = self.root / source
+        for suffix in _SUFFIXES:
+            path = folder / (sha256 + suffix)
+            if path.exists():
+                return path
+        return folder / (sha256 + self._write_suffix())
+
+    def has(self, source: str, sha256: str) -> bool:
+        folder = self.root / source
+        return any((folder / (sha256 + suffix)).exists() for suffix in _SUFFIXES)
 
     def put(self, source: str, body: bytes) -> str:
-        """Keep the bytes under their SHA-256; writing is atomic and idempotent."""
+        """Keep the bytes under the SHA-256 of the bytes as given (not as compressed).
+
+        Writing is atomic (a temporary file, then a rename, so a reader or a killed run
+        never leaves a half-written blob under its name) and idempotent (a blob already
+        kept, compressed or plain, is not written again).
+        """
         digest = hashlib.sha256(body).hexdigest()
-        target = self.path_for(source, digest)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{digest}.{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_bytes(body)
+        if self.has(source, digest):
+            return digest
+        target = self.root / source / (digest + self._write_suffix())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            tmp.write_bytes(self._compress(body))
             os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
         return digest
 
     def get(self, source: str, sha256: str) -> bytes:
-        return self.path_for(source, sha256).read_bytes()
+        """The bytes exactly as they came."""
+        path = self.path_for(source, sha256)
+        data = path.read_bytes()
+        if path.name.endswith(ZSTD_SUFFIX):
+            return self._zstd_decompressor().decompress(data)
+        if path.name.endswith(GZIP_SUFFIX):
+            return gzip.decompress(data)
+        return data
+
+    def _write_suffix(self) -> str:
+        return ZSTD_SUFFIX if zstandard is not None else GZIP_SUFFIX
+
+    def _compress(self, body: bytes) -> bytes:
+        if zstandard is None:
+            return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+        compressor = getattr(self._codecs, "compressor", None)
+        if compressor is None:
+            # The content size goes in the frame header, so `decompress` knows how much
+            # to allocate.
+            compressor = self._codecs.compressor = zstandard.ZstdCompressor(
+                level=ZSTD_LEVEL, write_content_size=True)
+        return compressor.compress(body)
+
+    def _zstd_decompressor(self):
+        if zstandard is None:
+            raise RuntimeError(
+                f"{self.root}: a blob is compressed with Zstandard; install the `zstandard` "
+                "package to read it")
+        decompressor = getattr(self._codecs, "decompressor", None)
+        if decompressor is None:
+            decompressor = self._codecs.decompressor = zstandard.ZstdDecompressor()
+        return decompressor
 
     def log(self, record: FetchRecord) -> None:
         line = json.dumps(asdict(record), ensure_ascii=False)

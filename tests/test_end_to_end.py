@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.cli import main
 from scrapers import oprf2013, sonko
+from scrapers.rawstore import RawStore
 from scrapers.samples import SAMPLES_DIR, sample_relpath
 from tests.conftest import REAL, SHARED
 
@@ -79,7 +80,7 @@ def test_fetch_log_records_every_document(built):
     (n, with_sha) = _query(db, "select count(*), count(sha256) from raw.fetch_log")[0]
     assert n > 0 and with_sha == n
     for (sha,) in _query(db, "select distinct _raw_sha256 from raw.fpg__cards"):
-        assert (built / "raw" / "fpg" / sha).exists()
+        assert RawStore(built / "raw").has("fpg", sha)
 
 
 def test_every_record_has_a_region(built):
