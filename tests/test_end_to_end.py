@@ -40,6 +40,16 @@ def test_published_warehouse_has_every_public_table(built):
     assert not (built / ".build" / "socfund.duckdb").exists()
 
 
+def test_dim_region_has_every_federal_subject(built):
+    db = built / "socfund.duckdb"
+    subjects = _query(db, "select count(*), count(distinct region_code) from dim_region "
+                          "where kind = 'subject'")[0]
+    assert subjects == (89, 89)
+    new = dict(_query(db, "select name, region_code from dim_region where name in "
+                          "('Донецкая Народная Республика', 'Херсонская область')"))
+    assert new == {"Донецкая Народная Республика": "93", "Херсонская область": "95"}
+
+
 def test_only_public_tables_in_main(built):
     db = built / "socfund.duckdb"
     schemas = {r[0] for r in _query(
@@ -96,16 +106,18 @@ def test_second_build_gives_the_same_counts(built):
            "order by 1")
     before = {t: _query(db, f"select count(*) from {t}")[0][0] for (t,) in _query(db, sql)}
     keys_before = _query(db, "select organisation_key from dim_organisation order by 1")
-    (requests_before,) = _query(db, "select count(*) from raw.fetch_log")[0]
+    store = built / "store.duckdb"
+    (requests_before,) = _query(store, "select count(*) from raw.fetch_log")[0]
     assert main(["build", "--warehouse", str(built)]) == 0
     after = {t: _query(db, f"select count(*) from {t}")[0][0] for (t,) in _query(db, sql)}
     assert after == before  # loads replace, they never append
     # Organisation keys are derived from identifiers and names: the same from build to build.
     assert _query(db, "select organisation_key from dim_organisation order by 1") == keys_before
-    # The log is a log: the second night's requests are added, each answered 304
-    # (conditional GET against the ETags the first night kept); the curated files, read
-    # from the project, are logged as unchanged.
-    new = _query(db, "select source, status, not_modified from raw.fetch_log "
+    # The log is a log: the second night's requests are added to the store's, each
+    # answered 304 (conditional GET against the ETags the first night kept); the curated
+    # files, read from the project, are logged as unchanged. Nothing else changed, so the
+    # published warehouse was not rebuilt for them.
+    new = _query(store, "select source, status, not_modified from raw.fetch_log "
                      "order by fetched_at, url offset ?", [requests_before])
     assert len(new) == requests_before
     assert all(not_modified for _, _, not_modified in new)
