@@ -329,10 +329,15 @@ def table_schema_type(duckdb_type: str) -> str:
 
 
 def _ident(name: str) -> str:
+    """A table or column name from the warehouse's own catalogue, quoted for SQL."""
     return '"' + name.replace('"', '""') + '"'
 
 
 def _sql_str(text: str) -> str:
+    """A constant of this module, or a table's own name, as a SQL string literal.
+
+    Paths and values from the data are never written into SQL: they are parameters.
+    """
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -474,9 +479,9 @@ def write_csv(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
     """Write a query's rows as CSV: UTF-8 with BOM, comma, CRLF, RFC 4180 quoting."""
     path.parent.mkdir(parents=True, exist_ok=True)
     body = path.with_name(path.name + ".body")
-    con.execute(f"COPY ({sql}) TO {_sql_str(str(body))} "
+    con.execute(f"COPY ({sql}) TO ? "
                 "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', "
-                f"NEW_LINE {_sql_str(CSV_NEWLINE)})")
+                f"NEW_LINE {_sql_str(CSV_NEWLINE)})", [str(body)])
     with path.open("wb") as out, body.open("rb") as src:
         out.write(UTF8_BOM)
         shutil.copyfileobj(src, out, 1 << 20)
@@ -485,8 +490,8 @@ def write_csv(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
 
 def write_parquet(con: duckdb.DuckDBPyConnection, relation: str, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY (SELECT * FROM {relation}) TO {_sql_str(str(path))} "
-                "(FORMAT parquet, COMPRESSION zstd)")
+    con.execute(f"COPY (SELECT * FROM {relation}) TO ? (FORMAT parquet, COMPRESSION zstd)",
+                [str(path)])
 
 
 def _sheet_names(table: str, sheets: int) -> list[str]:
@@ -1162,8 +1167,9 @@ def table_changes(con: duckdb.DuckDBPyConnection, table: Table,
     if not old_file.exists():
         return TableChanges(table.name, table.row_key, table.rows, table.rows, 0, 0,
                             "new table")
-    old = f"read_parquet({_sql_str(str(old_file))})"
-    old_cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {old}").fetchall()]
+    old = "read_parquet($old)"
+    params = {"old": str(old_file)}
+    old_cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {old}", params).fetchall()]
     new_cols = [c.name for c in table.columns]
     common = [c for c in new_cols if c in old_cols]
     notes = []
@@ -1179,21 +1185,21 @@ def table_changes(con: duckdb.DuckDBPyConnection, table: Table,
     if not key:
         cols = ", ".join(txt("t", c) for c in common)
         (added,) = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM {table.relation} t "
-                               f"EXCEPT ALL SELECT {cols} FROM {old} t)").fetchone()
+                               f"EXCEPT ALL SELECT {cols} FROM {old} t)", params).fetchone()
         (removed,) = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM {old} t "
-                                 f"EXCEPT ALL SELECT {cols} FROM {table.relation} t)"
-                                 ).fetchone()
+                                 f"EXCEPT ALL SELECT {cols} FROM {table.relation} t)",
+                                 params).fetchone()
         notes.append("no key: rows compared whole, a changed row counts as removed and added")
         return TableChanges(table.name, (), table.rows, added, None, removed, "; ".join(notes))
     on = " AND ".join(f"{txt('n', k)} IS NOT DISTINCT FROM {txt('o', k)}" for k in key)
     differs = " OR ".join(f"{txt('n', c)} IS DISTINCT FROM {txt('o', c)}"
                           for c in common if c not in key) or "false"
     (added,) = con.execute(f"SELECT count(*) FROM {table.relation} n "
-                           f"ANTI JOIN {old} o ON {on}").fetchone()
+                           f"ANTI JOIN {old} o ON {on}", params).fetchone()
     (removed,) = con.execute(f"SELECT count(*) FROM {old} o "
-                             f"ANTI JOIN {table.relation} n ON {on}").fetchone()
+                             f"ANTI JOIN {table.relation} n ON {on}", params).fetchone()
     (changed,) = con.execute(f"SELECT count(*) FROM {table.relation} n "
-                             f"JOIN {old} o ON {on} WHERE {differs}").fetchone()
+                             f"JOIN {old} o ON {on} WHERE {differs}", params).fetchone()
     return TableChanges(table.name, tuple(key), table.rows, added, changed, removed,
                         "; ".join(notes))
 
@@ -1377,7 +1383,7 @@ def _write_release(db_path: Path, folder: Path, *, release_date: date, manifest_
     docs = read_dbt_docs(manifest_path)
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH {_sql_str(str(snapshot))} AS wh (READ_ONLY)")
+        con.execute("ATTACH ? AS wh (READ_ONLY)", [str(snapshot)])
         tables = describe_public_tables(con, docs)
         files, csvs = _write_tables(con, folder, tables)
 

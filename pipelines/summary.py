@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 import sys
 
 from pipelines.paths import WarehousePaths
@@ -34,5 +36,8 @@ def print_summary(paths: WarehousePaths) -> None:
     if (paths.site_dir / "index.html").exists():
         print(f"Page:       {paths.site_dir / 'index.html'}  (or `socfund serve`)")
     print("Try:")
-    print(f"  {sys.executable} -c \"import duckdb; print(duckdb.connect("
-          f"'{paths.published_db}', read_only=True).sql('{EXAMPLE_QUERY}'))\"")
+    # JSON string literals are Python ones; shlex quotes the whole for the shell, so a
+    # warehouse path holding a quote or a `$` is still one argument, never code.
+    code = (f"import duckdb; print(duckdb.connect({json.dumps(str(paths.published_db))}, "
+            f"read_only=True).sql({json.dumps(EXAMPLE_QUERY)}))")
+    print(f"  {shlex.quote(sys.executable)} -c {shlex.quote(code)}")

@@ -17,7 +17,6 @@ shown on winners' rows only. The `--fond` element also carries the class
 
 from __future__ import annotations
 
-import io
 import re
 import threading
 from datetime import date, timedelta
@@ -26,7 +25,6 @@ from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from lxml import etree
-from python_calamine import CalamineWorkbook
 
 from scrapers.values import (
     MissingColumnError,
@@ -38,6 +36,7 @@ from scrapers.values import (
     parse_money,
     set_converted,
 )
+from scrapers.workbooks import open_workbook, sheets
 
 HOST = "xn--80afcdbalict6afooklqi5o.xn--p1ai"
 BASE_URL = f"https://{HOST}"
@@ -645,22 +644,15 @@ def parse_xlsx(body: bytes, *, url: str = "") -> list[dict]:
     MissingColumnError naming the column and the file.
     """
     where = url or "ФПГ projects XLSX"
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(body))
-    except Exception as exc:  # calamine raises its own error types for broken files
-        raise ValueError(f"{where}: not a readable XLSX file: {exc}") from exc
-    for name in workbook.sheet_names:
-        # Without skipping the empty area, row i of the list is Excel row i + 1.
-        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        header = _find_header(rows)
-        if header is not None:
-            break
-    else:
+    workbook = open_workbook(body, where, "XLSX")
+    found = next(((name, rows, header) for name, _sheet, rows in sheets(workbook, where)
+                  if (header := _find_header(rows)) is not None), None)
+    if found is None:
         raise MissingColumnError(
             XLSX_COLUMNS["application_number"][0], where,
             f"no header row in the first {_HEADER_SCAN_ROWS} rows of any sheet",
         )
-    header_index, columns = header
+    name, rows, (header_index, columns) = found
     for field, headers in XLSX_COLUMNS.items():
         if field not in columns and field not in OPTIONAL_COLUMNS:
             raise MissingColumnError(

@@ -1,9 +1,12 @@
 """The one polite HTTP client: the only code in socfund that touches the network.
 
 A `requests.Session` with a User-Agent, timeouts, retries with backoff on
-429/5xx (honouring `Retry-After`), a per-host rate limit, conditional GET
-(ETag / Last-Modified), a response-size cap and an allow-list of hosts. Every
-body is kept in the raw store before anything parses it.
+connection errors, timeouts, 429/5xx (honouring `Retry-After`) and bodies that
+break off, a per-host rate limit, conditional GET (ETag / Last-Modified), a
+response-size cap (counted after gzip is undone) and an allow-list of hosts,
+checked on every redirect. Every body is kept in the raw store, whole, before
+anything parses it; a fetch that fails keeps nothing and raises FetchError naming
+the source and the URL.
 
 Offline, the same client reaches `samples/` through a loopback HTTP server:
 `host_map` sends requests for a real host name to `127.0.0.1:<port>` with the
@@ -32,7 +35,11 @@ DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
 
 class FetchError(RuntimeError):
-    """A URL could not be fetched; the message names the URL and why."""
+    """A URL could not be fetched; the message names the source, the URL and why."""
+
+
+class _BrokenBody(FetchError):
+    """The body broke off (reset, timeout, fewer bytes than declared): worth another try."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +73,8 @@ class HttpClient:
         session: requests.Session | None = None,
     ):
         self.store = store
-        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
-        self.host_map = dict(host_map or {})
+        self.allowed_hosts = frozenset(_ascii_host(h) for h in allowed_hosts)
+        self.host_map = {_ascii_host(h): addr for h, addr in (host_map or {}).items()}
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -85,10 +92,17 @@ class HttpClient:
     # -- public -------------------------------------------------------------
     def get(self, url: str, *, source: str) -> Fetched:
         """GET a URL, keep its body, log it; raise FetchError when it cannot be had."""
+        try:
+            return self._get(url, source)
+        except FetchError as exc:
+            raise FetchError(f"{source}: {exc}") from exc
+
+    # -- internals ----------------------------------------------------------
+    def _get(self, url: str, source: str) -> Fetched:
         current = url
         for _ in range(6):
             self._check_host(current)
-            response = self._request_with_retries(current, source)
+            response, body = self._request_with_retries(current, source)
             if response.status_code in (301, 302, 303, 307, 308):
                 location = response.headers.get("Location")
                 response.close()
@@ -96,18 +110,25 @@ class HttpClient:
                     raise FetchError(f"{current}: redirect without a Location header")
                 current = urljoin(current, location)
                 continue
-            return self._keep(url, current, response, source)
+            return self._keep(url, current, response, body, source)
         raise FetchError(f"{url}: too many redirects")
 
-    # -- internals ----------------------------------------------------------
     def _check_host(self, url: str) -> None:
-        host = (urlsplit(url).hostname or "").lower()
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https"):
+            raise FetchError(f"{url}: scheme {parts.scheme!r} is not http or https")
+        # urlsplit and urllib3 read `user@host` and a backslash differently
+        # (`https://evil.test\@allowed.test/` is allowed.test to one, evil.test to the
+        # other), so the host checked might not be the host reached: neither is accepted.
+        if "@" in parts.netloc or "\\" in parts.netloc:
+            raise FetchError(f"{url}: user info or a backslash in the host part")
+        host = _host(url)
         if host not in self.allowed_hosts:
             raise FetchError(f"{url}: host {host!r} is not on the allow-list")
 
     def _wire_url(self, url: str) -> tuple[str, dict[str, str]]:
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
+        host = _host(url)
         mapped = self.host_map.get(host)
         if not mapped:
             return url, {}
@@ -124,8 +145,16 @@ class HttpClient:
             self._last_hit[host] = time.monotonic()
         return lock
 
-    def _request_with_retries(self, url: str, source: str) -> requests.Response:
-        host = (urlsplit(url).hostname or "").lower()
+    def _request_with_retries(
+        self, url: str, source: str
+    ) -> tuple[requests.Response, bytes | None]:
+        """The response to a GET of `url`, with its body when the status is 200.
+
+        Connection errors, timeouts, 429/5xx and a body that breaks off are tried again;
+        what still fails after the last attempt is logged and raised. A body over the
+        size cap is not tried again.
+        """
+        host = _host(url)
         wire, headers = self._wire_url(url)
         previous = self._validators.get(url)
         if previous is not None:
@@ -145,6 +174,9 @@ class HttpClient:
                 last_error = f"{type(exc).__name__}: {exc}"
                 self._sleep_backoff(attempt, None)
                 continue
+            except requests.RequestException as exc:  # a URL requests cannot use: no retry
+                self._log_failure(source, url, f"{type(exc).__name__}: {exc}")
+                raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
             if response.status_code in RETRY_STATUSES and attempt < self.retries:
                 last_error = f"HTTP {response.status_code}"
                 retry_after = response.headers.get("Retry-After")
@@ -152,11 +184,23 @@ class HttpClient:
                 log.info("%s: HTTP %s, retry %d", url, response.status_code, attempt + 1)
                 self._sleep_backoff(attempt, retry_after)
                 continue
-            return response
+            if response.status_code != 200:
+                return response, None
+            try:
+                return response, self._read_capped(url, response)
+            except _BrokenBody as exc:
+                last_error = str(exc)
+                log.info("%s: %s, retry %d", url, exc, attempt + 1)
+                self._sleep_backoff(attempt, None)
+            except FetchError as exc:
+                self._log_failure(source, url, str(exc), response.status_code)
+                raise
         self._log_failure(source, url, last_error)
         raise FetchError(f"{url}: gave up after {self.retries + 1} attempts ({last_error})")
 
     def _sleep_backoff(self, attempt: int, retry_after: str | None) -> None:
+        if attempt >= self.retries:  # the last attempt failed: nothing to wait for
+            return
         delay = min(self.max_backoff, self.backoff * (2**attempt))
         if retry_after:
             delay = max(delay, min(self.max_backoff, _retry_after_seconds(retry_after)))
@@ -164,30 +208,35 @@ class HttpClient:
 
     def _read_capped(self, url: str, response: requests.Response) -> bytes:
         declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+        length = int(declared) if declared and declared.isdigit() else None
+        if length is not None and length > self.max_bytes:
             response.close()
             raise FetchError(
-                f"{url}: response of {int(declared)} bytes exceeds the cap of {self.max_bytes}"
+                f"{url}: response of {length} bytes exceeds the cap of {self.max_bytes}"
             )
         chunks: list[bytes] = []
         total = 0
         try:
+            # Counted after any gzip is undone, so a small compressed body cannot
+            # unpack past the cap.
             for chunk in response.iter_content(chunk_size=1 << 16):
                 total += len(chunk)
                 if total > self.max_bytes:
                     raise FetchError(f"{url}: response exceeds the cap of {self.max_bytes} bytes")
                 chunks.append(chunk)
+            received = response.raw.tell()
         except requests.RequestException as exc:
-            raise FetchError(f"{url}: body could not be read ({exc})") from exc
+            raise _BrokenBody(f"{url}: body could not be read ({exc})") from exc
         finally:
             response.close()
-        body = b"".join(chunks)
-        if declared and declared.isdigit() and int(declared) != len(body):
-            raise FetchError(f"{url}: truncated body ({len(body)} of {declared} bytes)")
-        return body
+        # Content-Length counts the bytes on the wire, before any gzip is undone.
+        if length is not None and received != length:
+            raise _BrokenBody(f"{url}: truncated body ({received} of {length} bytes)")
+        return b"".join(chunks)
 
     def _keep(
-        self, requested: str, final: str, response: requests.Response, source: str
+        self, requested: str, final: str, response: requests.Response, body: bytes | None,
+        source: str,
     ) -> Fetched:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         previous = self._validators.get(requested)
@@ -203,16 +252,11 @@ class HttpClient:
             self.store.log(record)
             return Fetched(source, requested, 304, previous.sha256, len(body), now,
                            previous.content_type, True, body)
-        if response.status_code != 200:
+        if response.status_code != 200 or body is None:
             status = response.status_code
             response.close()
             self._log_failure(source, requested, f"HTTP {status}", status)
             raise FetchError(f"{final}: HTTP {status}")
-        try:
-            body = self._read_capped(final, response)
-        except FetchError as exc:
-            self._log_failure(source, requested, str(exc), response.status_code)
-            raise
         digest = self.store.put(source, body)
         record = FetchRecord(
             source=source, url=requested, fetched_at=now, status=200, sha256=digest,
@@ -232,6 +276,20 @@ class HttpClient:
         ))
 
 
+def _ascii_host(host: str) -> str:
+    """A host name as the allow-list and the host map spell it: lower case, IDNA (punycode),
+    so `президентскиегранты.рф` in a link is the same host as its `xn--…` form."""
+    host = host.lower()
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:  # not a name IDNA can spell: kept, it matches no allowed host
+        return host
+
+
+def _host(url: str) -> str:
+    return _ascii_host(urlsplit(url).hostname or "")
+
+
 def _retry_after_seconds(value: str) -> float:
     value = value.strip()
     if value.isdigit():
@@ -240,4 +298,6 @@ def _retry_after_seconds(value: str) -> float:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return 0.0
+    if when.tzinfo is None:  # `-0000` or no zone: RFC 9110 dates are in UTC
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -26,13 +26,10 @@ the load guessing.
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-
-from python_calamine import CalamineWorkbook
 
 from scrapers.values import (
     MissingColumnError,
@@ -43,6 +40,7 @@ from scrapers.values import (
     parse_money,
     set_converted,
 )
+from scrapers.workbooks import open_workbook, sheets
 
 FEDERAL_HOST = "data.economy.gov.ru"
 FEDERAL_URL = f"https://{FEDERAL_HOST}/files/sonko_organizations.xlsx"
@@ -63,17 +61,9 @@ _EXCEL_DAYS = (36526, 73415)
 
 def _sheets(body: bytes, where: str) -> list[tuple[str, list[list[Any]], list]]:
     """(name, rows, merged ranges) per sheet; row i of the list is spreadsheet row i + 1."""
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(body))
-    except Exception as exc:  # calamine raises its own error types for broken files
-        raise ValueError(f"{where}: not a readable XLS/XLSX file: {exc}") from exc
-    out = []
-    for name in workbook.sheet_names:
-        sheet = workbook.get_sheet_by_name(name)
-        # Without skipping the empty area, row i of the list is the spreadsheet's row i + 1.
-        rows = sheet.to_python(skip_empty_area=False)
-        out.append((name, rows, list(sheet.merged_cell_ranges or [])))
-    return out
+    workbook = open_workbook(body, where)
+    return [(name, rows, list(sheet.merged_cell_ranges or []))
+            for name, sheet, rows in sheets(workbook, where)]
 
 
 def _blank(value: Any) -> bool:

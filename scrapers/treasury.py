@@ -24,15 +24,14 @@ None with a reason in `_errors`.
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from python_calamine import CalamineWorkbook
-
 from scrapers.values import MissingColumnError, clean_text, parse_date, parse_decimal, set_converted
+from scrapers.workbooks import open_workbook
+from scrapers.workbooks import sheets as workbook_sheets
 
 HOST = "treasury.socfund.invalid"
 BASE_URL = f"https://{HOST}/0503317"
@@ -104,15 +103,9 @@ _HEADER_SCAN_ROWS = 60
 def parse_0503317(body: bytes, *, url: str = "") -> list[dict]:
     """One record per ВР-630 line × budget column of every expenses sheet of the report."""
     where = url or "0503317 report"
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(body))
-    except Exception as exc:  # calamine raises its own error types for broken files
-        raise ValueError(f"{where}: not a readable XLS/XLSX file: {exc}") from exc
-    # Without skipping the empty area, row i of the list is Excel row i + 1.
-    sheets = [
-        (name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
-        for name in workbook.sheet_names
-    ]
+    workbook = open_workbook(body, where)
+    # Row i of a sheet's rows is Excel row i + 1.
+    sheets = [(name, rows) for name, _sheet, rows in workbook_sheets(workbook, where)]
     expense_sheets = [(n, rows, h) for n, rows in sheets if (h := _header_row(rows)) is not None]
     if not expense_sheets:
         raise MissingColumnError(

@@ -24,6 +24,11 @@ _CURRENCY = re.compile(r"(₽|руб\.?|рублей|рубля|рубль|р\.)
 _MONEY_BODY = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 _DATE_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s*г\.?)?$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
+# DECIMAL(18,2), the warehouse's money type, holds amounts under 10^16.
+MAX_MONEY = Decimal(10) ** 16
+# An identifier has at most 15 digits (ОГРНИП); E-notation is expanded only this far, so a
+# cell reading `1E+99999999` is kept as text, not turned into a hundred million digits.
+_MAX_IDENTIFIER_DIGITS = 20
 
 
 class MissingColumnError(ValueError):
@@ -103,7 +108,8 @@ def parse_money(value: Any) -> Decimal | None:
     """Rubles (or another currency) with kopecks: `9 484 487,00`, `1 515 679,40 ₽`.
 
     Returns a Decimal rounded to two places; raises ValueError on text that is
-    not an amount, so the record can be quarantined with the reason.
+    not an amount, or an amount the warehouse cannot hold (10^16 and over), so the
+    record can be quarantined with the reason.
     """
     if isinstance(value, str):
         stripped = _CURRENCY.sub("", _SPACES.sub(" ", value).strip())
@@ -112,6 +118,8 @@ def parse_money(value: Any) -> Decimal | None:
         number = parse_decimal(value)
     if number is None:
         return None
+    if abs(number) >= MAX_MONEY:
+        raise ValueError(f"amount out of range (10^16 and over): {value!r}")
     return number.quantize(Decimal("0.01"))
 
 
@@ -169,7 +177,7 @@ def parse_identifier(value: Any) -> str | None:
         return compact
     if re.fullmatch(r"\d+(?:[.,]\d+)?(?:[eE][+]?\d+)?", compact):
         number = Decimal(compact.replace(",", "."))
-        if number == number.to_integral_value():
+        if number.adjusted() < _MAX_IDENTIFIER_DIGITS and number == number.to_integral_value():
             return str(int(number))
     return text
 
