@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
 from pipelines.paths import WarehousePaths, default_warehouse_dir
@@ -46,32 +47,54 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     return 1 if result.quarantined else 0
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
-    from dagster import DagsterInstance
+def _run_build(mode: str, warehouse_dir: str, samples_dir: str, log_level: str, workers: int):
+    """Run `build_all`: in this process, or with Dagster's multiprocess executor."""
+    from dagster import DagsterInstance, execute_job, reconstructable
 
-    from pipelines.definitions import build_job, defs, make_resources
+    from pipelines.definitions import build_all_job, make_resources
+
+    loggers = {"console": {"config": {"log_level": log_level}}}
+    if workers <= 1:
+        with DagsterInstance.ephemeral() as instance:
+            result = build_all_job().execute_in_process(
+                instance=instance, raise_on_error=False, run_config={"loggers": loggers},
+                resources=make_resources(mode=mode, warehouse_dir=warehouse_dir,
+                                         samples_dir=samples_dir))
+        return result.success, list(result.all_events)
+    # Steps run in their own processes, at most `workers` at a time; the resources come
+    # from run config since each process rebuilds the job from the module.
+    run_config = {
+        "loggers": loggers,
+        "execution": {"config": {"multiprocess": {"max_concurrent": workers}}},
+        "resources": {
+            "warehouse": {"config": {"warehouse_dir": warehouse_dir}},
+            "sources": {"config": {"mode": mode, "samples_dir": samples_dir}},
+        },
+    }
+    with tempfile.TemporaryDirectory(prefix="socfund-dagster-") as home, \
+            DagsterInstance.local_temp(home) as instance:
+        result = execute_job(reconstructable(build_all_job), instance=instance,
+                             run_config=run_config, raise_on_error=False)
+        return result.success, list(result.all_events)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
     from pipelines.summary import print_summary
 
     if args.live and args.from_raw:
         print("socfund build: --live and --from-raw exclude each other", file=sys.stderr)
         return 2
     warehouse_dir = str(Path(args.warehouse).resolve()) if args.warehouse else ""
+    samples_dir = str(Path(args.samples).resolve()) if args.samples else ""
     mode = "live" if args.live else "raw" if args.from_raw else "samples"
-    resources = make_resources(mode=mode, warehouse_dir=warehouse_dir,
-                               samples_dir=args.samples or "")
-    job = defs.resolve_job_def(build_job.name)
-    with DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            instance=instance, resources=resources, raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
-        )
+    success, events = _run_build(mode, warehouse_dir, samples_dir, args.log_level,
+                                 args.workers)
     paths = WarehousePaths(Path(warehouse_dir) if warehouse_dir else default_warehouse_dir())
-    if result.success:
+    if success:
         print_summary(paths)
         return 0
-    failed = [e for e in result.all_events if e.is_step_failure]
-    published = any(e.is_step_success and e.step_key == "warehouse__published"
-                    for e in result.all_events)
+    failed = [e for e in events if e.is_step_failure]
+    published = any(e.is_step_success and e.step_key == "warehouse__published" for e in events)
     for event in failed:
         err = event.step_failure_data.error
         user = event.step_failure_data.user_failure_data
@@ -127,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="fetch nothing: re-parse and rebuild from the documents already "
                        "kept in the raw store (after a parser fix)")
     build.add_argument("--samples", help="samples folder served offline (default: samples/)")
+    build.add_argument("--workers", type=int, default=1,
+                       help="steps run at once by Dagster's multiprocess executor (ФПГ "
+                       "contests in parallel); 1 (default) runs every step in this process")
     build.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"],
                        help="how much of the run to log (default: INFO)")
     build.set_defaults(func=_cmd_build)

@@ -54,3 +54,8 @@ def make_resources(*, live: bool = False, mode: str = "", warehouse_dir: str = "
 
 
 defs = Definitions(assets=all_assets, jobs=[build_job], resources=make_resources())
+
+
+def build_all_job():
+    """`build_all`, resolved, for `reconstructable` (the multiprocess executor re-imports it)."""
+    return defs.resolve_job_def(build_job.name)

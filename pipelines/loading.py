@@ -139,7 +139,8 @@ def parse_documents(
             parsed = parse(body, url=doc.url)
         except ValueError as exc:
             if not per_document_errors:
-                raise ValueError(f"{source}: {doc.url}: {exc}") from exc
+                where = source if doc.url in str(exc) else f"{source}: {doc.url}"
+                raise ValueError(f"{where}: {exc}") from exc
             rejected.append(Quarantined(row=None, record={"url": doc.url},
                                         reasons=[f"{doc.url}: {exc}"], meta=lineage))
             parsed = []
@@ -219,7 +220,11 @@ def load_entity(
     paths = warehouse.paths()
     with store_writer(paths) as con:
         previous = last_load(con, entity.table)
-    if previous is not None and previous.input_digest == digest:
+        unchanged = previous is not None and previous.input_digest == digest
+        if unchanged:
+            # The rows are those of today's inputs: a source stale yesterday is well again.
+            record_status(con, entity.source, entity.table)
+    if unchanged:
         return kept_result(context, entity, previous, extra_metadata=extra_metadata)
     try:
         _, write = produce()

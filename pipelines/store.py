@@ -319,7 +319,7 @@ def table_counts(db: Path, schemas: Sequence[str]) -> list[tuple[str, str, int]]
             [list(schemas)],
         ).fetchall()
         return [
-            (s, t, con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0])
+            (s, t, con.execute(f"SELECT count(*) FROM {ident(s)}.{ident(t)}").fetchone()[0])
             for s, t in tables
         ]
     finally:

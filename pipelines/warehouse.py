@@ -233,17 +233,22 @@ def sources_health_asset(source_keys: list[AssetKey]):
         with store_writer(warehouse.paths()) as con:
             statuses = source_statuses(con)
         failed = [s for s in statuses if s["status"] == "failed"]
+
+        def when(s: dict) -> str:
+            at = s["succeeded_at"]
+            return f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if at else "never"
+
         table = "\n".join(
             f"| {s['source']} | {s['stage']} | {s['status']} | "
-            f"{s['succeeded_at'] or 'never'} | {(s['error'] or '').replace('|', '/')[:200]} |"
+            f"{when(s)} | {(s['error'] or '').replace('|', '/')[:200]} |"
             for s in statuses)
         report = ("| source | stage | status | last success | error |\n|---|---|---|---|---|\n"
                   + table)
         if failed:
             raise Failure(
                 description="stale sources (last good data kept): " + "; ".join(
-                    f"{s['source']} {s['stage']}: {s['error']} (last success "
-                    f"{s['succeeded_at'] or 'never'})" for s in failed),
+                    f"{s['source']} {s['stage']}: {s['error']} (last success {when(s)})"
+                    for s in failed),
                 metadata={"stale": len(failed), "sources": MetadataValue.md(report)},
             )
         return MaterializeResult(metadata={"stale": 0, "sources": MetadataValue.md(report)})

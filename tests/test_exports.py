@@ -36,6 +36,7 @@ from pipelines.exports import (
     read_latest,
     write_xlsx,
 )
+from pipelines.store import ident
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
 from tests.conftest import SHARED
 
@@ -253,7 +254,7 @@ def test_neutralise_rule(text, expected):
 def test_parquet_csv_and_warehouse_row_counts_agree(release, poisoned, public_tables):
     manifest = {e["path"]: e for e in json.loads((release / "manifest.json").read_text())}
     for table in public_tables:
-        (in_db,) = query(poisoned, f'SELECT count(*) FROM main."{table}"')[0]
+        (in_db,) = query(poisoned, f"SELECT count(*) FROM main.{ident(table)}")[0]
         in_csv = len(read_csv(release / "csv" / f"{table}.csv"))
         (in_parquet,) = query(poisoned, "SELECT count(*) FROM read_parquet(?)",
                               [str(release / "parquet" / f"{table}.parquet")])[0]
@@ -261,7 +262,7 @@ def test_parquet_csv_and_warehouse_row_counts_agree(release, poisoned, public_ta
         assert manifest[f"csv/{table}.csv"]["rows"] == in_db
     quarantine = [r[0] for r in query(poisoned, "SELECT table_name FROM duckdb_tables() "
                                                 "WHERE schema_name = 'quarantine'")]
-    quarantined = sum(query(poisoned, f'SELECT count(*) FROM quarantine."{t}"')[0][0]
+    quarantined = sum(query(poisoned, f"SELECT count(*) FROM quarantine.{ident(t)}")[0][0]
                       for t in quarantine)
     records = read_csv(release / "quarantine/records.csv")
     assert len(records) == quarantined > 0
@@ -284,7 +285,7 @@ def test_xlsx_continues_on_new_sheets_past_the_row_limit(poisoned, tmp_path):
     docs = read_dbt_docs(manifest_path())
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH '{poisoned}' AS wh (READ_ONLY)")
+        con.execute("ATTACH ? AS wh (READ_ONLY)", [str(poisoned)])
         table = next(t for t in describe_public_tables(con, docs) if t.name == "fact_grant")
         names = write_xlsx(con, table, tmp_path / "g.xlsx", rows_per_sheet=20)
     finally:

@@ -18,6 +18,7 @@ import pytest
 
 from pipelines.definitions import build_job, defs, make_resources
 from pipelines.faults import POINTS
+from pipelines.store import ident
 from scrapers import fpg, treasury
 from scrapers.samples import SAMPLES_DIR, sample_relpath
 
@@ -56,7 +57,7 @@ def _counts(db: Path) -> dict[str, int]:
             "SELECT schema_name, table_name FROM duckdb_tables() "
             "WHERE schema_name IN ('main', 'raw', 'quarantine') AND table_name <> 'fetch_log' "
             "ORDER BY 1, 2").fetchall()
-        return {f"{s}.{t}": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
+        return {f"{s}.{t}": con.execute(f"SELECT count(*) FROM {ident(s)}.{ident(t)}").fetchone()[0]
                 for s, t in tables}
     finally:
         con.close()

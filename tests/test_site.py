@@ -81,7 +81,7 @@ def _make_fake_release(db: Path, exports_dir: Path, name: str) -> list[dict]:
                 ("SELECT * FROM dim_region", "parquet/dim_region.parquet", "FORMAT parquet"),
                 ("SELECT grant_id, title FROM fact_grant LIMIT 3", "360giving/grants.csv",
                  "FORMAT csv, HEADER true")):
-            con.execute(f"COPY ({sql}) TO '{release / path}' ({options})").fetchall()
+            con.execute(f"COPY ({sql}) TO ? ({options})", [str(release / path)]).fetchall()
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                   for t in ("fact_grant", "dim_organisation", "dim_region")}
     finally:
