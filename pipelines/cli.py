@@ -65,7 +65,12 @@ def _run_build(mode: str, warehouse_dir: str, samples_dir: str, log_level: str, 
     # from run config since each process rebuilds the job from the module.
     run_config = {
         "loggers": loggers,
-        "execution": {"config": {"multiprocess": {"max_concurrent": workers}}},
+        # A forkserver that has imported the definitions once: each step forks from it
+        # instead of importing Dagster, dbt and the parsers again.
+        "execution": {"config": {"multiprocess": {
+            "max_concurrent": workers,
+            "start_method": {"forkserver": {"preload_modules": ["pipelines.definitions"]}},
+        }}},
         "resources": {
             "warehouse": {"config": {"warehouse_dir": warehouse_dir}},
             "sources": {"config": {"mode": mode, "samples_dir": samples_dir}},
