@@ -46,3 +46,18 @@ lint: $(STAMP)
 
 clean:
 	rm -rf dbt_project/target dbt_project/logs warehouse/.build
+
+# The Dagster UI, with the daemon that runs the schedule, the sensors and the run queue, on
+# http://127.0.0.1:3000. Run history lives in DAGSTER_HOME; its dagster.yaml is made from
+# ops/dagster.yaml the first time and is the analyst's own afterwards. The venv goes first
+# on PATH: under `dagster dev` dagster-dbt re-parses the manifest with the `dbt` it finds
+# there.
+DAGSTER_HOME ?= $(CURDIR)/.dagster
+DAGSTER_PORT ?= 3000
+
+.PHONY: dagster
+dagster: manifest
+	mkdir -p "$(DAGSTER_HOME)"
+	test -f "$(DAGSTER_HOME)/dagster.yaml" || cp ops/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+	PATH="$(CURDIR)/$(BIN):$$PATH" DAGSTER_HOME="$(DAGSTER_HOME)" \
+	  $(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p $(DAGSTER_PORT)

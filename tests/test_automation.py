@@ -1,0 +1,274 @@
+"""Nightly operations: the live schedule, the bulk-file sensor, fetch freshness checks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from dagster import (
+    AssetKey,
+    AssetMaterialization,
+    AssetSelection,
+    AssetSpec,
+    DagsterInstance,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    Definitions,
+    TimestampMetadataValue,
+    asset,
+    build_schedule_context,
+    build_sensor_context,
+    define_asset_job,
+    validate_run_config,
+)
+
+from pipelines import automation
+from pipelines.resources import SourcesResource, WarehouseResource
+from scrapers import fpg, oprf2013, sonko
+from scrapers.http import HttpClient
+from scrapers.samples import SAMPLES_DIR
+from scrapers.samples_server import serve_samples
+
+BULK_HOSTS = (fpg.HOST, oprf2013.HOST, sonko.FEDERAL_HOST)
+
+
+# --- the schedule -------------------------------------------------------------------------
+
+
+def test_nightly_schedule_is_build_all_at_three_moscow_time_stopped():
+    schedule = automation.nightly_schedule
+    assert schedule.name == "nightly_schedule"
+    assert schedule.job_name == "build_all"
+    assert schedule.cron_schedule == "0 3 * * *"
+    assert schedule.execution_timezone == "Europe/Moscow"
+    assert schedule.default_status == DefaultScheduleStatus.STOPPED
+
+
+def test_nightly_schedule_runs_with_live_sources():
+    when = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)  # 03:00 in Moscow
+    data = automation.nightly_schedule.evaluate_tick(
+        build_schedule_context(scheduled_execution_time=when))
+    (request,) = data.run_requests
+    assert request.run_config == {"resources": {"sources": {"config": {"mode": "live"}}}}
+
+
+def test_schedule_run_config_is_valid_for_the_real_job():
+    from pipelines.definitions import all_assets, build_job, fetch_keys, make_resources
+
+    checks = automation.fetch_freshness_checks(fetch_keys)
+    defs = Definitions(
+        assets=all_assets, jobs=[build_job], asset_checks=checks,
+        schedules=[automation.nightly_schedule],
+        sensors=[automation.bulk_files_changed, automation.fetch_freshness_sensor(checks)],
+        resources=make_resources(),
+    )
+    defs.resolve_all_job_defs()
+    resolved = validate_run_config(defs.resolve_job_def("build_all"), automation.LIVE_RUN_CONFIG)
+    assert resolved["resources"]["sources"]["config"]["mode"] == "live"
+    assert defs.resolve_schedule_def("nightly_schedule").job_name == "build_all"
+    assert defs.resolve_sensor_def("bulk_files_changed").job_name == "build_all"
+
+
+def test_run_config_overrides_the_bound_sources_resource(tmp_path):
+    """The resources are bound in samples mode; the schedule's run config makes them live."""
+    seen: list[tuple[str, bool]] = []
+
+    @asset
+    def probe(sources: SourcesResource) -> None:
+        seen.append((sources.mode, sources.live))
+
+    from pipelines.definitions import make_resources
+
+    defs = Definitions(assets=[probe], jobs=[define_asset_job("build_all")],
+                       resources=make_resources(warehouse_dir=str(tmp_path)))
+    job = defs.resolve_job_def("build_all")
+    with DagsterInstance.ephemeral() as instance:
+        assert job.execute_in_process(instance=instance).success
+        assert job.execute_in_process(instance=instance,
+                                      run_config=automation.LIVE_RUN_CONFIG).success
+    assert seen == [("samples", False), ("live", True)]
+
+
+# --- the bulk-file sensor -----------------------------------------------------------------
+
+
+@pytest.fixture
+def bulk_samples(tmp_path: Path) -> Path:
+    """A copy of the samples of the bulk files' hosts, to change files in."""
+    root = tmp_path / "samples"
+    for host in BULK_HOSTS:
+        shutil.copytree(SAMPLES_DIR / host, root / host)
+    return root
+
+
+@pytest.fixture
+def sensor_run(bulk_samples: Path, tmp_path: Path):
+    """Evaluate the sensor against the copied samples; returns (tick data) for a cursor."""
+    warehouse = WarehouseResource(warehouse_dir=str(tmp_path / "warehouse"))
+    with serve_samples(bulk_samples) as host_map:
+        sensor_def = automation.build_bulk_files_sensor(host_map=host_map, min_interval=0.0)
+
+        def tick(cursor: str | None):
+            context = build_sensor_context(cursor=cursor, resources={"warehouse": warehouse})
+            return sensor_def.evaluate_tick(context)
+
+        tick.store = warehouse.raw_store()
+        tick.host_map = host_map
+        yield tick
+
+
+def _bulk_file(root: Path) -> Path:
+    return root / fpg.HOST / "upload" / "opendata" / "projects.xlsx"
+
+
+def test_sensor_is_stopped_and_targets_build_all():
+    assert automation.bulk_files_changed.name == "bulk_files_changed"
+    assert automation.bulk_files_changed.job_name == "build_all"
+    assert automation.bulk_files_changed.default_status == DefaultSensorStatus.STOPPED
+
+
+def test_first_tick_records_a_baseline_and_launches_nothing(sensor_run):
+    data = sensor_run(None)
+    assert not data.run_requests
+    assert data.skip_message.startswith("first check")
+    cursor = json.loads(data.cursor)
+    assert set(cursor) == {"fpg/projects_xlsx", "oprf2013/csv", "sonko/federal_xlsx"}
+    xlsx = cursor["fpg/projects_xlsx"]
+    assert xlsx["url"] == f"{fpg.BASE_URL}/upload/opendata/projects.xlsx"
+    assert xlsx["etag"] and xlsx["last_modified"] and len(xlsx["sha256"]) == 64
+
+
+def test_unchanged_files_skip_without_downloading(sensor_run):
+    baseline = sensor_run(None).cursor
+    data = sensor_run(baseline)
+    assert not data.run_requests
+    assert data.skip_message.startswith("unchanged: fpg/projects_xlsx, oprf2013/csv")
+    assert json.loads(data.cursor) == json.loads(baseline)
+    last_tick = sensor_run.store.read_log()[-4:]  # catalogue page + three bulk files
+    assert [r.status for r in last_tick] == [304, 304, 304, 304]
+
+
+def test_changed_file_requests_one_live_build(sensor_run, bulk_samples):
+    baseline = sensor_run(None).cursor
+    bulk = _bulk_file(bulk_samples)
+    bulk.write_bytes(bulk.read_bytes() + b"\0")  # a new ETag and a new body
+
+    data = sensor_run(baseline)
+    (request,) = data.run_requests
+    assert request.run_config == automation.LIVE_RUN_CONFIG
+    assert request.tags["socfund/changed_files"] == "fpg/projects_xlsx"
+    assert request.run_key.startswith("bulk-files:")
+    before, after = json.loads(baseline), json.loads(data.cursor)
+    assert after["fpg/projects_xlsx"]["etag"] != before["fpg/projects_xlsx"]["etag"]
+    assert after["sonko/federal_xlsx"] == before["sonko/federal_xlsx"]
+
+    # The next tick sees nothing new; the same change seen again keeps its run key,
+    # which the daemon launches only once.
+    assert not sensor_run(data.cursor).run_requests
+    (again,) = sensor_run(baseline).run_requests
+    assert again.run_key == request.run_key
+
+    # The sensor's download is the build's: the fetch gets 304 and the new body.
+    client = HttpClient(sensor_run.store, allowed_hosts={fpg.HOST},
+                        host_map=sensor_run.host_map, min_interval=0.0)
+    fetched = client.get(after["fpg/projects_xlsx"]["url"], source="fpg")
+    assert fetched.not_modified
+    assert fetched.body == bulk.read_bytes()
+
+
+def test_another_change_gets_another_run_key(sensor_run, bulk_samples):
+    cursor = sensor_run(None).cursor
+    bulk = _bulk_file(bulk_samples)
+    keys = []
+    for suffix in (b"\1", b"\2"):
+        bulk.write_bytes(bulk.read_bytes() + suffix)
+        data = sensor_run(cursor)
+        keys.append(data.run_requests[0].run_key)
+        cursor = data.cursor
+    assert keys[0] != keys[1]
+
+
+def test_a_file_that_cannot_be_fetched_is_named_and_keeps_its_version(sensor_run, bulk_samples):
+    baseline = sensor_run(None).cursor
+    (bulk_samples / oprf2013.HOST / "grants2013" / "oprf_grants_2013.csv").unlink()
+    data = sensor_run(baseline)
+    assert not data.run_requests
+    assert "oprf2013/csv not checked" in data.skip_message
+    assert "HTTP 404" in data.skip_message
+    assert json.loads(data.cursor)["oprf2013/csv"] == json.loads(baseline)["oprf2013/csv"]
+
+
+def test_only_a_new_body_is_a_change():
+    seen = {"a": {"url": "u1", "etag": '"1"', "sha256": "x"},
+            "b": {"url": "u2", "etag": '"2"', "sha256": "y"}}
+    now = {"a": {"url": "u1-moved", "etag": '"9"', "sha256": "x"},  # same bytes elsewhere
+           "b": {"url": "u2", "etag": '"3"', "sha256": "z"},
+           "c": {"url": "u3", "etag": '"4"', "sha256": "w"}}  # newly configured: a baseline
+    assert automation.changed_files(seen, now) == ["b"]
+
+
+# --- fetch freshness ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fetch_keys() -> list[AssetKey]:
+    from pipelines.definitions import fetch_keys
+
+    return fetch_keys
+
+
+def test_every_fetch_asset_has_a_36_hour_freshness_check(fetch_keys):
+    checks = automation.fetch_freshness_checks(fetch_keys)
+    specs = [spec for check in checks for spec in check.check_specs]
+    assert {spec.asset_key for spec in specs} == set(fetch_keys)
+    assert {spec.name for spec in specs} == {"freshness_check"}
+    assert AssetKey(["fetch", "fpg"]) in fetch_keys
+    assert automation.FETCH_FRESHNESS == timedelta(hours=36)
+
+
+def _evaluate_freshness(instance: DagsterInstance, fetch_keys: list[AssetKey]) -> dict:
+    checks = automation.fetch_freshness_checks(fetch_keys)
+    job = define_asset_job("fetch_freshness", selection=AssetSelection.checks(*checks))
+    defs = Definitions(assets=[AssetSpec(key) for key in fetch_keys], asset_checks=checks,
+                       jobs=[job])
+    result = defs.resolve_job_def("fetch_freshness").execute_in_process(instance=instance)
+    return {e.asset_key: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def _report_fetch(instance: DagsterInstance, key: AssetKey, last_good: float | None) -> None:
+    metadata = ({} if last_good is None else
+                {"dagster/last_updated_timestamp": TimestampMetadataValue(last_good)})
+    instance.report_runless_asset_event(AssetMaterialization(asset_key=key, metadata=metadata))
+
+
+def test_freshness_fails_after_36_hours_and_passes_when_recent(fetch_keys):
+    fpg_key, oprf_key = AssetKey(["fetch", "fpg"]), AssetKey(["fetch", "oprf2013"])
+    with DagsterInstance.ephemeral() as instance:
+        # fpg fell back to a copy two days old; oprf2013 fetched an hour ago.
+        _report_fetch(instance, fpg_key, time.time() - 48 * 3600)
+        _report_fetch(instance, oprf_key, time.time() - 3600)
+        results = _evaluate_freshness(instance, fetch_keys)
+        assert results[fpg_key] is False
+        assert results[oprf_key] is True
+        assert results[AssetKey(["fetch", "sonko"])] is False  # never fetched
+
+        # A good fetch of fpg (no fallback timestamp): fresh again.
+        _report_fetch(instance, fpg_key, None)
+        assert _evaluate_freshness(instance, fetch_keys)[fpg_key] is True
+
+
+def test_freshness_sensor_requests_the_checks_never_evaluated(fetch_keys):
+    checks = automation.fetch_freshness_checks(fetch_keys)
+    sensor_def = automation.fetch_freshness_sensor(checks)
+    assert sensor_def.default_status == DefaultSensorStatus.RUNNING
+    defs = Definitions(assets=[AssetSpec(key) for key in fetch_keys], asset_checks=checks,
+                       sensors=[sensor_def])
+    with DagsterInstance.ephemeral() as instance:
+        data = sensor_def.evaluate_tick(build_sensor_context(instance=instance,
+                                                             definitions=defs))
+    (request,) = data.run_requests
+    assert {key.asset_key for key in request.asset_check_keys} == set(fetch_keys)
