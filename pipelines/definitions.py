@@ -6,6 +6,7 @@ from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
 from pipelines import (
+    automation,
     curated,
     ebudget,
     fpg,
@@ -53,7 +54,17 @@ def make_resources(*, live: bool = False, mode: str = "", warehouse_dir: str = "
     }
 
 
-defs = Definitions(assets=all_assets, jobs=[build_job], resources=make_resources())
+fetch_freshness_checks = automation.fetch_freshness_checks(fetch_keys)
+
+defs = Definitions(
+    assets=all_assets,
+    asset_checks=fetch_freshness_checks,
+    jobs=[build_job],
+    schedules=[automation.nightly_schedule],
+    sensors=[automation.bulk_files_changed,
+             automation.fetch_freshness_sensor(fetch_freshness_checks)],
+    resources=make_resources(),
+)
 
 
 def build_all_job():
