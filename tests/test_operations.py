@@ -263,3 +263,18 @@ def test_killed_build_leaves_warehouse_whole_and_next_build_completes(baseline, 
             assert dupes == 0, table
     finally:
         con.close()
+
+
+def test_contests_parsed_in_parallel_by_the_multiprocess_executor(baseline, tmp_path):
+    from pipelines.cli import main
+
+    warehouse = _copy(baseline, tmp_path)
+    parsed = warehouse / "parsed" / "fpg__cards"
+    contests = sorted(p.name for p in parsed.glob("*.parquet"))
+    assert len(contests) >= 20  # valid and quarantined rows of every contest
+    shutil.rmtree(parsed)
+    assert main(["build", "--warehouse", str(warehouse), "--from-raw", "--workers", "2",
+                 "--log-level", "WARNING"]) == 0
+    # Every contest was parsed again, each in its own step process, to the same rows.
+    assert sorted(p.name for p in parsed.glob("*.parquet")) == contests
+    assert _counts(warehouse / "socfund.duckdb") == _counts(baseline / "socfund.duckdb")
