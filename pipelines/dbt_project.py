@@ -45,8 +45,8 @@ def manifest_is_stale() -> bool:
     )
 
 
-# `dagster dev` re-parses on load; elsewhere (the CLI, tests) a manifest older than the
-# models it describes would run yesterday's graph, so it is re-parsed when stale.
-dbt_project.prepare_if_dev()
+# A manifest older than the models it describes would run yesterday's graph: it is
+# re-parsed when stale, by the dbt beside this Python (under `dagster dev` too, where
+# dagster-dbt's own re-parse would look for `dbt` on PATH).
 if manifest_is_stale():
     parse_manifest()
