@@ -47,6 +47,21 @@ lint: $(STAMP)
 clean:
 	rm -rf dbt_project/target dbt_project/logs warehouse/.build
 
+# The benchmark at the real sources' size (bench/README.md), never part of `make test`:
+# generate the corpus (skipped when the same seed and scale is there), time every stage.
+BENCH_WAREHOUSE ?= bench/.work/warehouse
+BENCH_SCALE ?= 1
+BENCH_STAMP := $(VENV)/.bench-installed-stamp
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+.PHONY: bench
+bench: manifest $(BENCH_STAMP)
+	$(BIN)/python -m bench.generate --warehouse $(BENCH_WAREHOUSE) --scale $(BENCH_SCALE)
+	$(BIN)/python -m bench.run --warehouse $(BENCH_WAREHOUSE)
+
 # The Dagster UI, with the daemon that runs the schedule, the sensors and the run queue, on
 # http://127.0.0.1:3000. Run history lives in DAGSTER_HOME; its dagster.yaml is made from
 # ops/dagster.yaml the first time and is the analyst's own afterwards. The venv goes first

@@ -51,6 +51,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import duckdb
 
+from pipelines.duckdb_config import connect
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -1318,7 +1319,7 @@ def _snapshot(db_path: Path, target: Path) -> None:
     wal = db_path.with_name(db_path.name + ".wal")
     if wal.exists():
         shutil.copyfile(wal, target.with_name(target.name + ".wal"))
-        con = duckdb.connect(str(target))
+        con = connect(target)
         try:
             con.execute("CHECKPOINT")
         finally:
@@ -1381,7 +1382,7 @@ def _write_release(db_path: Path, folder: Path, *, release_date: date, manifest_
     snapshot = folder / DUCKDB_FILE_NAME
     _snapshot(db_path, snapshot)
     docs = read_dbt_docs(manifest_path)
-    con = duckdb.connect()
+    con = connect()
     try:
         con.execute("ATTACH ? AS wh (READ_ONLY)", [str(snapshot)])
         tables = describe_public_tables(con, docs)

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
+from pipelines.duckdb_config import connect
 from pipelines.exports import sha256_file
 
 # Above this size the search index is only shipped as a file (fetched over HTTP),
@@ -1093,7 +1094,7 @@ def build_site(db_path: Path, exports_dir: Path, site_dir: Path, *, built_at: da
         raise ValueError("build_site: built_at must be timezone-aware")
     db_path, exports_dir, site_dir = Path(db_path), Path(exports_dir), Path(site_dir)
     release = read_release(exports_dir)
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect(db_path, read_only=True)
     try:
         sources = read_sources(con)
         headline = read_headline(con)

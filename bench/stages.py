@@ -1,0 +1,327 @@
+"""The measured stages and their baselines, each run as its own process by `bench.run`.
+
+    .venv/bin/python -m bench.stages STAGE --warehouse DIR --scratch DIR --out RESULT.json
+
+Each stage reads the corpus from the warehouse's raw store exactly as the pipeline
+does, does its work, and writes what it did (items, counts, a breakdown of its own
+time) to `--out`; `bench.run` measures the process from the outside.
+
+- `cards`: every ФПГ card of every contest manifest: `scrapers.fpg.parse_card` and
+  the card schema, contest by contest on every core (as the partitioned load runs).
+  `cards-baseline`: `lxml.html.fromstring` alone over the same pages, one process.
+- `xlsx`: the bulk projects file: `parse_xlsx`, the applications schema, and the
+  load into a scratch store. `xlsx-baseline`: python-calamine reading the sheet.
+- `csv`: the release's CSV of every public table and of the quarantine, written by
+  `pipelines.exports`. `csv-baseline`: DuckDB `COPY … (FORMAT csv)` of the same tables.
+- `aggregate`: a researcher's sum by region and year over `fact_grant`, read-only,
+  the median of several runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from multiprocessing import get_context
+from pathlib import Path
+
+AGGREGATE_SQL = """
+SELECT region_code, year, sum(amount_awarded) AS amount_awarded, count(*) AS grants
+FROM main.fact_grant
+GROUP BY ALL
+"""
+AGGREGATE_RUNS = 7
+# The corpus's bulk file has its header in row 5 (title rows above it), as our sample.
+BULK_HEADER_ROW = 5
+
+
+class Timer:
+    """Seconds spent per named step inside a stage, for the breakdown in the results."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, float] = {}
+
+    def __call__(self, name: str):
+        timer = self
+
+        class _Step:
+            def __enter__(self):
+                self.started = time.perf_counter()
+
+            def __exit__(self, *exc):
+                timer.steps[name] = timer.steps.get(name, 0.0) + time.perf_counter() \
+                    - self.started
+
+        return _Step()
+
+    def rounded(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in self.steps.items()}
+
+
+def _store(warehouse: Path):
+    from scrapers.rawstore import RawStore
+
+    return RawStore(warehouse / "raw")
+
+
+def card_manifests(warehouse: Path) -> list[dict]:
+    folder = warehouse / "raw" / "fpg" / "cards"
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+
+
+def _only(warehouse: Path, source: str, kind: str) -> dict:
+    """The one document of a kind in a source's manifest (read as plain JSON, so a stage
+    imports only what it measures)."""
+    manifest = json.loads((warehouse / "raw" / source / "manifest.json").read_text("utf-8"))
+    docs = [d for d in manifest["documents"] if d["kind"] == kind]
+    if len(docs) != 1:
+        raise SystemExit(f"bench: expected one {source} {kind} document, found {len(docs)}")
+    return docs[0]
+
+
+# --- cards ----------------------------------------------------------------------------------
+
+
+def _parse_contest(args: tuple[str, dict]) -> dict:
+    """Read, parse and validate one contest's cards, as the pipeline's per-contest step
+    does (`pipelines.loading.parse_documents`: lineage on every record)."""
+    from schemas import fpg as schema
+    from schemas.base import validate
+    from scrapers import fpg
+
+    warehouse, manifest = args
+    store = _store(Path(warehouse))
+    timer = Timer()
+    records: list[dict] = []
+    for doc in manifest["documents"]:
+        with timer("read"):
+            body = store.get("fpg", doc["sha256"])
+        with timer("parse"):
+            parsed = fpg.parse_card(body, url=doc["url"])
+        for record in parsed:
+            record.update({"_source_url": doc["url"], "_raw_sha256": doc["sha256"],
+                           "_fetched_at": doc["fetched_at"]})
+            records.append(record)
+    with timer("validate"):
+        validated = validate(records, schema.CARDS)
+    return {"cards": len(manifest["documents"]), "valid": len(validated.valid),
+            "quarantined": len(validated.quarantined), "steps": timer.steps}
+
+
+def stage_cards(warehouse: Path, scratch: Path, workers: int) -> dict:
+    manifests = card_manifests(warehouse)
+    # Largest contests first, so the cores finish together.
+    jobs = sorted(((str(warehouse), m) for m in manifests),
+                  key=lambda job: -len(job[1]["documents"]))
+    if workers > 1:
+        with get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_parse_contest, jobs, chunksize=1)
+    else:
+        parts = [_parse_contest(job) for job in jobs]
+    steps: dict[str, float] = {}
+    for part in parts:
+        for name, seconds in part["steps"].items():
+            steps[name] = round(steps.get(name, 0.0) + seconds, 3)
+    return {
+        "items": sum(p["cards"] for p in parts), "unit": "pages",
+        "valid": sum(p["valid"] for p in parts),
+        "quarantined": sum(p["quarantined"] for p in parts),
+        "contests": len(manifests), "workers": workers, "cpu_seconds_by_step": steps,
+    }
+
+
+def stage_cards_baseline(warehouse: Path, scratch: Path, workers: int) -> dict:
+    import lxml.html
+
+    store = _store(warehouse)
+    timer = Timer()
+    pages = 0
+    for manifest in card_manifests(warehouse):
+        for doc in manifest["documents"]:
+            with timer("read"):
+                body = store.get("fpg", doc["sha256"])
+            with timer("parse"):
+                lxml.html.fromstring(body)
+            pages += 1
+    return {"items": pages, "unit": "pages", "workers": 1, "seconds_by_step": timer.rounded()}
+
+
+# --- the bulk XLSX --------------------------------------------------------------------------
+
+
+def stage_xlsx(warehouse: Path, scratch: Path, workers: int) -> dict:
+    from pipelines.paths import WarehousePaths
+    from pipelines.store import replace_entity, store_writer
+    from schemas import fpg as schema
+    from schemas.base import validate
+    from scrapers import fpg
+
+    doc = _only(warehouse, "fpg", "xlsx")
+    timer = Timer()
+    with timer("read"):
+        body = _store(warehouse).get("fpg", doc["sha256"])
+    with timer("parse"):
+        records = fpg.parse_xlsx(body, url=doc["url"])
+    lineage = {"_source_url": doc["url"], "_raw_sha256": doc["sha256"],
+               "_fetched_at": doc["fetched_at"]}
+    for record in records:
+        record.update(lineage)
+    with timer("validate"):
+        validated = validate(records, schema.APPLICATIONS)
+    paths = WarehousePaths(scratch / "xlsx-store")
+    with timer("load"), store_writer(paths) as con:
+        counts = replace_entity(con, schema.APPLICATIONS, validated,
+                                {"_source": "fpg", "_parser_version": fpg.PARSER_VERSION})
+    return {"items": len(records), "unit": "rows", "loaded": counts.loaded,
+            "quarantined": counts.quarantined, "xlsx_bytes": len(body),
+            "seconds_by_step": timer.rounded()}
+
+
+def stage_xlsx_baseline(warehouse: Path, scratch: Path, workers: int) -> dict:
+    from python_calamine import CalamineWorkbook
+
+    doc = _only(warehouse, "fpg", "xlsx")
+    timer = Timer()
+    with timer("read"):
+        body = _store(warehouse).get("fpg", doc["sha256"])
+    with timer("calamine"):
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(body))
+        rows = workbook.get_sheet_by_name(workbook.sheet_names[0]).to_python(
+            skip_empty_area=False)
+    return {"items": len(rows) - BULK_HEADER_ROW, "unit": "rows",
+            "seconds_by_step": timer.rounded()}
+
+
+# --- CSV exports ----------------------------------------------------------------------------
+
+
+def _published(warehouse: Path) -> Path:
+    db = warehouse / "socfund.duckdb"
+    if not db.exists():
+        raise SystemExit(f"bench: no published warehouse at {db}; the rebuild stage makes it")
+    return db
+
+
+def _export_tables(con):
+    """The tables a release exports as CSV: every public table, and the quarantine."""
+    from pipelines.exports import describe_public_tables, quarantine_table, read_dbt_docs
+    from pipelines.paths import DBT_PROJECT_DIR
+
+    # The manifest `make manifest` parsed (importing pipelines.dbt_project would re-parse
+    # a stale one inside the measured process).
+    docs = read_dbt_docs(DBT_PROJECT_DIR / "target" / "manifest.json")
+    return [*describe_public_tables(con, docs), quarantine_table(con)]
+
+
+def _copy_relations(con) -> list[tuple[str, str, int]]:
+    """(name, relation, rows) of the same tables, found in the catalogue alone."""
+    names = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh' "
+        "AND schema_name = 'main' ORDER BY 1").fetchall()]
+    quarantined = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh' "
+        "AND schema_name = 'quarantine' ORDER BY 1").fetchall()]
+    relations = [(n, f'wh.main."{n}"') for n in names]
+    if quarantined:
+        relations.append(("quarantine", "(" + " UNION ALL BY NAME ".join(
+            f"SELECT '{n}' AS \"table\", * FROM wh.quarantine.\"{n}\"" for n in quarantined)
+            + ")"))
+    return [(n, r, con.execute(f"SELECT count(*) FROM {r}").fetchone()[0])
+            for n, r in relations]
+
+
+def stage_csv(warehouse: Path, scratch: Path, workers: int) -> dict:
+    from pipelines.duckdb_config import connect
+    from pipelines.exports import _export_select, write_csv
+
+    folder = scratch / "csv"
+    folder.mkdir(parents=True, exist_ok=True)
+    con = connect()
+    try:
+        con.execute("ATTACH ? AS wh (READ_ONLY)", [str(_published(warehouse))])
+        tables = _export_tables(con)
+        started = time.perf_counter()
+        for table in tables:
+            write_csv(con, _export_select(table.relation, table.columns),
+                      folder / f"{table.name}.csv")
+        seconds = time.perf_counter() - started
+    finally:
+        con.close()
+    return {"items": sum(t.rows for t in tables), "unit": "rows", "tables": len(tables),
+            "csv_bytes": sum(p.stat().st_size for p in folder.glob("*.csv")),
+            "seconds_writing": round(seconds, 3)}
+
+
+def stage_csv_baseline(warehouse: Path, scratch: Path, workers: int) -> dict:
+    from pipelines.duckdb_config import connect
+
+    folder = scratch / "csv-copy"
+    folder.mkdir(parents=True, exist_ok=True)
+    con = connect()
+    try:
+        con.execute("ATTACH ? AS wh (READ_ONLY)", [str(_published(warehouse))])
+        tables = _copy_relations(con)
+        started = time.perf_counter()
+        for name, relation, _ in tables:
+            con.execute(f"COPY (SELECT * FROM {relation}) TO ? (FORMAT csv, HEADER true)",
+                        [str(folder / f"{name}.csv")])
+        seconds = time.perf_counter() - started
+    finally:
+        con.close()
+    return {"items": sum(rows for *_, rows in tables), "unit": "rows", "tables": len(tables),
+            "csv_bytes": sum(p.stat().st_size for p in folder.glob("*.csv")),
+            "seconds_writing": round(seconds, 3)}
+
+
+# --- a researcher's query -------------------------------------------------------------------
+
+
+def stage_aggregate(warehouse: Path, scratch: Path, workers: int) -> dict:
+    from pipelines.duckdb_config import connect
+
+    con = connect(_published(warehouse), read_only=True)
+    try:
+        (grants,) = con.execute("SELECT count(*) FROM main.fact_grant").fetchone()
+        timings = []
+        for _ in range(AGGREGATE_RUNS):
+            started = time.perf_counter()
+            groups = len(con.execute(AGGREGATE_SQL).fetchall())
+            timings.append(time.perf_counter() - started)
+    finally:
+        con.close()
+    return {"items": grants, "unit": "grants", "groups": groups, "runs": AGGREGATE_RUNS,
+            "median_ms": round(statistics.median(timings) * 1000, 2),
+            "runs_ms": [round(t * 1000, 2) for t in timings], "sql": AGGREGATE_SQL.strip()}
+
+
+STAGES: dict[str, Callable[[Path, Path, int], dict]] = {
+    "cards": stage_cards,
+    "cards-baseline": stage_cards_baseline,
+    "xlsx": stage_xlsx,
+    "xlsx-baseline": stage_xlsx_baseline,
+    "csv": stage_csv,
+    "csv-baseline": stage_csv_baseline,
+    "aggregate": stage_aggregate,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.stages")
+    parser.add_argument("stage", choices=sorted(STAGES))
+    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--scratch", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    args.scratch.mkdir(parents=True, exist_ok=True)
+    result = STAGES[args.stage](args.warehouse.resolve(), args.scratch.resolve(), args.workers)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

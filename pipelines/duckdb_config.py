@@ -1,0 +1,47 @@
+"""DuckDB's memory limit and thread count: one setting for every connection socfund opens.
+
+`SOCFUND_DUCKDB_MEMORY_LIMIT` (default `1GB`) and `SOCFUND_DUCKDB_THREADS` (default 2)
+are read when a connection is opened, never at import, so a test or the benchmark can
+set them per run. dbt's connection reads the same two variables with the same defaults
+(`dbt_project/profiles.yml`). Left to itself DuckDB takes 80 % of the machine's memory
+and every core, which on a shared machine starves the rest of a night's work.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+MEMORY_LIMIT_ENV = "SOCFUND_DUCKDB_MEMORY_LIMIT"
+THREADS_ENV = "SOCFUND_DUCKDB_THREADS"
+DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_THREADS = 2
+_MEMORY = re.compile(r"^\d+(?:\.\d+)?\s*(?:[KMGT]i?B|B)$", re.IGNORECASE)
+
+
+def memory_limit() -> str:
+    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+    if not _MEMORY.match(value):
+        raise ValueError(f"{MEMORY_LIMIT_ENV}={value!r}: expected a size such as 1GB or 512MB")
+    return value
+
+
+def threads() -> int:
+    value = os.environ.get(THREADS_ENV, "").strip() or str(DEFAULT_THREADS)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{THREADS_ENV}={value!r}: expected a positive whole number")
+    return int(value)
+
+
+def duckdb_config() -> dict[str, str]:
+    """The settings for `duckdb.connect(..., config=...)`."""
+    return {"memory_limit": memory_limit(), "threads": str(threads())}
+
+
+def connect(database: str | Path = ":memory:", *,
+            read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """`duckdb.connect` with socfund's memory limit and thread count."""
+    return duckdb.connect(str(database), read_only=read_only, config=duckdb_config())

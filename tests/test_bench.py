@@ -1,0 +1,132 @@
+"""The benchmark's own code, at a tiny scale: a deterministic corpus the real parsers read,
+with about 5 % of its records quarantined, and a well-formed results file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import fpg_corpus, generate
+from bench import run as bench_run
+from pipelines.fpg import contest_slug
+from schemas import ebudget as ebudget_schema
+from schemas import fpg as fpg_schema
+from schemas import sonko as sonko_schema
+from schemas.base import validate
+from scrapers import ebudget, fpg, sonko
+from scrapers.rawstore import RawStore
+
+SCALE = 0.001
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    warehouse = tmp_path_factory.mktemp("bench") / "warehouse"
+    generate.generate(warehouse, seed=SEED, scale=SCALE, workers=2, base=False)
+    return warehouse
+
+
+def _manifests(warehouse: Path) -> dict[str, bytes]:
+    raw = warehouse / "raw"
+    return {p.relative_to(raw).as_posix(): p.read_bytes() for p in sorted(raw.rglob("*.json"))
+            if p.name != generate.STAMP_NAME}
+
+
+def test_same_seed_and_scale_give_the_same_corpus(corpus, tmp_path):
+    again = tmp_path / "again"
+    stamp = generate.generate(again, seed=SEED, scale=SCALE, workers=1, base=False)
+    assert stamp["corpus_sha256"] == generate.read_stamp(corpus)["corpus_sha256"]
+    assert _manifests(again) == _manifests(corpus)
+    assert generate.corpus_exists(again, SEED, SCALE)
+    assert not generate.corpus_exists(again, SEED + 1, SCALE)
+
+
+def test_manifests_have_the_pipeline_layout(corpus):
+    raw = corpus / "raw"
+    kinds = {d["kind"] for d in json.loads((raw / "fpg" / "manifest.json").read_text())
+             ["documents"]}
+    assert kinds == {"list", "open_data", "xlsx"}
+    cards = sorted((raw / "fpg" / "cards").glob("*.json"))
+    assert cards
+    for path in cards:
+        manifest = json.loads(path.read_text())
+        assert set(manifest) == {"source", "contest", "documents", "failures"}
+        assert path.stem == contest_slug(manifest["contest"])
+        assert all(set(d) == {"kind", "url", "sha256", "fetched_at", "not_modified"}
+                   and d["kind"] == "card" for d in manifest["documents"])
+    for source, kind in (("sonko", "federal"), ("ebudget", "page")):
+        manifest = json.loads((raw / source / "manifest.json").read_text())
+        assert {d["kind"] for d in manifest["documents"]} == {kind}
+
+
+def _docs(raw: Path, path: str, kind: str) -> list[dict]:
+    manifest = json.loads((raw / path).read_text(encoding="utf-8"))
+    return [d for d in manifest["documents"] if d["kind"] == kind]
+
+
+def test_corpus_parses_with_the_real_parsers_and_about_5_percent_is_quarantined(corpus):
+    raw = corpus / "raw"
+    store = RawStore(raw)
+    parsed = quarantined = 0
+
+    def check(records: list[dict], entity) -> None:
+        nonlocal parsed, quarantined
+        result = validate(records, entity)
+        parsed += result.parsed
+        quarantined += len(result.quarantined)
+
+    bulk = _docs(raw, "fpg/manifest.json", "xlsx")[0]
+    applications = fpg.parse_xlsx(store.get("fpg", bulk["sha256"]), url=bulk["url"])
+    assert len(applications) == fpg_corpus.counts(SCALE)[0]
+    check(applications, fpg_schema.APPLICATIONS)
+
+    cards = [r for path in sorted((raw / "fpg" / "cards").glob("*.json"))
+             for d in _docs(raw, path.relative_to(raw).as_posix(), "card")
+             for r in fpg.parse_card(store.get("fpg", d["sha256"]), url=d["url"])]
+    assert len(cards) == fpg_corpus.counts(SCALE)[1]
+    numbers = {a["application_number"] for a in applications}
+    assert sum(c["application_number"] in numbers for c in cards) >= 0.9 * len(cards)
+    check(cards, fpg_schema.CARDS)
+
+    listed = [item for d in _docs(raw, "fpg/manifest.json", "list")
+              for item in fpg.parse_list(store.get("fpg", d["sha256"]), url=d["url"])]
+    assert {i["card_id"] for i in listed} == {c["card_id"] for c in cards}
+
+    federal = _docs(raw, "sonko/manifest.json", "federal")[0]
+    check(sonko.parse_federal(store.get("sonko", federal["sha256"])), sonko_schema.FEDERAL)
+    for page in _docs(raw, "ebudget/manifest.json", "page"):
+        check(ebudget.parse_agreements(store.get("ebudget", page["sha256"])),
+              ebudget_schema.AGREEMENTS)
+
+    assert 0.02 <= quarantined / parsed <= 0.09, (quarantined, parsed)
+
+
+def test_not_enough_disk_is_refused_with_a_reason(tmp_path):
+    with pytest.raises(generate.NotEnoughDisk, match="GB free"):
+        generate.check_disk(tmp_path / "not" / "yet", 1 << 60)
+
+
+def test_run_writes_a_well_formed_results_file(corpus, tmp_path):
+    results_path = tmp_path / "results.json"
+    # The rebuilds need minutes even at this scale; the stages that need the published
+    # warehouse say they were skipped.
+    code = bench_run.main(["--warehouse", str(corpus), "--stages", "cards,xlsx,aggregate",
+                           "--results", str(results_path), "--scratch", str(tmp_path / "s")])
+    assert code == 0
+    results = json.loads(results_path.read_text(encoding="utf-8"))
+    assert {"date", "machine", "versions", "duckdb", "corpus", "stages"} <= set(results)
+    assert results["machine"]["cores"] >= 1 and results["machine"]["ram_gb"] > 0
+    assert results["versions"]["duckdb"] and results["versions"]["dagster"]
+    assert results["corpus"]["scale"] == SCALE
+    by_name = {s["name"]: s for s in results["stages"]}
+    assert [s["name"] for s in results["stages"]] == ["cards", "xlsx", "aggregate"]
+    for name in ("cards", "xlsx"):
+        stage = by_name[name]
+        assert stage["status"] == "ok", stage
+        assert stage["items"] > 0 and stage["wall_s"] > 0 and stage["peak_rss_mb"] > 0
+        assert stage["baseline"]["items"] == stage["items"]
+        assert stage["ratio"] > 0 and isinstance(stage["passed"], bool)
+    assert by_name["aggregate"]["status"] == "skipped"
