@@ -1,3 +1,7 @@
+-- A table, not a view: every fact, mart and test that joins organisations reads it, and
+-- resolving 400 000 mentions takes minutes at full size — once, not once per reader.
+{{ config(materialized='table') }}
+
 -- The organisation key of each mention: a valid ИНН, else the valid ИНН that another
 -- mention with the same valid ОГРН reports, else a valid ОГРН, else the normalised name
 -- (legal form split off) within the region — flagged as the weakest match. Identifiers

@@ -11,17 +11,32 @@ with mentions as (
     from {{ ref('int_organisation_mentions') }}
 ),
 
+-- Each distinct name is matched once, not each mention: the patterns are rows of a seed,
+-- so every match compiles its regular expression again, and at full size the sources'
+-- 400 000 mentions hold far fewer names.
+names as (
+    select distinct name_normalised from mentions where name_normalised is not null
+),
+
 forms as (
-    select m.source, m.native_id, f.legal_form, f.pattern,
-           row_number() over (partition by m.source, m.native_id order by f.priority) as rank
-    from mentions as m
-    join {{ ref('legal_forms') }} as f on regexp_matches(m.name_normalised, f.pattern)
+    select n.name_normalised, f.legal_form, f.pattern,
+           row_number() over (partition by n.name_normalised order by f.priority) as rank
+    from names as n
+    join {{ ref('legal_forms') }} as f on regexp_matches(n.name_normalised, f.pattern)
+),
+
+cores as (
+    select
+        name_normalised,
+        legal_form,
+        nullif(trim(regexp_replace(name_normalised, pattern, '')), '') as name_core
+    from forms
+    where rank = 1
 )
 
 select
     m.*,
-    f.legal_form,
-    coalesce(nullif(trim(regexp_replace(m.name_normalised, f.pattern, '')), ''),
-             m.name_normalised) as name_core
+    c.legal_form,
+    coalesce(c.name_core, m.name_normalised) as name_core
 from mentions as m
-left join forms as f on f.source = m.source and f.native_id = m.native_id and f.rank = 1
+left join cores as c on c.name_normalised = m.name_normalised
