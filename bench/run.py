@@ -196,11 +196,11 @@ def store_rows(warehouse: Path) -> dict:
     con = connect(warehouse / "store.duckdb", read_only=True)
     try:
         rows = con.execute(
-            "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
+            "SELECT schema_name, table_name FROM duckdb_tables() "
             "WHERE schema_name IN ('raw', 'quarantine') AND table_name <> 'fetch_log'"
         ).fetchall()
         counts = {f"{s}.{t}": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
-                  for s, t, _ in rows}
+                  for s, t in rows}
     finally:
         con.close()
     loaded = sum(n for k, n in counts.items() if k.startswith("raw."))
