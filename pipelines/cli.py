@@ -84,7 +84,11 @@ def _run_build(mode: str, warehouse_dir: str, samples_dir: str, log_level: str, 
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from pipelines.summary import print_summary
+    from pipelines.unchanged import (
+        forget_last_good_build,
+        remember_good_build,
+        unchanged_since_last_good_build,
+    )
 
     if args.live and args.from_raw:
         print("socfund build: --live and --from-raw exclude each other", file=sys.stderr)
@@ -92,10 +96,19 @@ def _cmd_build(args: argparse.Namespace) -> int:
     warehouse_dir = str(Path(args.warehouse).resolve()) if args.warehouse else ""
     samples_dir = str(Path(args.samples).resolve()) if args.samples else ""
     mode = "live" if args.live else "raw" if args.from_raw else "samples"
+    paths = WarehousePaths(Path(warehouse_dir) if warehouse_dir else default_warehouse_dir())
+    if args.from_raw and unchanged_since_last_good_build(paths):
+        print(f"Nothing changed since the last good build: the documents in {paths.raw_dir}, "
+              f"the parsers, schemas and dbt project are the same; {paths.published_db} "
+              f"stands as it is.")
+        return 0
+    forget_last_good_build(paths)
     success, events = _run_build(mode, warehouse_dir, samples_dir, args.log_level,
                                  args.workers)
-    paths = WarehousePaths(Path(warehouse_dir) if warehouse_dir else default_warehouse_dir())
     if success:
+        from pipelines.summary import print_summary
+
+        remember_good_build(paths, live=args.live)
         print_summary(paths)
         return 0
     failed = [e for e in events if e.is_step_failure]

@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipelines.duckdb_config import connect
 from pipelines.paths import WarehousePaths
 from schemas.base import Entity, Validated
 
@@ -55,9 +56,8 @@ def store_writer(paths: WarehousePaths) -> Iterator[duckdb.DuckDBPyConnection]:
     paths.ensure()
     with open(paths.store_lock, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        con = duckdb.connect(str(paths.store_db))
+        con = connect(paths.store_db)
         try:
-            con.execute("SET threads = 2")
             yield con
         finally:
             con.close()
@@ -310,7 +310,7 @@ def replace_fetch_log(con: duckdb.DuckDBPyConnection, rows: Sequence[dict],
 
 def table_counts(db: Path, schemas: Sequence[str]) -> list[tuple[str, str, int]]:
     """(schema, table, rows) for every table of the given schemas, read-only."""
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     try:
         tables = con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "

@@ -28,6 +28,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.dbt_project import dbt_project
+from pipelines.duckdb_config import connect
 from pipelines.exports import export_release
 from pipelines.factory import STORE_POOL
 from pipelines.faults import checkpoint
@@ -126,7 +127,7 @@ def published_fingerprint(paths: WarehousePaths) -> str | None:
     if not paths.published_db.exists():
         return None
     try:
-        con = duckdb.connect(str(paths.published_db), read_only=True)
+        con = connect(paths.published_db, read_only=True)
     except duckdb.Error:
         return None
     try:
@@ -159,7 +160,7 @@ def socfund_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
         yield event
         if n == 0:
             checkpoint("dbt")
-    con = duckdb.connect(str(paths.build_db))
+    con = connect(paths.build_db)
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS meta")
         con.execute("CREATE TABLE IF NOT EXISTS meta.build "
@@ -171,7 +172,7 @@ def socfund_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
 
 def publish(paths: WarehousePaths) -> None:
     """Move the aside build over the published file in one rename."""
-    con = duckdb.connect(str(paths.build_db))
+    con = connect(paths.build_db)
     try:
         con.execute("CHECKPOINT")
     finally:

@@ -278,3 +278,24 @@ def test_contests_parsed_in_parallel_by_the_multiprocess_executor(baseline, tmp_
     # Every contest was parsed again, each in its own step process, to the same rows.
     assert sorted(p.name for p in parsed.glob("*.parquet")) == contests
     assert _counts(warehouse / "socfund.duckdb") == _counts(baseline / "socfund.duckdb")
+
+
+def test_unchanged_rebuild_from_raw_stops_before_dagster(baseline, tmp_path, capsys):
+    from pipelines.cli import main
+
+    warehouse = _copy(baseline, tmp_path)
+    args = ["build", "--warehouse", str(warehouse), "--from-raw", "--log-level", "WARNING"]
+    assert main(args) == 0  # no record of a good build yet: through Dagster
+    published = warehouse / "socfund.duckdb"
+    before = published.read_bytes()
+    capsys.readouterr()
+    started = time.monotonic()
+    assert main(args) == 0
+    assert "Nothing changed since the last good build" in capsys.readouterr().out
+    assert time.monotonic() - started < 5
+    assert published.read_bytes() == before
+    # A kept document listed anew (here: one manifest rewritten) is a change again.
+    manifest = warehouse / "raw" / "oprf2013" / "manifest.json"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert main(args) == 0
+    assert "Nothing changed" not in capsys.readouterr().out
