@@ -32,6 +32,7 @@ from pipelines.duckdb_config import (
     MEMORY_LIMIT_ENV,
     THREADS_ENV,
 )
+from pipelines.store import ident
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = REPO / "bench" / "results.json"
@@ -199,7 +200,8 @@ def store_rows(warehouse: Path) -> dict:
             "SELECT schema_name, table_name FROM duckdb_tables() "
             "WHERE schema_name IN ('raw', 'quarantine') AND table_name <> 'fetch_log'"
         ).fetchall()
-        counts = {f"{s}.{t}": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
+        counts = {f"{s}.{t}":
+                  con.execute(f"SELECT count(*) FROM {ident(s)}.{ident(t)}").fetchone()[0]
                   for s, t in rows}
     finally:
         con.close()
