@@ -8,21 +8,9 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.paths import DBT_PROJECT_DIR, dbt_input_files
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
-_PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
-
-
-def _newest_project_file(root: Path) -> float:
-    newest = 0.0
-    for name in _PROJECT_FILES:
-        path = root / name
-        paths = [path] if path.is_file() else path.rglob("*") if path.is_dir() else []
-        for p in paths:
-            newest = max(newest, p.stat().st_mtime)
-    return newest
 
 
 def dbt_executable() -> str:
@@ -40,9 +28,8 @@ def parse_manifest() -> None:
 
 def manifest_is_stale() -> bool:
     manifest = dbt_project.manifest_path
-    return not manifest.exists() or manifest.stat().st_mtime < _newest_project_file(
-        DBT_PROJECT_DIR
-    )
+    return not manifest.exists() or manifest.stat().st_mtime < max(
+        (f.stat().st_mtime for f in dbt_input_files()), default=0.0)
 
 
 # A manifest older than the models it describes would run yesterday's graph: it is

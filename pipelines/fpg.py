@@ -51,6 +51,8 @@ from pipelines.loading import (
     load_entity,
     parse_documents,
     read_manifest,
+    write_json,
+    write_manifest,
 )
 from pipelines.progress import Progress
 from pipelines.resources import SourcesResource, WarehouseResource
@@ -87,13 +89,6 @@ def cards_dir(store: RawStore) -> Path:
 
 def parsed_dir(warehouse: WarehouseResource) -> Path:
     return warehouse.paths().root / "parsed" / schema.CARDS.table
-
-
-def _write_json(path: Path, value: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 # --- fetch: list pages, catalogue, bulk file --------------------------------------------------
@@ -173,8 +168,7 @@ def _fetch_contest(context, store: RawStore, sources: SourcesResource, contest: 
             return
         raise SourceFailure(f"ФПГ {contest['contest']}: every one of {len(failures)} card "
                             f"fetches failed")
-    _write_json(manifest, {"source": SOURCE, "contest": contest["contest"],
-                           "documents": [d.__dict__ for d in docs], "failures": failures})
+    write_manifest(store, SOURCE, docs, failures, target=manifest, contest=contest["contest"])
 
 
 @op(description="Fetch (unless rebuilding from the raw store), parse and validate the cards "
@@ -211,7 +205,7 @@ def fpg_contest_cards(context, contest: dict, warehouse: WarehouseResource,
     summary = {"slug": slug, "contest": contest["contest"], "digest": digest,
                "documents": len(docs), "parsed": validated.parsed,
                "loaded": valid.num_rows, "quarantined": quarantined.num_rows}
-    _write_json(summary_path, summary)
+    write_json(summary_path, summary)
     return {**summary, "reparsed": validated.parsed}
 
 

@@ -51,18 +51,25 @@ class Document:
         return cls(kind, fetched.url, fetched.sha256, fetched.fetched_at, fetched.not_modified)
 
 
+def write_json(target: Path, value: dict) -> None:
+    """Write a JSON file in one rename: a killed run leaves the old file or the new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, target)
+
+
 def write_manifest(store: RawStore, source: str, documents: Iterable[Document],
-                   failures: Iterable[dict] = ()) -> dict:
+                   failures: Iterable[dict] = (), *, target: Path | None = None,
+                   **extra: str | None) -> dict:
+    """`raw/<source>/manifest.json` (or `target`): the documents of the latest fetch."""
     manifest = {
         "source": source,
+        **extra,
         "documents": [asdict(d) for d in documents],
         "failures": list(failures),
     }
-    target = store.root / source / "manifest.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, target)
+    write_json(target or store.root / source / "manifest.json", manifest)
     return manifest
 
 

@@ -10,6 +10,23 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 
+# What dbt reads besides the store: a change to any of these means the warehouse changes.
+DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
+
+
+def project_files(root: Path, names: tuple[str, ...], pattern: str = "*") -> list[Path]:
+    """The files under `root/<name>` (a file or a folder) matching `pattern`, in order."""
+    out: list[Path] = []
+    for name in names:
+        path = root / name
+        out.extend(sorted(path.rglob(pattern)) if path.is_dir() else [path])
+    return [f for f in out if f.is_file()]
+
+
+def dbt_input_files() -> list[Path]:
+    return project_files(DBT_PROJECT_DIR, DBT_INPUTS)
+
+
 def default_warehouse_dir() -> Path:
     return Path(os.environ.get("SOCFUND_WAREHOUSE_DIR") or REPO_ROOT / "warehouse")
 

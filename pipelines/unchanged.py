@@ -13,29 +13,20 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from pipelines.paths import DBT_PROJECT_DIR, REPO_ROOT, WarehousePaths
+from pipelines.paths import REPO_ROOT, WarehousePaths, dbt_input_files, project_files
 
 _CODE_DIRS = ("scrapers", "schemas", "pipelines")
-_DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 
 
 def _stamp(paths: WarehousePaths) -> Path:
     return paths.root / ".last-good-build"
 
 
-def _files(root: Path, names: tuple[str, ...], pattern: str) -> list[Path]:
-    out: list[Path] = []
-    for name in names:
-        path = root / name
-        out.extend(sorted(path.rglob(pattern)) if path.is_dir() else [path])
-    return [f for f in out if f.is_file()]
-
-
 def inputs_fingerprint(paths: WarehousePaths, live: bool) -> str:
     h = hashlib.sha256(f"live={live}\n".encode())
     manifests = sorted(paths.raw_dir.glob("*/manifest.json")) + sorted(
         paths.raw_dir.glob("*/cards/*.json"))
-    code = _files(REPO_ROOT, _CODE_DIRS, "*.py") + _files(DBT_PROJECT_DIR, _DBT_INPUTS, "*")
+    code = project_files(REPO_ROOT, _CODE_DIRS, "*.py") + dbt_input_files()
     for f in manifests + code:
         h.update(f"{f}\n".encode())
         h.update(hashlib.sha256(f.read_bytes()).digest())

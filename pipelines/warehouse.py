@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +31,7 @@ from pipelines.duckdb_config import connect
 from pipelines.exports import export_release
 from pipelines.factory import STORE_POOL
 from pipelines.faults import checkpoint
-from pipelines.paths import DBT_PROJECT_DIR, WarehousePaths
+from pipelines.paths import DBT_PROJECT_DIR, WarehousePaths, dbt_input_files
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.site import build_site
 from pipelines.store import (
@@ -91,9 +90,6 @@ def prepare_build(paths: WarehousePaths) -> None:
         shutil.copy2(paths.published_db, paths.build_db)
 
 
-_DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
-
-
 def build_fingerprint(paths: WarehousePaths, live: bool) -> str:
     """What the published warehouse is a function of: the loaded inputs, dbt's code, vars.
 
@@ -112,14 +108,9 @@ def build_fingerprint(paths: WarehousePaths, live: bool) -> str:
         for status in source_statuses(con):
             h.update(f"{status['source']}:{status['stage']}:{status['status']}:"
                      f"{status['error']}\n".encode())
-    root = Path(DBT_PROJECT_DIR)
-    for name in _DBT_INPUTS:
-        path = root / name
-        files = sorted(path.rglob("*")) if path.is_dir() else [path]
-        for f in files:
-            if f.is_file():
-                h.update(f"{f.relative_to(root)}:".encode())
-                h.update(hashlib.sha256(f.read_bytes()).digest())
+    for f in dbt_input_files():
+        h.update(f"{f.relative_to(DBT_PROJECT_DIR)}:".encode())
+        h.update(hashlib.sha256(f.read_bytes()).digest())
     return h.hexdigest()
 
 
