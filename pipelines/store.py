@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from pipelines.duckdb_config import connect
 from pipelines.paths import WarehousePaths
-from schemas.base import Entity, Validated
+from schemas.base import Entity, Validated, column_of
 
 LINEAGE_COLUMNS: dict[str, str] = {
     "_source": "VARCHAR",
@@ -84,10 +84,16 @@ def _arrow_type(duckdb_type: str) -> pa.DataType:
     }[t]
 
 
-def _arrow_table(rows: Sequence[dict], columns: dict[str, str]) -> pa.Table:
+def _arrow_table(rows: Sequence[dict], columns: dict[str, str],
+                 constants: dict[str, Any] | None = None) -> pa.Table:
+    """`rows` as a typed table; `constants` are columns with one value for every row."""
     arrays = []
     for name, duck in columns.items():
-        arrays.append(pa.array([row.get(name) for row in rows], type=_arrow_type(duck)))
+        if constants is not None and name in constants:
+            values = [constants[name]] * len(rows)
+        else:
+            values = column_of(rows, name)
+        arrays.append(pa.array(values, type=_arrow_type(duck)))
     return pa.Table.from_arrays(arrays, names=list(columns))
 
 
@@ -148,7 +154,6 @@ def entity_batches(entity: Entity, validated: Validated,
     `_source_url`, `_raw_sha256`, `_fetched_at` and `_row`.
     """
     data_columns = {**entity.columns(), **LINEAGE_COLUMNS}
-    valid = [{**rec, **lineage} for rec in validated.valid]
     quarantined = [
         {
             **q.meta,
@@ -159,7 +164,8 @@ def entity_batches(entity: Entity, validated: Validated,
         }
         for q in validated.quarantined
     ]
-    return _arrow_table(valid, data_columns), _arrow_table(quarantined, QUARANTINE_COLUMNS)
+    return (_arrow_table(validated.valid, data_columns, lineage),
+            _arrow_table(quarantined, QUARANTINE_COLUMNS))
 
 
 def _insert_arrow(con: duckdb.DuckDBPyConnection, schema: str, table: str,

@@ -22,7 +22,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.base import Entity, inn_ogrn_flags, money_field, non_negative, typed_field
+from schemas.base import Entity, each, inn_ogrn_flags, money_field, non_negative, typed_field
 
 # Lower case, `ё` written `е`: how a status is compared (`status_key`). The first
 # three are the site's (SOURCES.md §1a); cards and list pages write them in lower case,
@@ -50,6 +50,10 @@ def _known_status(value: Any) -> bool:
     return status_key(value) in KNOWN_STATUSES
 
 
+def _plausible_contest_year(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 2017 <= value <= 2100
+
+
 def _is_text_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) and item for item in value)
 
@@ -61,7 +65,7 @@ def _start_not_after_end(df: pd.DataFrame) -> pd.DataFrame:
     frame that is False in the two date cells only gives one reason naming both.
     """
     ok = pd.Series(
-        [pd.isna(s) or pd.isna(e) or s <= e
+        [s is None or e is None or s != s or e != e or s <= e
          for s, e in zip(df["start_date"], df["end_date"], strict=True)],
         index=df.index, dtype=bool,
     )
@@ -136,7 +140,7 @@ class CardModel(pa.DataFrameModel):
 
     @pa.check("contest_year", element_wise=True)
     def contest_year_plausible(cls, value) -> bool:
-        return isinstance(value, int) and 2017 <= value <= 2100
+        return _plausible_contest_year(value)
 
     @pa.check("rating", element_wise=True)
     def rating_0_to_100_two_places(cls, value) -> bool:
@@ -176,17 +180,18 @@ class ApplicationModel(pa.DataFrameModel):
     inn_valid: Series[object] = typed_field("BOOLEAN")
     ogrn_valid: Series[object] = typed_field("BOOLEAN")
 
-    @pa.check("amount_requested", "total_cost", "amount_awarded", element_wise=True)
-    def amount_not_negative(cls, value) -> bool:
-        return non_negative(value)
+    # Vectorised (`each`): this table has some 190 000 rows a night.
+    @pa.check("amount_requested", "total_cost", "amount_awarded")
+    def amount_not_negative(cls, series: pd.Series) -> pd.Series:
+        return each(series, non_negative)
 
-    @pa.check("status", element_wise=True)
-    def status_known(cls, value) -> bool:
-        return _known_status(value)
+    @pa.check("status")
+    def status_known(cls, series: pd.Series) -> pd.Series:
+        return each(series, _known_status)
 
-    @pa.check("contest_year", element_wise=True)
-    def contest_year_plausible(cls, value) -> bool:
-        return isinstance(value, int) and 2017 <= value <= 2100
+    @pa.check("contest_year")
+    def contest_year_plausible(cls, series: pd.Series) -> pd.Series:
+        return each(series, _plausible_contest_year)
 
     @pa.dataframe_check
     def start_date_not_after_end_date(cls, df: pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,11 @@ remainders 10-12 give a check digit of 0-2).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+# A large file names the same organisation in many rows: each identifier is checked once.
+_CACHE = 1 << 18
+
 _INN10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_A = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_B = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -18,6 +23,7 @@ def _check(digits: str, weights: tuple[int, ...]) -> int:
     return sum(w * int(d) for w, d in zip(weights, digits, strict=False)) % 11 % 10
 
 
+@lru_cache(maxsize=_CACHE)
 def is_valid_inn(value: str | None) -> bool:
     """True for a 10-digit (organisation) or 12-digit (person) ИНН with correct check digits."""
     if not value or not value.isascii() or not value.isdigit():
@@ -31,6 +37,7 @@ def is_valid_inn(value: str | None) -> bool:
     return False
 
 
+@lru_cache(maxsize=_CACHE)
 def is_valid_ogrn(value: str | None) -> bool:
     """True for a 13-digit ОГРН or a 15-digit ОГРНИП with a correct check digit."""
     if not value or not value.isascii() or not value.isdigit():

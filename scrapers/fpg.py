@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import numpy as np
 from lxml import etree
 
 from scrapers.values import (
@@ -36,7 +37,7 @@ from scrapers.values import (
     parse_money,
     set_converted,
 )
-from scrapers.workbooks import open_workbook, sheets
+from scrapers.workbooks import Sheet, read_sheets
 
 HOST = "xn--80afcdbalict6afooklqi5o.xn--p1ai"
 BASE_URL = f"https://{HOST}"
@@ -644,25 +645,21 @@ def parse_xlsx(body: bytes, *, url: str = "") -> list[dict]:
     MissingColumnError naming the column and the file.
     """
     where = url or "ФПГ projects XLSX"
-    workbook = open_workbook(body, where, "XLSX")
-    found = next(((name, rows, header) for name, _sheet, rows in sheets(workbook, where)
-                  if (header := _find_header(rows)) is not None), None)
+    found = next(((sheet, header) for sheet in read_sheets(body, where, "XLSX")
+                  if (header := _find_header(sheet.head(_HEADER_SCAN_ROWS))) is not None),
+                 None)
     if found is None:
         raise MissingColumnError(
             XLSX_COLUMNS["application_number"][0], where,
             f"no header row in the first {_HEADER_SCAN_ROWS} rows of any sheet",
         )
-    name, rows, (header_index, columns) = found
+    sheet, (header_index, columns) = found
     for field, headers in XLSX_COLUMNS.items():
         if field not in columns and field not in OPTIONAL_COLUMNS:
             raise MissingColumnError(
-                headers[0], where, f"sheet {name!r}, header row {header_index + 1}"
+                headers[0], where, f"sheet {sheet.name!r}, header row {header_index + 1}"
             )
-    return [
-        _xlsx_record(row, columns, index + 1)
-        for index, row in enumerate(rows)
-        if index > header_index and any(cell is not None and cell != "" for cell in row)
-    ]
+    return _xlsx_records(sheet, columns, header_index)
 
 
 def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
@@ -675,33 +672,137 @@ def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
     return best
 
 
-def _xlsx_record(row: list[Any], columns: dict[str, int], excel_row: int) -> dict:
-    def cell(field: str) -> Any:
-        index = columns.get(field)
-        if index is None or index >= len(row):
-            return None
-        value = row[index]
-        return None if value == "" else value
+def _number_cell(value: Any) -> str | None:
+    return _application_number(_cell_text(value))
 
-    record: dict[str, Any] = {"application_number": _application_number(
-        _cell_text(cell("application_number")))}
-    contest = normalise_contest(_cell_text(cell("contest")))
-    record["contest"] = contest
-    record["contest_year"] = contest_year(contest)
-    record["organisation_name"] = _cell_text(cell("organisation_name"))
-    # An ОГРН starts with 1, 3 or 5, so a number cell cannot have dropped a zero from it.
-    record["ogrn"] = parse_identifier(cell("ogrn"))
-    record["inn"] = parse_inn_cell(cell("inn"), record["ogrn"])
-    for field in ("region", "title", "direction"):
-        record[field] = _cell_text(cell(field))
-    set_converted(record, "amount_requested", parse_money, cell("amount_requested"))
-    set_converted(record, "total_cost", parse_money, cell("total_cost"))
-    set_converted(record, "start_date", _excel_date, cell("start_date"))
-    set_converted(record, "end_date", _excel_date, cell("end_date"))
-    record["status"] = _cell_text(cell("status"))
-    set_converted(record, "decision_date", _excel_date, cell("decision_date"))
-    set_converted(record, "amount_awarded", parse_money, cell("amount_awarded"))
-    record["evaluation"] = _cell_text(cell("evaluation"))
-    record["violations"] = _cell_text(cell("violations"))
-    record["_row"] = excel_row
-    return record
+
+def _contest_cell(value: Any) -> str | None:
+    return normalise_contest(_cell_text(value))
+
+
+# Field -> how a cell becomes its value, in the record's order. `inn` is converted with
+# its row's ОГРН (a lost leading zero is restored only when the two agree), `contest_year`
+# from the converted contest. A converter marked True is the kind whose failure
+# quarantines the row with a reason (`set_converted`); the others do not fail.
+_XLSX_FIELDS: dict[str, tuple[Any, bool]] = {
+    "application_number": (_number_cell, False),
+    "contest": (_contest_cell, False),
+    "contest_year": (None, False),
+    "organisation_name": (_cell_text, False),
+    "ogrn": (parse_identifier, False),
+    "inn": (None, False),
+    "region": (_cell_text, False),
+    "title": (_cell_text, False),
+    "direction": (_cell_text, False),
+    "amount_requested": (parse_money, True),
+    "total_cost": (parse_money, True),
+    "start_date": (_excel_date, True),
+    "end_date": (_excel_date, True),
+    "status": (_cell_text, False),
+    "decision_date": (_excel_date, True),
+    "amount_awarded": (parse_money, True),
+    "evaluation": (_cell_text, False),
+    "violations": (_cell_text, False),
+}
+
+
+def _xlsx_records(sheet: Sheet, columns: dict[str, int], header_index: int) -> list[dict]:
+    """The records below the header, a column at a time.
+
+    The file repeats itself down its columns (twenty contests, a few thousand regions
+    and amounts in 190 000 rows), so each distinct cell is converted once and the
+    result spread over the rows holding it; an empty cell ("") is None, as everywhere.
+    """
+    fields = {f: columns[f] for f in XLSX_COLUMNS if f in columns}
+    blank = np.ones(sheet.height, dtype=bool)
+    codes: dict[str, np.ndarray] = {}
+    distinct: dict[str, list[Any]] = {}
+    for field, j in fields.items():
+        values, row_codes = sheet.column_codes(j)
+        distinct[field] = [None if v == "" else v for v in values]
+        codes[field] = np.frombuffer(row_codes, dtype=np.uint32)
+    # Every column counts for an empty row, not only the known ones.
+    for j in range(sheet.width):
+        values, row_codes = sheet.column_codes(j)
+        empty = np.array([v is None or v == "" for v in values], dtype=bool)
+        blank &= empty[np.frombuffer(row_codes, dtype=np.uint32)]
+    blank[: header_index + 1] = True
+    kept = np.flatnonzero(~blank)
+    n = len(kept)
+
+    def spread(field: str, convert) -> tuple[list[Any], list[str | None] | None]:
+        """(each kept row's value, each kept row's error or None when none failed)."""
+        if field not in codes:
+            values, errors = [None], [None]
+            try:
+                values[0] = convert(None)
+            except ValueError as exc:
+                errors[0] = str(exc)
+            row_codes = np.zeros(n, dtype=np.uint32)
+        else:
+            values, errors = [], []
+            for raw in distinct[field]:
+                try:
+                    values.append(convert(raw))
+                    errors.append(None)
+                except ValueError as exc:
+                    values.append(None)
+                    errors.append(str(exc))
+            row_codes = codes[field][kept]
+        taken = _take(values, row_codes)
+        if not any(e is not None for e in errors):
+            return taken, None
+        return taken, _take(errors, row_codes)
+
+    out: dict[str, list[Any]] = {}
+    failed: list[tuple[str, list[str | None]]] = []
+    for field, (convert, quarantines) in _XLSX_FIELDS.items():
+        if convert is None:
+            continue
+        if quarantines:
+            out[field], errors = spread(field, convert)
+            if errors is not None:
+                failed.append((field, errors))
+        else:
+            # Not the kind that fails: an error here is a bug to surface, not a reason.
+            out[field] = _spread_plain(distinct.get(field), codes.get(field), kept, convert)
+    contests = {c: contest_year(c) for c in set(out["contest"])}
+    out["contest_year"] = [contests[c] for c in out["contest"]]
+    out["inn"] = _inn_column(distinct.get("inn"), codes.get("inn"), kept, out["ogrn"])
+    names = [*_XLSX_FIELDS, "_row"]
+    out["_row"] = (kept + 1).tolist()
+    records = [dict(zip(names, row, strict=True))
+               for row in zip(*(out[name] for name in names), strict=True)]
+    for field, errors in failed:
+        for record, error in zip(records, errors, strict=True):
+            if error is not None:
+                record.setdefault("_errors", []).append(f"{field}: {error}")
+    return records
+
+
+def _take(values: list[Any], row_codes: np.ndarray) -> list[Any]:
+    table = np.empty(len(values), dtype=object)
+    table[:] = values
+    return table[row_codes].tolist()
+
+
+def _spread_plain(values: list[Any] | None, row_codes: np.ndarray | None, kept: np.ndarray,
+                  convert) -> list[Any]:
+    if values is None or row_codes is None:
+        return [convert(None)] * len(kept)
+    return _take([convert(v) for v in values], row_codes[kept])
+
+
+def _inn_column(values: list[Any] | None, row_codes: np.ndarray | None, kept: np.ndarray,
+                ogrns: list[str | None]) -> list[str | None]:
+    """`parse_inn_cell` per row, once per distinct (cell, ОГРН) pair."""
+    if values is None or row_codes is None:
+        return [parse_inn_cell(None, ogrn) for ogrn in ogrns]
+    done: dict[tuple[int, str | None], str | None] = {}
+    out = []
+    for code, ogrn in zip(row_codes[kept].tolist(), ogrns, strict=True):
+        key = (code, ogrn)
+        if key not in done:
+            done[key] = parse_inn_cell(values[code], ogrn)
+        out.append(done[key])
+    return out

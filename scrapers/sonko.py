@@ -40,7 +40,7 @@ from scrapers.values import (
     parse_money,
     set_converted,
 )
-from scrapers.workbooks import open_workbook, sheets
+from scrapers.workbooks import read_sheets
 
 FEDERAL_HOST = "data.economy.gov.ru"
 FEDERAL_URL = f"https://{FEDERAL_HOST}/files/sonko_organizations.xlsx"
@@ -61,9 +61,7 @@ _EXCEL_DAYS = (36526, 73415)
 
 def _sheets(body: bytes, where: str) -> list[tuple[str, list[list[Any]], list]]:
     """(name, rows, merged ranges) per sheet; row i of the list is spreadsheet row i + 1."""
-    workbook = open_workbook(body, where)
-    return [(name, rows, list(sheet.merged_cell_ranges or []))
-            for name, sheet, rows in sheets(workbook, where)]
+    return [(sheet.name, sheet.rows, sheet.merged) for sheet in read_sheets(body, where)]
 
 
 def _blank(value: Any) -> bool:

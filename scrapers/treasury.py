@@ -30,8 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from scrapers.values import MissingColumnError, clean_text, parse_date, parse_decimal, set_converted
-from scrapers.workbooks import open_workbook
-from scrapers.workbooks import sheets as workbook_sheets
+from scrapers.workbooks import read_sheets
 
 HOST = "treasury.socfund.invalid"
 BASE_URL = f"https://{HOST}/0503317"
@@ -103,9 +102,8 @@ _HEADER_SCAN_ROWS = 60
 def parse_0503317(body: bytes, *, url: str = "") -> list[dict]:
     """One record per ВР-630 line × budget column of every expenses sheet of the report."""
     where = url or "0503317 report"
-    workbook = open_workbook(body, where)
     # Row i of a sheet's rows is Excel row i + 1.
-    sheets = [(name, rows) for name, _sheet, rows in workbook_sheets(workbook, where)]
+    sheets = [(sheet.name, sheet.rows) for sheet in read_sheets(body, where)]
     expense_sheets = [(n, rows, h) for n, rows in sheets if (h := _header_row(rows)) is not None]
     if not expense_sheets:
         raise MissingColumnError(

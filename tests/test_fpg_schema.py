@@ -224,3 +224,26 @@ def test_valid_records_load_into_duckdb(tmp_path, list_items, cards, application
         "where application_number = '18-2-019044'").fetchone()
     assert len(geography) == 12 and rating == Decimal("88.67") and year == 2018
     assert con.execute("select count(*) from quarantine.fpg__applications").fetchone()[0] == 2
+
+
+def test_vectorised_application_checks_name_each_failing_cell(applications):
+    """The applications table checks a column at a time, once per distinct value
+    (`schemas.base.each`); every row holding a failing value is named, and only those."""
+    base = _application(applications, "17-1-004518")
+    rows = []
+    for i, change in enumerate([
+        {"amount_awarded": Decimal("-5.00")}, {}, {"amount_awarded": Decimal("-5.00")},
+        {"status": "грант отозван"}, {"contest_year": True}, {"contest_year": 2016},
+        {"amount_awarded": None, "contest_year": 2017},
+    ]):
+        rows.append({**base, "application_number": f"17-1-{i:06d}", "_row": i + 2, **change})
+    result = validate(rows, schema.APPLICATIONS)
+    reasons = {q.row: q.reasons for q in result.quarantined}
+    assert reasons == {
+        2: ["field 'amount_awarded': check amount_not_negative failed for Decimal('-5.00')"],
+        4: ["field 'amount_awarded': check amount_not_negative failed for Decimal('-5.00')"],
+        5: ["field 'status': check status_known failed for 'грант отозван'"],
+        6: ["field 'contest_year': check contest_year_plausible failed for True"],
+        7: ["field 'contest_year': check contest_year_plausible failed for 2016"],
+    }
+    assert sorted(r["_row"] for r in result.valid) == [3, 8]

@@ -282,3 +282,50 @@ def test_contest_helpers_on_odd_input():
         "Первый конкурс 2019 г.")
     assert fpg.contest_year("Специальный конкурс 2020") == 2020
     assert fpg.contest_year("Конкурс без года") is None
+
+
+# --- one conversion per distinct cell ---------------------------------------------------------
+# The file is read column by column and each distinct cell converted once (scrapers.workbooks,
+# fpg._xlsx_records); these check that the result is still each row's own.
+
+
+def test_the_same_inn_cell_is_restored_per_row_by_that_rows_ogrn():
+    moscow, ingushetia = _ogrn("102770000000"), _ogrn("102060000000")
+    row = ["Первый конкурс 2017 г.", "А", None, 673004802, "Регион", "П", "н", 1, 1, None,
+           None, "проект не получил поддержку", None, None]
+    body = _xlsx([HEADERS,
+                  ["17-1-000001", *row[:2], int(moscow), *row[3:]],
+                  ["17-1-000002", *row[:2], int(ingushetia), *row[3:]],
+                  ["17-1-000003", *row[:2], int(moscow), *row[3:]]])
+    assert [r["inn"] for r in fpg.parse_xlsx(body)] == ["673004802", "0673004802", "673004802"]
+
+
+def test_a_bad_cell_shared_by_rows_quarantines_every_one_of_them_and_keeps_field_order():
+    def row(number, amount, decision):
+        return [number, "Первый конкурс 2017 г.", "А", None, None, "Регион", "П", "н", amount,
+                100, None, None, "Победитель конкурса", decision, 50]
+
+    body = _xlsx([HEADERS, row("17-1-000001", "сто", "вчера"), row("17-1-000002", 10, None),
+                  row("17-1-000003", "сто", None), row("17-1-000004", "сто", "вчера")])
+    records = fpg.parse_xlsx(body)
+    assert [r["amount_requested"] for r in records] == [None, Decimal("10.00"), None, None]
+    assert [r.get("_errors") for r in records] == [
+        ["amount_requested: not a number: 'сто'", "decision_date: not a date: 'вчера'"],
+        None,
+        ["amount_requested: not a number: 'сто'"],
+        ["amount_requested: not a number: 'сто'", "decision_date: not a date: 'вчера'"],
+    ]
+    assert [r["_row"] for r in records] == [2, 3, 4, 5]
+
+
+def test_rows_empty_in_every_column_are_skipped_but_a_row_with_any_cell_is_kept():
+    extra = [*HEADERS, "Примечание"]
+    blank = [None] * len(extra)
+    note_only = [*[None] * len(HEADERS), "см. письмо"]
+    body = _xlsx([extra, ["17-1-000001", "Первый конкурс 2017 г.", *[None] * 13, None],
+                  blank, note_only, ["17-1-000002", *[None] * 15]])
+    records = fpg.parse_xlsx(body)
+    # The note row is not an application, but it is not empty: the schema refuses it
+    # (no number) rather than the parser dropping it unseen.
+    assert [(r["_row"], r["application_number"]) for r in records] == [
+        (2, "17-1-000001"), (4, None), (5, "17-1-000002")]
