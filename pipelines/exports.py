@@ -35,13 +35,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
+import itertools
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -61,6 +64,7 @@ UTF8_BOM = b"\xef\xbb\xbf"
 
 # Rows a worksheet holds, the header row included (Excel and LibreOffice alike).
 XLSX_MAX_ROWS = 1_048_576
+EXPORT_WORKERS_ENV = "SOCFUND_EXPORT_WORKERS"
 
 # Our own 360Giving identifier prefix: 360Giving assigns `360G-<publisher>` prefixes to
 # registered publishers; socfund is not registered, so this one is ours and documented here
@@ -528,16 +532,15 @@ def write_xlsx(con: duckdb.DuckDBPyConnection, table: Table, path: Path, *,
         }
         writers = [_cell_writer(c, workbook, fmt) for c in table.columns]
         result = con.execute(_export_select(table.relation, table.columns))
-        sheet_rows = iter(_chunks(_fetch(result), rows_per_sheet))
+        rows = _fetch(result)  # streamed: a sheet's rows are never all held at once
         for name in names:
             sheet = workbook.add_worksheet(name)
             _xlsx_header(sheet, table.columns, fmt)
-            batch = next(sheet_rows, [])
-            for r, row in enumerate(batch, start=1):
+            for r, row in enumerate(itertools.islice(rows, rows_per_sheet), start=1):
                 for c, (value, write) in enumerate(zip(row, writers, strict=True)):
                     if value is not None:
                         write(sheet, r, c, value)
-        for _ in sheet_rows:  # a result must be read to its end before the next query
+        for _ in rows:  # a result must be read to its end before the next query
             pass
         _xlsx_about(workbook.add_worksheet("about"), table, names, rows_per_sheet, fmt)
     finally:
@@ -551,17 +554,6 @@ def _fetch(result: duckdb.DuckDBPyConnection, size: int = 10_000) -> Iterator[tu
         if not rows:
             return
         yield from rows
-
-
-def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
-    chunk: list[tuple] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _xlsx_header(sheet: Any, columns: Sequence[Column], fmt: dict) -> None:
@@ -1333,6 +1325,7 @@ def _write_text(path: Path, text: str) -> None:
 
 def _write_tables(con: duckdb.DuckDBPyConnection, folder: Path,
                   tables: Sequence[Table]) -> tuple[list[ReleaseFile], list[tuple[Table, str]]]:
+    """Each table's CSV and Parquet (the XLSX files come from `_XlsxWriters`)."""
     files: list[ReleaseFile] = []
     csvs: list[tuple[Table, str]] = []
     for t in tables:
@@ -1340,13 +1333,80 @@ def _write_tables(con: duckdb.DuckDBPyConnection, folder: Path,
         csv_path = f"csv/{t.name}.csv"
         write_csv(con, _export_select(t.relation, t.columns), folder / csv_path)
         write_parquet(con, t.relation, folder / "parquet" / f"{t.name}.parquet")
-        sheets = write_xlsx(con, t, folder / "xlsx" / f"{t.name}.xlsx")
-        split = f" Split over sheets {', '.join(sheets)}." if len(sheets) > 1 else ""
         files += [ReleaseFile(csv_path, "csv", about, t.name, t.rows),
-                  ReleaseFile(f"parquet/{t.name}.parquet", "parquet", about, t.name, t.rows),
-                  ReleaseFile(f"xlsx/{t.name}.xlsx", "xlsx", about + split, t.name, t.rows)]
+                  ReleaseFile(f"parquet/{t.name}.parquet", "parquet", about, t.name, t.rows)]
         csvs.append((t, csv_path))
     return files, csvs
+
+
+def export_workers() -> int:
+    """How many processes write XLSX files at once: `SOCFUND_EXPORT_WORKERS`, else the cores
+    (at most 4)."""
+    value = os.environ.get(EXPORT_WORKERS_ENV, "").strip()
+    if not value:
+        return max(1, min(os.cpu_count() or 1, 4))
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{EXPORT_WORKERS_ENV}={value!r}: expected a positive whole number")
+    return int(value)
+
+
+def _xlsx_file(snapshot: str, table: Table, path: str) -> list[str]:
+    """One table's XLSX from the release's snapshot, in a process of its own."""
+    con = connect()
+    try:
+        con.execute("ATTACH ? AS wh (READ_ONLY)", [snapshot])
+        return write_xlsx(con, table, Path(path))
+    finally:
+        con.close()
+
+
+class _XlsxWriters:
+    """The XLSX files of a release, written beside everything else.
+
+    xlsxwriter writes cell by cell in Python (some three minutes for a full-size release
+    on one core, most of an export), so the files are written by `workers` processes of
+    their own, largest table first, while this process writes the CSV, Parquet and
+    360Giving files. Each worker reads the release's read-only snapshot: DuckDB lets many
+    readers open one file. One worker writes them here, in order.
+    """
+
+    def __init__(self, snapshot: Path, folder: Path, tables: Sequence[Table], workers: int):
+        self.tables = list(tables)
+        self.jobs = [(str(snapshot), t, str(folder / "xlsx" / f"{t.name}.xlsx"))
+                     for t in self.tables]
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: dict[str, Future] = {}
+        if workers > 1 and len(self.tables) > 1:
+            self.pool = ProcessPoolExecutor(max_workers=workers,
+                                            mp_context=multiprocessing.get_context("spawn"))
+            for job in sorted(self.jobs, key=lambda job: -job[1].rows):
+                self.futures[job[1].name] = self.pool.submit(_xlsx_file, *job)
+
+    def files(self) -> list[ReleaseFile]:
+        """Wait for every file; the first failure is raised, naming its table."""
+        try:
+            sheets = {}
+            for job in self.jobs:
+                name = job[1].name
+                try:
+                    sheets[name] = (self.futures[name].result() if self.pool is not None
+                                    else _xlsx_file(*job))
+                except Exception as exc:
+                    raise RuntimeError(f"export: xlsx/{name}.xlsx: {exc}") from exc
+        finally:
+            self.close()
+        files = []
+        for t in self.tables:
+            split = (f" Split over sheets {', '.join(sheets[t.name])}."
+                     if len(sheets[t.name]) > 1 else "")
+            files.append(ReleaseFile(f"xlsx/{t.name}.xlsx", "xlsx",
+                                     (t.description or t.name) + split, t.name, t.rows))
+        return files
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
 
 def _write_giving(con: duckdb.DuckDBPyConnection, folder: Path,
@@ -1383,9 +1443,11 @@ def _write_release(db_path: Path, folder: Path, *, release_date: date, manifest_
     _snapshot(db_path, snapshot)
     docs = read_dbt_docs(manifest_path)
     con = connect()
+    xlsx: _XlsxWriters | None = None
     try:
         con.execute("ATTACH ? AS wh (READ_ONLY)", [str(snapshot)])
         tables = describe_public_tables(con, docs)
+        xlsx = _XlsxWriters(snapshot, folder, tables, export_workers())
         files, csvs = _write_tables(con, folder, tables)
 
         quarantine = quarantine_table(con)
@@ -1401,7 +1463,10 @@ def _write_release(db_path: Path, folder: Path, *, release_date: date, manifest_
             TableChanges(t.name, t.row_key, t.rows, None, None, None) for t in tables]
         dropped = sorted(p.stem for p in (previous / "parquet").glob("*.parquet")
                          if p.stem not in {t.name for t in tables}) if previous else []
+        files += xlsx.files()
     finally:
+        if xlsx is not None:
+            xlsx.close()
         con.close()
 
     resources = []

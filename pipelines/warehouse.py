@@ -31,6 +31,7 @@ from pipelines.duckdb_config import connect
 from pipelines.exports import export_release
 from pipelines.factory import STORE_POOL
 from pipelines.faults import checkpoint
+from pipelines.memory import release_memory
 from pipelines.paths import DBT_PROJECT_DIR, WarehousePaths, dbt_input_files
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.site import build_site
@@ -143,6 +144,8 @@ def socfund_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
                          f"dbt, the swap, the exports and the page are skipped")
         return
     prepare_build(paths)
+    before, after = release_memory()  # dbt's DuckDB takes its own gigabyte beside this one
+    context.log.info(f"released memory before dbt: {before} MB resident, now {after} MB")
     # dbt runs as a subprocess that inherits this environment; profiles.yml reads both.
     os.environ["SOCFUND_BUILD_DB"] = str(paths.build_db)
     os.environ["SOCFUND_STORE_DB"] = str(paths.store_db)
@@ -189,13 +192,13 @@ def published_warehouse(context: AssetExecutionContext,
     })
 
 
-
-
 @asset(key=AssetKey(["warehouse", "exports"]), deps=[published_warehouse], group_name="publish",
        description="A dated release: CSV, Parquet and XLSX of every public table, datapackage, "
        "data dictionary, 360Giving grants, quarantine, a snapshot, CHANGES.md, SHA256SUMS.")
 def exports(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     paths = warehouse.paths()
+    before, after = release_memory()  # the XLSX workers and DuckDB's exports come next
+    context.log.info(f"released memory before the exports: {before} MB resident, now {after} MB")
     release = export_release(paths.published_db, paths.exports_dir, release_date=today_in_moscow(),
                              manifest_path=dbt_project.manifest_path)
     files = json.loads((release / "manifest.json").read_text(encoding="utf-8"))

@@ -7,6 +7,7 @@ would run as a formula, a leading-zero ИНН, negative numbers) go into a COPY 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import re
@@ -24,13 +25,16 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from pipelines import exports as exports_module
 from pipelines.cli import main
 from pipelines.exports import (
+    EXPORT_WORKERS_ENV,
     FORMULA_TRIGGERS,
     GRANT_ID_PREFIX,
     SOURCES,
     describe_public_tables,
     export_release,
+    export_workers,
     neutralise,
     read_dbt_docs,
     read_latest,
@@ -521,3 +525,56 @@ def test_a_release_of_the_same_date_replaces_the_old_one(poisoned, tmp_path):
     again = export_release(poisoned, exports, release_date=FIRST, manifest_path=manifest_path())
     assert again == first and not (again / "stale.txt").exists()
     assert sorted(p.name for p in exports.iterdir()) == ["2026-01-15", "latest"]
+
+
+# ------------------------------------------------------------------ XLSX in worker processes
+
+
+def _xlsx_cells(folder: Path) -> dict[str, list[tuple]]:
+    out = {}
+    for path in sorted((folder / "xlsx").glob("*.xlsx")):
+        book = openpyxl.load_workbook(path, read_only=True)
+        out[path.name] = [(ws.title, row) for ws in book for row in ws.iter_rows(values_only=True)]
+        book.close()
+    return out
+
+
+def test_xlsx_files_written_by_worker_processes_match_one_process(release, poisoned, tmp_path,
+                                                                  monkeypatch):
+    assert export_workers() >= 1
+    monkeypatch.setenv(EXPORT_WORKERS_ENV, "1")
+    single = export_release(poisoned, tmp_path / "one", release_date=FIRST,
+                            manifest_path=manifest_path())
+    # `release` was written with the default: one worker process per core.
+    monkeypatch.delenv(EXPORT_WORKERS_ENV)
+    assert _xlsx_cells(single) == _xlsx_cells(release)
+    manifest = {e["path"]: e for e in json.loads((release / "manifest.json").read_text())}
+    for path in (release / "xlsx").glob("*.xlsx"):
+        assert manifest[f"xlsx/{path.name}"]["sha256"] == hashlib.sha256(
+            path.read_bytes()).hexdigest()
+
+
+def test_a_failing_xlsx_worker_names_its_file_and_leaves_no_release(poisoned, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.setenv(EXPORT_WORKERS_ENV, "2")
+    # A table only the exporting connection can see (a temporary view): its CSV and Parquet
+    # are written, but a worker, reading the snapshot on its own, cannot find it.
+    real = exports_module.describe_public_tables
+
+    def with_a_ghost(con, docs):
+        tables = real(con, docs)
+        con.execute(f"CREATE TEMP VIEW no_such AS SELECT * FROM {tables[0].relation}")
+        return [*tables, dataclasses.replace(tables[0], name="ghost", relation="no_such")]
+
+    monkeypatch.setattr(exports_module, "describe_public_tables", with_a_ghost)
+    with pytest.raises(RuntimeError, match=r"^export: xlsx/ghost\.xlsx: .*no_such"):
+        export_release(poisoned, tmp_path / "exports", release_date=FIRST,
+                       manifest_path=manifest_path())
+    assert [p.name for p in (tmp_path / "exports").iterdir()] == []
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_export_workers_setting_is_checked(monkeypatch, value):
+    monkeypatch.setenv(EXPORT_WORKERS_ENV, value)
+    with pytest.raises(ValueError, match=EXPORT_WORKERS_ENV):
+        export_workers()

@@ -651,7 +651,7 @@ def _hwm_bytes() -> int:
 @pytest.mark.parametrize("parse", XLSX_READERS)
 def test_range_bomb_is_refused_without_the_reader_allocating_it(parse):
     # Two cells, A1 and XFD1048576: calamine would allocate all 17 billion cells between
-    # them and abort the process. The check lays the sheet out in a capped child instead.
+    # them and abort the process. Calamine reads every workbook in a capped child instead.
     bomb = _xlsx(_deflated(SHEET, _sheet_xml(
         '<row r="1"><c r="A1" t="n"><v>1</v></c></row>'
         '<row r="1048576"><c r="XFD1048576" t="n"><v>2</v></c></row>')))

@@ -6,15 +6,13 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date, datetime
-from pathlib import Path
 
-import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
 from scrapers.workbooks import read_sheets
-
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+from tests.conftest import REAL
+from tests.test_treasury import _book  # a workbook of named sheets, by openpyxl
 
 
 def _calamine(body: bytes) -> list[tuple[str, list[list[object]], list]]:
@@ -32,23 +30,11 @@ def _typed(rows: list[list[object]]) -> list[list[tuple[type, object]]]:
     return [[(type(cell), cell) for cell in row] for row in rows]
 
 
-def _xlsx(*sheets: tuple[str, list[list[object]]]) -> bytes:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets:
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def test_values_equal_across_types_keep_their_own_type():
     # True == 1 == 1.0 in Python: the child's per-column encoding must not merge them.
     rows = [["флаг", "число"], [True, 1], [1, True], [1.0, 0], [False, False], [0, "0"],
             [None, "1"], ["", 1.5], [date(2020, 1, 1), datetime(2020, 1, 1, 12, 30)]]
-    body = _xlsx(("Лист1", rows))
+    body = _book(("Лист1", rows))
     (sheet,) = read_sheets(body, "test.xlsx")
     ((_, expected, _),) = _calamine(body)
     assert _typed(sheet.rows) == _typed(expected)
@@ -56,7 +42,7 @@ def test_values_equal_across_types_keep_their_own_type():
 
 
 def test_sheets_columns_and_head_agree_with_the_rows():
-    body = _xlsx(("Первый", [["a", "b", "c"], [1, None, "x"], ["a", 2.5, "x"]]),
+    body = _book(("Первый", [["a", "b", "c"], [1, None, "x"], ["a", 2.5, "x"]]),
                  ("Пустой", []), ("Третий", [[None, "только второй столбец"]]))
     sheets = read_sheets(body, "test.xlsx")
     expected = _calamine(body)
@@ -88,7 +74,7 @@ def test_a_real_xls_with_merged_cells_reads_as_calamine_reads_it(name):
 
 
 def test_an_unreadable_sheet_is_named_when_its_cells_are_asked_for():
-    body = _xlsx(("Первый", [[1, 2]]), ("Второй", [[3]]))
+    body = _book(("Первый", [[1, 2]]), ("Второй", [[3]]))
     # The second sheet points into a shared-strings table that does not exist.
     broken = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(body)) as src, zipfile.ZipFile(broken, "w") as dst:
