@@ -102,6 +102,19 @@ pickle.dump(found, out, protocol=5)
 """
 
 
+class _CellsUnpickler(pickle.Unpickler):
+    """The child's answer holds lists, text, numbers and datetime values, nothing else:
+    whatever a workbook did to the child, no other class is built from its answer."""
+
+    _ALLOWED = frozenset({("datetime", "date"), ("datetime", "datetime"),
+                          ("datetime", "time"), ("datetime", "timedelta")})
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"workbook reader sent a {module}.{name}")
+        return super().find_class(module, name)
+
+
 class WorkbookTooLarge(ValueError):
     """A spreadsheet that would unpack or spread past the limits: refused unread."""
 
@@ -185,7 +198,7 @@ def read_sheets(body: bytes, where: str, kind: str = "XLS/XLSX") -> list[Sheet]:
             f"{where}: a sheet does not fit in {_READER_MEMORY >> 30} GiB of memory "
             f"(exit {done.returncode}: {(said or ['?'])[-1][:200]})"
         )
-    found = pickle.loads(done.stdout)
+    found = _CellsUnpickler(io.BytesIO(done.stdout)).load()
     if isinstance(found, tuple):  # ("unreadable", message)
         raise ValueError(f"{where}: not a readable {kind} file: {found[1]}")
     sheets: list[Sheet] = []

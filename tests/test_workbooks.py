@@ -4,13 +4,14 @@ calamine reads in-process, cell for cell and type for type. The bombs are in tes
 from __future__ import annotations
 
 import io
+import pickle
 import zipfile
 from datetime import date, datetime
 
 import pytest
 from python_calamine import CalamineWorkbook
 
-from scrapers.workbooks import read_sheets
+from scrapers.workbooks import _CellsUnpickler, read_sheets
 from tests.conftest import REAL
 from tests.test_treasury import _book  # a workbook of named sheets, by openpyxl
 
@@ -96,3 +97,10 @@ def test_bytes_that_are_not_a_workbook_are_refused_naming_the_file():
     with pytest.raises(ValueError, match=r"^https://example\.test/page\.xlsx: not a readable "
                                          r"XLSX file"):
         read_sheets(b"<html>404</html>", "https://example.test/page.xlsx", "XLSX")
+
+
+def test_the_childs_answer_builds_no_class_but_datetime_values():
+    safe = pickle.dumps([("sheet", "s", 1, 1, [], [([date(2020, 1, 2)], b"")])])
+    assert _CellsUnpickler(io.BytesIO(safe)).load()[0][5][0][0] == [date(2020, 1, 2)]
+    with pytest.raises(pickle.UnpicklingError, match=r"sent a builtins\.eval"):
+        _CellsUnpickler(io.BytesIO(pickle.dumps(eval))).load()
