@@ -48,8 +48,9 @@ _CODE = "I"  # array typecode of the row indexes: unsigned 32-bit
 # Run as `python -I -c _READER <max cells>`, the workbook on stdin. It writes one pickle:
 # ("unreadable", message) or a list of ("sheet", name, height, width, merged, columns),
 # ("error", name, message) for a sheet calamine cannot read, ("too_large", name, cells).
-# A column is (distinct values, row indexes as bytes). Keys carry the type where Python
-# would merge values across types (True == 1 == 1.0), so a bool stays a bool.
+# A column is (distinct values, row indexes as bytes). In a column holding a bool, or
+# both ints and floats, keys carry the type, as Python would merge values across types
+# (True == 1 == 1.0): a bool stays a bool, an XLS whole number an int.
 _READER = f"""
 import io, pickle, resource, sys
 from array import array
@@ -63,15 +64,12 @@ out = sys.stdout.buffer
 def encode(values):
     index = {{}}
     put = index.setdefault
-    codes = array("{_CODE}", [put(v, len(index)) for v in values])
-    distinct = list(index)
-    if any(v.__class__ is bool or (v.__class__ in (int, float) and v in (0, 1))
-           for v in distinct):
-        index = {{}}
-        put = index.setdefault
+    kinds = set(map(type, values))
+    if bool in kinds or (int in kinds and float in kinds):
         codes = array("{_CODE}", [put((v.__class__, v), len(index)) for v in values])
-        distinct = [v for _, v in index]
-    return distinct, codes.tobytes()
+        return [v for _, v in index], codes.tobytes()
+    codes = array("{_CODE}", [put(v, len(index)) for v in values])
+    return list(index), codes.tobytes()
 
 try:
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(sys.stdin.buffer.read()))
