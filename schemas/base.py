@@ -63,9 +63,11 @@ def each(series: pd.Series, check: Callable[[Any], bool], *, memo: bool = True) 
         if value is None or value != value:
             out.append(True)
         elif memo:
-            passed = seen.get(value)
+            # Keyed with the type where Python would merge values (True == 1 == 1.0).
+            key = value if value.__class__ is str else (value.__class__, value)
+            passed = seen.get(key)
             if passed is None:
-                passed = seen[value] = bool(check(value))
+                passed = seen[key] = bool(check(value))
             out.append(passed)
         else:
             out.append(bool(check(value)))

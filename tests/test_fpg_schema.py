@@ -6,12 +6,13 @@ from datetime import date
 from decimal import Decimal
 
 import duckdb
+import pandas as pd
 import pytest
 
 from pipelines.paths import WarehousePaths
 from pipelines.store import replace_entity, store_writer
 from schemas import fpg as schema
-from schemas.base import validate
+from schemas.base import each, validate
 from schemas.identifiers import is_valid_inn
 from scrapers import fpg
 from scrapers.samples import SAMPLES_DIR, sample_path
@@ -247,3 +248,9 @@ def test_vectorised_application_checks_name_each_failing_cell(applications):
         7: ["field 'contest_year': check contest_year_plausible failed for 2016"],
     }
     assert sorted(r["_row"] for r in result.valid) == [3, 8]
+
+
+def test_each_checks_values_equal_across_types_apart():
+    # True == 1 == 1.0: the memo must not hand one's result to the other.
+    series = pd.Series([1, True, 1.0, None, "1"], dtype=object)
+    assert each(series, lambda v: type(v) is int).tolist() == [True, False, False, True, False]
