@@ -32,6 +32,7 @@ from pathlib import Path
 
 from bench import ebudget_corpus, fpg_corpus, sonko_corpus
 from bench import reference as ref
+from scrapers.files import write_text_atomic
 from scrapers.rawstore import FetchRecord, RawStore
 
 REPO = Path(__file__).resolve().parent.parent
@@ -231,10 +232,7 @@ def _public(doc: dict) -> dict:
 
 
 def _write_json(path: Path, value: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(value, ensure_ascii=False, indent=1))
 
 
 def _kept_documents(raw: Path, source: str, keep: set[str]) -> list[dict]:

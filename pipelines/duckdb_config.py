@@ -36,6 +36,15 @@ def threads() -> int:
     return int(value)
 
 
+def quote_ident(name: str) -> str:
+    """A table, schema or column name quoted for SQL: the one quoter socfund uses.
+
+    Values never go into SQL text; they are parameters. Names do, and quoted this way
+    any name, even one with a quote or a space in it, stays one identifier.
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
 def duckdb_config() -> dict[str, str]:
     """The settings for `duckdb.connect(..., config=...)`."""
     return {"memory_limit": memory_limit(), "threads": str(threads())}

@@ -54,8 +54,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import duckdb
 
-from pipelines.duckdb_config import connect
+from pipelines.duckdb_config import connect, quote_ident
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
+from scrapers.files import write_text_atomic
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = ";"
@@ -333,11 +334,6 @@ def table_schema_type(duckdb_type: str) -> str:
     return "string"
 
 
-def _ident(name: str) -> str:
-    """A table or column name from the warehouse's own catalogue, quoted for SQL."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _sql_str(text: str) -> str:
     """A constant of this module, or a table's own name, as a SQL string literal.
 
@@ -348,7 +344,7 @@ def _sql_str(text: str) -> str:
 
 def _export_expr(name: str, duckdb_type: str) -> str:
     """A column as the CSV and XLSX carry it (lists joined, timestamps ISO, text neutralised)."""
-    col = _ident(name)
+    col = quote_ident(name)
     t = duckdb_type.upper()
     if _LIST_TYPE.search(t):
         expr = _neutralise_sql(f"array_to_string({col}, {_sql_str(LIST_SEPARATOR)})")
@@ -385,7 +381,7 @@ def describe_public_tables(con: duckdb.DuckDBPyConnection, docs: DbtDocs) -> lis
     tables = []
     for name in names:
         doc = docs.get("main", name)
-        relation = f"wh.main.{_ident(name)}"
+        relation = f"wh.main.{quote_ident(name)}"
         (rows,) = con.execute(f"SELECT count(*) FROM {relation}").fetchone()
         columns = catalogue[("main", name)]
         tables.append(_table(name, relation, columns, rows, doc, docs, catalogue, set(names)))
@@ -625,7 +621,7 @@ def quarantine_table(con: duckdb.DuckDBPyConnection) -> Table:
     names = _quarantine_tables(con)
     if names:
         sql = " UNION ALL BY NAME ".join(
-            f"SELECT {_sql_str(n)} AS \"table\", * FROM wh.quarantine.{_ident(n)}"
+            f"SELECT {_sql_str(n)} AS \"table\", * FROM wh.quarantine.{quote_ident(n)}"
             for n in names)
     else:
         sql = "SELECT NULL::VARCHAR AS \"table\" WHERE false"
@@ -1173,7 +1169,7 @@ def table_changes(con: duckdb.DuckDBPyConnection, table: Table,
     key = [k for k in table.row_key if k in common]
 
     def txt(alias: str, col: str) -> str:
-        return f"CAST({alias}.{_ident(col)} AS VARCHAR)"
+        return f"CAST({alias}.{quote_ident(col)} AS VARCHAR)"
 
     if not key:
         cols = ", ".join(txt("t", c) for c in common)
@@ -1523,9 +1519,7 @@ def _swap_in(staging: Path, final: Path) -> Path:
 
 
 def _write_latest(exports_dir: Path, name: str) -> None:
-    tmp = exports_dir / f".{LATEST_FILE_NAME}.{uuid.uuid4().hex[:8]}"
-    tmp.write_text(name + "\n", encoding="utf-8")
-    os.replace(tmp, exports_dir / LATEST_FILE_NAME)
+    write_text_atomic(exports_dir / LATEST_FILE_NAME, name + "\n")
 
 
 def export_release(db_path: Path, exports_dir: Path, *, release_date: date,

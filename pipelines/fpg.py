@@ -12,7 +12,6 @@ then loads every contest's rows into the store as one writer.
 
 import hashlib
 import json
-import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -60,6 +59,7 @@ from pipelines.store import entity_batches, replace_entity_batches
 from schemas import fpg as schema
 from schemas.base import validate
 from scrapers import fpg
+from scrapers.files import replacing
 from scrapers.http import FetchError
 from scrapers.rawstore import RawStore
 
@@ -199,9 +199,8 @@ def fpg_contest_cards(context, contest: dict, warehouse: WarehouseResource,
         schema.CARDS, validated, {"_source": SOURCE, "_parser_version": fpg.PARSER_VERSION})
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in ((f"{slug}.parquet", valid), (f"{slug}.quarantine.parquet", quarantined)):
-        tmp = folder / f".{name}.{os.getpid()}.tmp"
-        pq.write_table(table, tmp)
-        os.replace(tmp, folder / name)
+        with replacing(folder / name) as tmp:
+            pq.write_table(table, tmp)
     summary = {"slug": slug, "contest": contest["contest"], "digest": digest,
                "documents": len(docs), "parsed": validated.parsed,
                "loaded": valid.num_rows, "quarantined": quarantined.num_rows}

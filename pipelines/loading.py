@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -31,6 +30,7 @@ from pipelines.store import (
     store_writer,
 )
 from schemas.base import Entity, Quarantined, Validated, validate
+from scrapers.files import write_text_atomic
 from scrapers.http import Fetched
 from scrapers.rawstore import RawStore
 
@@ -53,10 +53,7 @@ class Document:
 
 def write_json(target: Path, value: dict) -> None:
     """Write a JSON file in one rename: a killed run leaves the old file or the new one."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, target)
+    write_text_atomic(target, json.dumps(value, ensure_ascii=False, indent=1))
 
 
 def write_manifest(store: RawStore, source: str, documents: Iterable[Document],

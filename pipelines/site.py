@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from pipelines.duckdb_config import connect
+from pipelines.duckdb_config import connect, quote_ident
 from pipelines.exports import sha256_file
+from scrapers.files import write_text_atomic
 
 # Above this size the search index is only shipped as a file (fetched over HTTP),
 # so that the page itself stays light.
@@ -299,14 +300,10 @@ def _rows_per_source(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], in
         ORDER BY ALL""")
     counts: dict[tuple[str, str], int] = {}
     for schema, table in tables:
-        (n,) = _rows(con, f"SELECT count(*) FROM {_ident(schema)}.{_ident(table)}")[0]
+        (n,) = _rows(con, f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table)}")[0]
         key = (schema, table.split("__", 1)[0])
         counts[key] = counts.get(key, 0) + n
     return counts
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def read_headline(con: duckdb.DuckDBPyConnection) -> Headline:
@@ -1078,13 +1075,6 @@ def render_page(*, built_at: datetime, headline: Headline, sources: list[SourceF
 """
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def build_site(db_path: Path, exports_dir: Path, site_dir: Path, *, built_at: datetime) -> Path:
     """Write `site_dir/index.html` (and its search index and chart files); return its path.
 
@@ -1109,9 +1099,9 @@ def build_site(db_path: Path, exports_dir: Path, site_dir: Path, *, built_at: da
                        release=release, site_dir=site_dir, db_path=db_path, examples=examples,
                        index_json=embedded, index_count=len(index))
     for chart in charts:
-        _write_atomically(site_dir / "charts" / f"{chart.chart_id}.svg",
+        write_text_atomic(site_dir / "charts" / f"{chart.chart_id}.svg",
                           '<?xml version="1.0" encoding="UTF-8"?>\n' + chart.svg + "\n")
-    _write_atomically(site_dir / "search-index.json", index_json)
+    write_text_atomic(site_dir / "search-index.json", index_json)
     index_html = site_dir / "index.html"
-    _write_atomically(index_html, page)
+    write_text_atomic(index_html, page)
     return index_html

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipelines.duckdb_config import connect
+from pipelines.duckdb_config import connect, quote_ident
 from pipelines.paths import WarehousePaths
 from schemas.base import Entity, Validated, column_of
 
@@ -40,16 +40,6 @@ QUARANTINE_COLUMNS: dict[str, str] = {
     "record": "JSON",
     "reasons": "VARCHAR[]",
 }
-_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
-def ident(name: str) -> str:
-    """A table or column name from our own fixed lists, checked before it enters SQL."""
-    if not _IDENT.match(name):
-        raise ValueError(f"not a safe SQL identifier: {name!r}")
-    return name
-
-
 @contextmanager
 def store_writer(paths: WarehousePaths) -> Iterator[duckdb.DuckDBPyConnection]:
     """The only way to write the store: one writer at a time, across processes."""
@@ -99,7 +89,7 @@ def _arrow_table(rows: Sequence[dict], columns: dict[str, str],
 
 def _ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
                   columns: dict[str, str]) -> None:
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
     existing = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
@@ -108,11 +98,11 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
     wanted = [(c, t) for c, t in columns.items()]
     if existing and [c for c, _ in existing] != [c for c, _ in wanted]:
         # The parser's shape changed: the stored rows are re-derived from raw bytes.
-        con.execute(f"DROP TABLE {ident(schema)}.{ident(table)}")
+        con.execute(f"DROP TABLE {quote_ident(schema)}.{quote_ident(table)}")
         existing = []
     if not existing:
-        cols = ", ".join(f"{ident(c)} {t}" for c, t in wanted)
-        con.execute(f"CREATE TABLE {ident(schema)}.{ident(table)} ({cols})")
+        cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in wanted)
+        con.execute(f"CREATE TABLE {quote_ident(schema)}.{quote_ident(table)} ({cols})")
 
 
 def _insert(con: duckdb.DuckDBPyConnection, schema: str, table: str,
@@ -175,12 +165,13 @@ def _insert_arrow(con: duckdb.DuckDBPyConnection, schema: str, table: str,
     con.register("_socfund_batch", batch)
     try:
         casts = ", ".join(
-            f"CAST({ident(c)} AS {t})" if t.startswith("TIMESTAMP") or t == "JSON"
-            else ident(c)
+            f"CAST({quote_ident(c)} AS {t})" if t.startswith("TIMESTAMP") or t == "JSON"
+            else quote_ident(c)
             for c, t in columns.items()
         )
         con.execute(
-            f"INSERT INTO {ident(schema)}.{ident(table)} SELECT {casts} FROM _socfund_batch"
+            f"INSERT INTO {quote_ident(schema)}.{quote_ident(table)} "
+            f"SELECT {casts} FROM _socfund_batch"
         )
     finally:
         con.unregister("_socfund_batch")
@@ -204,7 +195,7 @@ def replace_entity_batches(con: duckdb.DuckDBPyConnection, entity: Entity,
     killed half-way leaves the previous rows and the previous digest.
     """
     data_columns = {**entity.columns(), **LINEAGE_COLUMNS}
-    table = ident(entity.table)
+    table = quote_ident(entity.table)
     con.execute("BEGIN TRANSACTION")
     try:
         _ensure_table(con, "raw", entity.table, data_columns)
@@ -325,7 +316,8 @@ def table_counts(db: Path, schemas: Sequence[str]) -> list[tuple[str, str, int]]
             [list(schemas)],
         ).fetchall()
         return [
-            (s, t, con.execute(f"SELECT count(*) FROM {ident(s)}.{ident(t)}").fetchone()[0])
+            (s, t, con.execute(
+                f"SELECT count(*) FROM {quote_ident(s)}.{quote_ident(t)}").fetchone()[0])
             for s, t in tables
         ]
     finally:

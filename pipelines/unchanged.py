@@ -14,6 +14,7 @@ import hashlib
 from pathlib import Path
 
 from pipelines.paths import REPO_ROOT, WarehousePaths, dbt_input_files, project_files
+from scrapers.files import write_text_atomic
 
 _CODE_DIRS = ("scrapers", "schemas", "pipelines")
 
@@ -44,7 +45,4 @@ def forget_last_good_build(paths: WarehousePaths) -> None:
 
 
 def remember_good_build(paths: WarehousePaths, live: bool) -> None:
-    stamp = _stamp(paths)
-    tmp = stamp.with_name(stamp.name + ".tmp")
-    tmp.write_text(inputs_fingerprint(paths, live) + "\n", encoding="utf-8")
-    tmp.replace(stamp)
+    write_text_atomic(_stamp(paths), inputs_fingerprint(paths, live) + "\n")

@@ -17,10 +17,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from scrapers.files import write_bytes_atomic
 
 try:
     import zstandard
@@ -85,14 +86,8 @@ class RawStore:
         digest = hashlib.sha256(body).hexdigest()
         if self.has(source, digest):
             return digest
-        target = self.root / source / (digest + self._write_suffix())
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            tmp.write_bytes(self._compress(body))
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_bytes_atomic(self.root / source / (digest + self._write_suffix()),
+                           self._compress(body))
         return digest
 
     def get(self, source: str, sha256: str) -> bytes:

@@ -27,6 +27,7 @@ from referencing.jsonschema import DRAFT202012
 
 from pipelines import exports as exports_module
 from pipelines.cli import main
+from pipelines.duckdb_config import quote_ident as ident
 from pipelines.exports import (
     EXPORT_WORKERS_ENV,
     FORMULA_TRIGGERS,
@@ -40,7 +41,6 @@ from pipelines.exports import (
     read_latest,
     write_xlsx,
 )
-from pipelines.store import ident
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
 from tests.conftest import SHARED
 

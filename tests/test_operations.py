@@ -17,8 +17,8 @@ import duckdb
 import pytest
 
 from pipelines.definitions import build_job, defs, make_resources
+from pipelines.duckdb_config import quote_ident as ident
 from pipelines.faults import POINTS
-from pipelines.store import ident
 from scrapers import fpg, treasury
 from scrapers.samples import SAMPLES_DIR, sample_relpath
 
