@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext
 
-from pipelines.factory import FetchOutcome, load_entity_asset, source_fetch_asset
+from pipelines.factory import FetchOutcome
 from pipelines.loading import Document
 from pipelines.resources import SourcesResource
-from schemas import curated as schema
 from scrapers import curated
 from scrapers.rawstore import FetchRecord, RawStore
 from scrapers.samples import sample_path
@@ -35,17 +34,3 @@ def keep_files(context: AssetExecutionContext, store: RawStore,
         docs.append(Document("csv", url, digest, now, unchanged))
     return FetchOutcome(docs)
 
-
-curated_fetch = source_fetch_asset(
-    SOURCE, "Keep the curated figure files (shipped with the project) in the raw store.",
-    keep_files,
-)
-
-
-assets = [
-    curated_fetch,
-    load_entity_asset(
-        schema.FIGURES, "csv", curated.parse_curated, curated.PARSER_VERSION,
-        "Curated figures from reports and presentations, each with its document and locator.",
-    ),
-]

@@ -5,23 +5,20 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
-from pipelines import (
-    automation,
-    curated,
-    ebudget,
-    fpg,
-    municipal,
-    oprf2013,
-    practice,
-    sonko,
-    treasury,
-    warehouse,
-)
+from pipelines import automation, curated, ebudget, fpg, registry, warehouse
 from pipelines.dbt_project import dbt_executable, dbt_project
+from pipelines.factory import source_assets as assets_of
 from pipelines.resources import SourcesResource, WarehouseResource
 
-source_assets = [*fpg.assets, *oprf2013.assets, *sonko.assets, *ebudget.assets,
-                 *treasury.assets, *municipal.assets, *curated.assets, *practice.assets]
+# The sources whose fetch is code of their own; every other declared source fetches the
+# documents its declaration lists.
+OWN_FETCH = {"fpg": fpg.fetch_lists, "ebudget": ebudget.fetch_pages,
+             "curated": curated.keep_files}
+
+source_assets = [
+    *(a for s in registry.SOURCES for a in assets_of(s, OWN_FETCH.get(s.key))),
+    *fpg.card_assets,
+]
 fetch_keys = [key for a in source_assets for key in a.keys if key.path[0] == "fetch"]
 load_keys = [key for a in source_assets for key in a.keys if key.path[0] == "raw"]
 all_assets = [

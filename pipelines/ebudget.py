@@ -2,11 +2,10 @@
 
 from dagster import AssetExecutionContext
 
-from pipelines.factory import FetchOutcome, load_entity_asset, source_fetch_asset
+from pipelines.factory import FetchOutcome
 from pipelines.loading import Document
 from pipelines.progress import Progress
 from pipelines.resources import SourcesResource
-from schemas import ebudget as schema
 from scrapers import ebudget
 from scrapers.rawstore import RawStore
 
@@ -30,23 +29,3 @@ def fetch_pages(context: AssetExecutionContext, store: RawStore,
         progress.done()
     return FetchOutcome(docs, metadata={"pages": pages, "page_size": page_size})
 
-
-ebudget_fetch = source_fetch_asset(
-    SOURCE,
-    "Fetch every page of the subsidy-agreement registry (the last, short page kept) into "
-    "the raw store.",
-    fetch_pages,
-)
-
-
-assets = [
-    ebudget_fetch,
-    load_entity_asset(
-        schema.AGREEMENTS, "page", ebudget.parse_agreements, ebudget.PARSER_VERSION,
-        "Subsidy agreements with non-profit recipients: one row per agreement × recipient.",
-    ),
-    load_entity_asset(
-        schema.PERIODS, "page", ebudget.parse_agreement_periods, ebudget.PARSER_VERSION,
-        "Planned amounts of those agreements by period (month, year, later years).",
-    ),
-]

@@ -1,8 +1,11 @@
 """Asset builders shared by every source: fetch documents, or load one entity.
 
-A source module declares what it fetches and which parser loads which entity; the
-fetching, manifest, failure handling, parsing, validation, quarantine, skipping of
-unchanged inputs and the reconciliation check are the same code for all of them.
+A source's declaration (`pipelines.registry`) says what it fetches and which parser
+loads which entity; `source_assets` turns it into Dagster assets. The fetching,
+manifest, failure handling, parsing, validation, quarantine, skipping of unchanged
+inputs and the reconciliation check are the same code for all of them. A source whose
+fetch is its own code (paged APIs, list pages that name the documents) gives that code
+as a `FetchBody`.
 
 A source that fails on a night (site down after every retry, a layout change that
 leaves nothing to parse) does not stop the others: its last good documents and rows
@@ -43,9 +46,9 @@ from pipelines.loading import (
     write_manifest,
 )
 from pipelines.progress import Progress
+from pipelines.registry import EntityDecl, Source
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.store import record_status, source_statuses, store_writer
-from schemas.base import Entity
 from scrapers.http import FetchError
 from scrapers.rawstore import RawStore
 
@@ -156,7 +159,7 @@ def _failed_fetch(context: AssetExecutionContext, warehouse: WarehouseResource,
 
 
 def fetch_documents_asset(
-    source: str, hosts: set[str], urls: Sequence[tuple[str, str]], description: str
+    source: str, hosts: frozenset[str], urls: Sequence[tuple[str, str]], description: str
 ) -> AssetsDefinition:
     """`fetch/<source>`: fetch each (kind, url) into the raw store and write the manifest."""
 
@@ -174,20 +177,14 @@ def fetch_documents_asset(
     return source_fetch_asset(source, description, body)
 
 
-def load_entity_asset(
-    entity: Entity,
-    kind: str,
-    parse: Callable[..., list[dict]],
-    parser_version: str,
-    description: str,
-    *,
-    per_document_errors: bool = False,
-) -> AssetsDefinition:
+def load_entity_asset(decl: EntityDecl, parser_version: str) -> AssetsDefinition:
     """`raw/<source>__<entity>`: parse the kept documents of one kind, validate, load.
 
     Skipped (nothing re-parsed) when the documents, the parser and the schema are the
     same as for the rows already loaded.
     """
+    entity, kind, parse = decl.entity, decl.document_kind, decl.parse
+    per_document_errors, description = decl.per_document_errors, decl.description
     key = AssetKey(["raw", entity.table])
 
     @asset(key=key, deps=[fetch_key(entity.source)], group_name=entity.source, pool=STORE_POOL,
@@ -212,3 +209,20 @@ def load_entity_asset(
                            extra_metadata={"documents": len(docs)})
 
     return _load
+
+
+def source_assets(source: Source, fetch: FetchBody | None = None) -> list[AssetsDefinition]:
+    """A declared source's `fetch/<source>` asset and its standard `raw/…` load assets.
+
+    `fetch` is the source's own fetch code; without it the declared documents are fetched
+    as they are.
+    """
+    if fetch is None:
+        if not source.documents:
+            raise ValueError(f"{source.key}: declares no documents and has no fetch of its own")
+        fetch_asset = fetch_documents_asset(source.key, source.hosts, source.documents,
+                                            source.fetch_description)
+    else:
+        fetch_asset = source_fetch_asset(source.key, source.fetch_description, fetch)
+    return [fetch_asset, *(load_entity_asset(decl, source.parser_version)
+                           for decl in source.entities if decl.standard_asset)]

@@ -33,13 +33,7 @@ from dagster import (
     op,
 )
 
-from pipelines.factory import (
-    STORE_POOL,
-    FetchOutcome,
-    fetch_key,
-    load_entity_asset,
-    source_fetch_asset,
-)
+from pipelines.factory import STORE_POOL, FetchOutcome, fetch_key
 from pipelines.loading import (
     RECONCILES,
     Document,
@@ -111,14 +105,6 @@ def fetch_lists(context: AssetExecutionContext, store: RawStore,
         bulk_url = fpg.find_bulk_url(catalogue.body, fpg.OPEN_DATA_URL)
         docs.append(Document.of("xlsx", client.get(bulk_url, source=SOURCE)))
     return FetchOutcome(docs, metadata={"list_pages": pages})
-
-
-fpg_fetch = source_fetch_asset(
-    SOURCE,
-    "Fetch ФПГ list pages (every page, the last one kept), the open-data catalogue and the "
-    "bulk projects XLSX into the raw store.",
-    fetch_lists,
-)
 
 
 # --- cards, per contest -----------------------------------------------------------------------
@@ -266,14 +252,6 @@ def fpg_cards(context: AssetExecutionContext, warehouse: WarehouseResource,
                        extra_metadata={"contests": len(contests)})
 
 
-fpg_list_items = load_entity_asset(
-    schema.LIST_ITEMS, "list", fpg.parse_list, fpg.PARSER_VERSION,
-    "ФПГ list-page entries, validated; one row per card link.", per_document_errors=True,
-)
-fpg_applications = load_entity_asset(
-    schema.APPLICATIONS, "xlsx", fpg.parse_xlsx, fpg.PARSER_VERSION,
-    "ФПГ bulk open-data file, validated; one row per application, authoritative for status "
-    "and amounts.",
-)
-
-assets = [fpg_fetch, fpg_parsed_cards, fpg_cards, fpg_list_items, fpg_applications]
+# The list pages and the bulk file load through the standard assets of the declaration;
+# the cards, per contest, through these.
+card_assets = [fpg_parsed_cards, fpg_cards]

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from pipelines.parsers import PARSERS
+from pipelines.registry import parse_kinds
 from scrapers import oprf2013
 from scrapers.samples import sample_path
 
@@ -20,7 +20,7 @@ def test_parse_list_names_every_kind():
     out = _run("parse", "--list")
     assert out.returncode == 0
     listed = {line.split("\t")[0] for line in out.stdout.splitlines()}
-    assert listed == set(PARSERS)
+    assert listed == set(parse_kinds())
     assert {"fpg.list", "fpg.card", "fpg.xlsx", "oprf2013.csv", "sonko.registry2011",
             "sonko.federal", "ebudget.agreements", "treasury.0503317", "municipal.winners",
             "curated.csv", "practice.page", "programme.card"} <= listed
