@@ -39,6 +39,7 @@ browser:
 
 test: manifest soffice browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: $(STAMP)

@@ -19,6 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
+from schemas.money import MONEY
 
 _DEFAULT_TYPES = {
     "str": "VARCHAR",
@@ -27,8 +28,6 @@ _DEFAULT_TYPES = {
     "bool": "BOOLEAN",
     "object": "VARCHAR",
 }
-
-MONEY = "DECIMAL(18,2)"
 
 
 def money_field(**kwargs: Any):

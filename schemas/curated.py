@@ -8,7 +8,8 @@ the files and this model says what a usable figure is:
 - `value` is present and not negative; `document` and `locator` are present and
   the row names a `source_url` or a `source_file`: a figure without provenance
   is not loaded;
-- `funding_kind`, `indicator`, `unit` and every `flag` come from the lists here;
+- `funding_kind`, `indicator`, `unit` and every `flag` come from the lists of
+  `schemas.vocabularies.funding`;
   money indicators are in money units, counts in count units;
 - `amount` is `value` × the unit's scale (тыс. руб. ×1000), `amount_rub` the same
   for rubles and empty otherwise, `currency` the unit's currency;
@@ -32,65 +33,15 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas.base import Entity, money_field, typed_field
-
-# Whose money a figure is, or `outcome` for what a programme did or reached.
-MONEY_KINDS = frozenset({
-    "municipal_budget",        # a city's or district's budget (Perm: «средства бюджета»)
-    "regional_budget",
-    "federal_budget",
-    "business",                # companies' money: customers, sponsors of a fund
-    "attracted_by_executors",  # «средства, привлеченные исполнителями», «привлечено»
-    "cofinancing",             # the applicant's own contribution
-    "foreign_donor",           # a foreign government's or donor's programme (GIZ …)
-})
-FUNDING_KINDS = MONEY_KINDS | {"outcome"}
-
-# What is measured. Money indicators take a money unit, the others a count unit.
-MONEY_INDICATORS = frozenset({
-    "funds",             # money of the row's funding kind
-    "competition_fund",  # a competition's whole fund, as announced
-    "contribution",      # one party's share of a fund (`party` names it)
-})
-COUNT_INDICATORS = frozenset({
-    "budget_customers",      # customers from the budget sphere placing a social order
-    "business_customers",    # companies placing an order
-    "municipalities",        # municipalities taking part
-    "funders",
-    "projects_submitted",
-    "projects_funded",
-    "participants",          # people taking part in the projects' events
-    "events",                # events of any kind, where a source gives no kind
-    "holidays",              # «праздники»
-    "exhibitions",
-    "concerts",
-    "sports_competitions",
-    "seminars",
-    "lectures",
-    "improvement_events",    # «мероприятия по благоустройству»
-    "playgrounds",           # «спортивно-игровые площадки»
-    "territories_improved",  # «обустроенные территории»
-    "publications",          # «издания»
-    "media_stories",         # «сюжеты в СМИ»
-})
-INDICATORS = MONEY_INDICATORS | COUNT_INDICATORS
-
-# Unit as written in a curated file -> (currency, scale). Count units have neither.
-UNITS: dict[str, tuple[str | None, Decimal | None]] = {
-    "руб.": ("RUB", Decimal(1)),
-    "тыс. руб.": ("RUB", Decimal(1000)),
-    "млн руб.": ("RUB", Decimal(1_000_000)),
-    "сом": ("KGS", Decimal(1)),
-    "тыс. сом": ("KGS", Decimal(1000)),
-    "человек": (None, None),
-    "единиц": (None, None),
-}
-
-FLAGS = frozenset({
-    "parts_do_not_add_up",  # a total and its published parts disagree; both kept
-    "year_not_stated",      # the document gives no year for the figure
-    "year_inferred",        # the year is read from a date elsewhere on the same slide or page
-})
-FLAG_SEPARATOR = ";"
+from schemas.vocabularies.funding import (
+    FLAG_SEPARATOR,
+    FLAGS,
+    FUNDING_KINDS,
+    INDICATORS,
+    MONEY_INDICATORS,
+    MONEY_KINDS,
+    UNITS,
+)
 
 FIGURE_ID = r"^[a-z0-9][a-z0-9._-]*$"
 _SUBJECT_CODE = re.compile(r"^\d{2}$")

@@ -18,8 +18,8 @@ from pandera.typing import Series
 
 from schemas.base import Entity, money_field, non_negative, typed_field
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
+from schemas.vocabularies.budgets import BUDGET_LEVELS
 
-BUDGET_LEVELS = frozenset({"federal", "regional", "municipal", "extrabudgetary_fund"})
 PERIOD_CODE = r"^(-1|\d{8})$"
 
 

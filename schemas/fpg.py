@@ -14,7 +14,6 @@ still a published application.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -23,31 +22,10 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas.base import Entity, each, inn_ogrn_flags, money_field, non_negative, typed_field
-
-# Lower case, `ё` written `е`: how a status is compared (`status_key`). The first
-# three are the site's (SOURCES.md §1a); cards and list pages write them in lower case,
-# the bulk file capitalises them. The fourth is the bulk file's word for an
-# application stopped before the expertise (our sample's; unverified against the
-# live file). A status outside the set quarantines its record: add it here once seen.
-KNOWN_STATUSES = frozenset({
-    "победитель конкурса",
-    "проект не получил поддержку",
-    "на независимой экспертизе",
-    "проект не допущен к независимой экспертизе",
-})
+from schemas.vocabularies.statuses import is_known_status
 
 APPLICATION_NUMBER = r"^\d{2}-\d{1,2}-\d{4,6}$"
 CARD_ID = r"^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$"
-_SPACES = re.compile(r"\s+")
-
-
-def status_key(value: Any) -> str:
-    """A status as compared with KNOWN_STATUSES: spaces collapsed, lower case, ё as е."""
-    return _SPACES.sub(" ", str(value)).strip().lower().replace("ё", "е")
-
-
-def _known_status(value: Any) -> bool:
-    return status_key(value) in KNOWN_STATUSES
 
 
 def _plausible_contest_year(value: Any) -> bool:
@@ -93,7 +71,7 @@ class ListItemModel(pa.DataFrameModel):
 
     @pa.check("status", element_wise=True)
     def status_known(cls, value) -> bool:
-        return _known_status(value)
+        return is_known_status(value)
 
 
 class CardModel(pa.DataFrameModel):
@@ -136,7 +114,7 @@ class CardModel(pa.DataFrameModel):
 
     @pa.check("status", element_wise=True)
     def status_known(cls, value) -> bool:
-        return _known_status(value)
+        return is_known_status(value)
 
     @pa.check("contest_year", element_wise=True)
     def contest_year_plausible(cls, value) -> bool:
@@ -187,7 +165,7 @@ class ApplicationModel(pa.DataFrameModel):
 
     @pa.check("status")
     def status_known(cls, series: pd.Series) -> pd.Series:
-        return each(series, _known_status)
+        return each(series, is_known_status)
 
     @pa.check("contest_year")
     def contest_year_plausible(cls, series: pd.Series) -> pd.Series:

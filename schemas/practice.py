@@ -22,18 +22,14 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas.base import Entity, typed_field
-from schemas.indicators import OTHER, indicator_unit, known_indicator
+from schemas.vocabularies.indicators import (
+    OTHER,
+    QUALIFIERS,
+    UNITS,
+    indicator_unit,
+    known_indicator,
+)
 
-# Words before a number that say how exact it is, as the parser normalises them
-# (lower case, `ё` as `е`). `от` is a lower bound («от 10 человек»); in a range
-# («от 10 до 15») it belongs to the number, not to the qualifier.
-QUALIFIERS = frozenset({
-    "более", "более чем", "свыше", "больше", "почти", "около", "порядка", "примерно",
-    "приблизительно", "не менее", "не более", "до", "от", "менее", "менее чем", "меньше",
-})
-# `человек` and `единиц` are spelled as in `schemas.curated.UNITS`; money is scaled
-# to rubles once, by the parser.
-UNITS = frozenset({"человек", "единиц", "%", "руб."})
 VALUE_TYPE = "DECIMAL(18,3)"
 
 

@@ -25,9 +25,6 @@ name).
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
 
 NAME_KEY_SQL = (
     "nullif(regexp_replace(replace(lower({expr}), 'ё', 'е'), '[^0-9a-zа-я]+', '', 'g'), '')"

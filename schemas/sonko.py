@@ -26,8 +26,8 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas.base import Entity, inn_ogrn_flags, money_field, non_negative, typed_field
+from schemas.vocabularies.budgets import REGISTRY_BUDGET_LEVELS
 
-BUDGET_LEVELS = frozenset({"regional", "federal", "municipal"})
 KEY = ("registry_year", "record_number")
 
 
@@ -55,7 +55,7 @@ class Registry2011Model(pa.DataFrameModel):
     inn: Series[str] = pa.Field(nullable=True)
     activities: Series[str] = pa.Field(nullable=True)
     support_form: Series[str] = pa.Field(nullable=True)
-    budget_level: Series[str] = pa.Field(nullable=True, isin=sorted(BUDGET_LEVELS))
+    budget_level: Series[str] = pa.Field(nullable=True, isin=sorted(REGISTRY_BUDGET_LEVELS))
     amount: Series[object] = money_field(nullable=False)
     support_term: Series[str] = pa.Field(nullable=True)
     term_year: Series[object] = typed_field("INTEGER")

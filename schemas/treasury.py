@@ -13,10 +13,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas.base import Entity, money_field, non_negative, typed_field
-from scrapers.treasury import BUDGETS
-
-BUDGET_NAMES = sorted({name for _, name in BUDGETS})
-UNIT_MULTIPLIERS = (1, 1_000, 1_000_000, 1_000_000_000)
+from schemas.vocabularies.budgets import BUDGET_NAMES, UNIT_MULTIPLIERS
 
 
 class ExecutionModel(pa.DataFrameModel):

@@ -14,7 +14,7 @@ Columns of a curated file (UTF-8, a BOM tolerated; header text matched by name):
   `value_text`, `unit`, `document`, `locator`, and `source_url` or `source_file`;
 - optional: `edition`, `municipality`, `region_code`, `year`, `period_start`,
   `period_end` (years), `as_of`, `document_date` (ISO dates), `party`, `note`,
-  `flag` (`;`-separated names from `schemas.curated.FLAGS`).
+  `flag` (`;`-separated names from `schemas.vocabularies.funding.FLAGS`).
 
 `value_text` is the figure exactly as printed, and the number is read from it
 here, never typed twice: `нет` is 0 (the document says there was none); `155,
@@ -31,7 +31,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from schemas.curated import UNITS
+from schemas.vocabularies.funding import UNITS
 from scrapers.values import clean_text, parse_date, read_csv, set_converted
 
 HOST = "curated.socfund.invalid"

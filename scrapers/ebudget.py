@@ -18,8 +18,8 @@ Two parsers, both pure (bytes in, dicts out):
 The warehouse keeps agreements with non-profit recipients only, in the sense of
 expense type 630: non-profit organisations other than state and municipal
 institutions. `is_nonprofit` is derived from the recipient's ОКОПФ (see
-`OKOPF_*` below); recipients that are certainly not such non-profits
-(`is_nonprofit` False) are left out, and an agreement whose recipients are all
+`schemas.vocabularies.legal_forms`); recipients that are certainly not such
+non-profits (`is_nonprofit` False) are left out, and an agreement whose recipients are all
 left out has no periods either. A recipient whose ОКОПФ does not decide
 (missing, malformed, or outside the sourced groups) is kept with
 `is_nonprofit` None, so nothing is dropped on a guess. `include_all=True`
@@ -38,6 +38,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
+from schemas.vocabularies.legal_forms import nonprofit_by_okopf
 from scrapers.values import clean_text, parse_date, parse_identifier, parse_money, set_converted
 
 HOST = "budget.gov.ru"
@@ -52,62 +53,6 @@ PAGE_SIZE = 1000
 SAMPLE_PAGE_SIZE = 4
 BLOCKS = "info,grbs,receiver,plansSubject"
 MIN_START_DATE = "01.01.2017"
-
-# --- ОКОПФ (classifier ОК 028-2012) -----------------------------------------------------
-#
-# Codes are five digits; the first digit is the section. Sources, as read:
-# [C] consultant.ru, cons_doc_LAW_344201: Приказ Росстата от 20.12.2019 № 788,
-#     Приложение № 3 (введено Приказом Росстата от 18.12.2020 № 813), «Перечень кодов
-#     по ОКОПФ ОК 028-2012»: 7 04 01 Благотворительные фонды, 7 14 00 Автономные
-#     некоммерческие организации, 7 15 00 Религиозные организации, 7 51 04 Федеральные
-#     государственные казенные учреждения, 7 52 04 Государственные казенные учреждения
-#     (субъектов РФ).
-# [L] lugasoft.ru/ok/okopf/2012/21200: «2 00 00 Организационно-правовые формы
-#     юридических лиц, являющихся некоммерческими корпоративными организациями».
-# [P] poporyadku.ru/okopf/71600.html: 7 16 00 Публично-правовые компании (7 16 01
-#     Государственные корпорации, 7 16 02 Государственные компании, 7 16 10 Отделения
-#     иностранных некоммерческих неправительственных организаций) — non-profit
-#     unitary forms, kept.
-# [R] Письмо Росстата от 02.04.2015 № АК-01-5/822-МВ (pravo.ppt.ru), the recoding
-#     table to Изменение 2/2014: unitary enterprises moved from 1 51 4x / 1 52 4x to
-#     6 51 4x / 6 52 4x, so section 6 is commercial too.
-# [S] a public SQL script of the Изменение 2/2014 additions, found by code search
-#     (the search tool does not name its repository; corroborated by [C] for 7 51 04
-#     and 7 52 04): 6 00 00 «…коммерческими унитарными организациями», 7 00 00
-#     «…некоммерческими унитарными организациями», 7 51 00 «Учреждения, созданные
-#     Российской Федерацией» (7 51 01, 7 51 03, 7 51 04), 7 52 00 «Учреждения, созданные
-#     субъектом Российской Федерации» (7 52 01, 7 52 03, 7 52 04), 7 54 00 «Учреждения,
-#     созданные муниципальным образованием (муниципальные учреждения)» (7 54 01, …).
-# [O] docs.cntd.ru/document/420216824: the edition before Изменение 2/2014 listed
-#     institutions of every owner inside the non-profit corporate section, «Учреждения
-#     2 09 00»: 2 09 01 Автономные учреждения, 2 09 02 Благотворительные учреждения,
-#     2 09 05 Общественные учреждения, 2 09 06 Частные учреждения, 2 09 07 Учреждения
-#     академии наук, 2 09 08 Учреждения религиозных организаций.
-OKOPF_NONPROFIT_SECTIONS = {
-    "2": "некоммерческие корпоративные организации [L]",
-    "7": "некоммерческие унитарные организации [S], e.g. 70401, 71400, 71500 [C], 716xx [P]",
-}
-OKOPF_COMMERCIAL_SECTIONS = {
-    "1": "коммерческие корпоративные организации (SOURCES.md §3a; 12267 in the record seen)",
-    "6": "коммерческие унитарные организации [R], [S]",
-}
-# State and municipal institutions: the classifier's groups by founder. A group code
-# ends in 00 and its members share its first three digits ([S]: 75100 → 75101, 75103,
-# 75104), so the prefix covers members not listed in our sources.
-OKOPF_STATE_INSTITUTION_GROUPS = {
-    "751": "Учреждения, созданные Российской Федерацией (7 51 00) [S], 7 51 04 [C]",
-    "752": "Учреждения, созданные субъектом Российской Федерации (7 52 00) [S], 7 52 04 [C]",
-    "754": "Учреждения, созданные муниципальным образованием (7 54 00) [S]",
-}
-# The old edition's institutions (2 09 xx) do not say who founded them, except these,
-# which are not state or municipal by their names [O]; the rest of 2 09 xx is undecided.
-OKOPF_OLD_INSTITUTION_GROUP = "209"
-OKOPF_OLD_NONSTATE_INSTITUTIONS = {
-    "20902": "Благотворительные учреждения [O]",
-    "20905": "Общественные учреждения [O]",
-    "20906": "Частные учреждения [O]",
-    "20908": "Учреждения религиозных организаций [O]",
-}
 
 # Budget level by the grantor's budget type: the code `01` is the federal budget
 # (SOURCES.md §3a); other levels are read from the name, which is what we have seen.
@@ -222,22 +167,12 @@ def parse_agreement_periods(body: bytes, *, url: str = "", include_all: bool = F
 
 
 def is_nonprofit_okopf(code: Any) -> bool | None:
-    """Non-profit other than a state or municipal institution, by ОКОПФ; None when undecided."""
-    text = _text(code)
-    if text is None:
-        return None
-    digits = text.replace(" ", "")
-    if not (len(digits) == 5 and digits.isascii() and digits.isdigit()):
-        return None
-    if digits[0] in OKOPF_COMMERCIAL_SECTIONS:
-        return False
-    if digits[:3] in OKOPF_STATE_INSTITUTION_GROUPS:
-        return False
-    if digits[:3] == OKOPF_OLD_INSTITUTION_GROUP:
-        return True if digits in OKOPF_OLD_NONSTATE_INSTITUTIONS else None
-    if digits[0] in OKOPF_NONPROFIT_SECTIONS:
-        return True
-    return None
+    """Non-profit other than a state or municipal institution, by ОКОПФ; None when undecided.
+
+    The rule is `schemas.vocabularies.legal_forms`; here the cell becomes text first (a
+    number `71400.0` reads `71400`).
+    """
+    return nonprofit_by_okopf(_text(code))
 
 
 # --- one agreement ------------------------------------------------------------------------

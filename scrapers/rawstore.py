@@ -36,6 +36,9 @@ ZSTD_LEVEL = 3
 GZIP_LEVEL = 6
 # Searched in this order; a plain file is a blob from before compression.
 _SUFFIXES = (ZSTD_SUFFIX, GZIP_SUFFIX, "")
+# Data files a parse depends on: none. The store reads kept documents and the fetch log,
+# which a load's input digest counts as its documents, by their SHA-256.
+DATA_FILES: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from schemas.vocabularies.budgets import BUDGETS, REPORT_UNITS
 from scrapers.values import MissingColumnError, clean_text, parse_date, parse_decimal, set_converted
 from scrapers.workbooks import read_sheets
 
@@ -56,27 +57,9 @@ REQUIRED_HEADERS = {
     _EXECUTED: "Исполнено",
 }
 
-# A budget column's header → our name for the budget. First match wins, so the
-# more specific texts come first (`городских округов с внутригородским делением`
-# before `внутригородских`, `городских и сельских поселений` before either kind).
-BUDGETS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("консолидированн", "внебюджетн"), "consolidated_with_fund"),
-    (("консолидированн",), "consolidated"),
-    (("внебюджетн",), "territorial_fund"),
-    (("городских округов",), "urban_districts"),
-    (("внутригородск",), "intracity_municipalities"),
-    (("муниципальных районов",), "municipal_districts"),
-    (("муниципальных округов",), "municipal_okrugs"),
-    (("городских и сельских поселений",), "settlements"),
-    (("городских поселений",), "urban_settlements"),
-    (("сельских поселений",), "rural_settlements"),
-    (("бюджет субъекта",), "subject"),
-    (("муниципальн",), "municipal"),
-)
 # `суммы, подлежащие исключению` are the consolidation eliminations, not a budget.
 _ELIMINATIONS = "исключени"
 
-_UNITS = (("млрд", 1_000_000_000), ("млн", 1_000_000), ("тыс", 1_000), ("руб", 1))
 _REGION_LABELS = (
     "наименование публично-правового образования",
     "наименование субъекта",
@@ -207,7 +190,7 @@ def _unit_multiplier(value: str | None) -> int | None:
     if not value:
         return None
     key = _key(value)
-    for word, multiplier in _UNITS:
+    for word, multiplier in REPORT_UNITS:
         if word in key:
             return multiplier
     return None

@@ -18,14 +18,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from schemas.identifiers import inn_subject_code, is_valid_inn, ogrn_subject_code
+from schemas.money import MAX_MONEY
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009\ufeff]+")
 _CURRENCY = re.compile(r"(₽|руб\.?|рублей|рубля|рубль|р\.)\s*$", re.IGNORECASE)
 _MONEY_BODY = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 _DATE_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s*г\.?)?$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
-# DECIMAL(18,2), the warehouse's money type, holds amounts under 10^16.
-MAX_MONEY = Decimal(10) ** 16
 # An identifier has at most 15 digits (ОГРНИП); E-notation is expanded only this far, so a
 # cell reading `1E+99999999` is kept as text, not turned into a hundred million digits.
 _MAX_IDENTIFIER_DIGITS = 20

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from schemas.base import validate
-from schemas.curated import FIGURES, FLAGS, FUNDING_KINDS, INDICATORS, flags_of
+from schemas.curated import FIGURES, flags_of
+from schemas.vocabularies.funding import FLAGS, FUNDING_KINDS, INDICATORS
 from scrapers import curated
 from scrapers.samples import sample_path
 

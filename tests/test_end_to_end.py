@@ -40,6 +40,13 @@ def test_published_warehouse_has_every_public_table(built):
     assert not (built / ".build" / "socfund.duckdb").exists()
 
 
+def test_every_raw_table_is_declared_in_the_source_registry(built):
+    from tests.test_registry import raw_tables_without_declaration
+
+    assert raw_tables_without_declaration(built / "store.duckdb") == set()
+    assert raw_tables_without_declaration(built / "socfund.duckdb") == set()
+
+
 def test_dim_region_has_every_federal_subject(built):
     db = built / "socfund.duckdb"
     subjects = _query(db, "select count(*), count(distinct region_code) from dim_region "

@@ -14,6 +14,7 @@ from pipelines.store import replace_entity, store_writer
 from schemas import fpg as schema
 from schemas.base import each, validate
 from schemas.identifiers import is_valid_inn
+from schemas.vocabularies.statuses import KNOWN_STATUSES, status_key
 from scrapers import fpg
 from scrapers.samples import SAMPLES_DIR, sample_path
 
@@ -113,8 +114,8 @@ def test_bulk_file_quarantines_exactly_its_two_broken_rows(applications):
 
 
 def test_every_status_in_the_samples_is_known(list_items, cards, applications):
-    statuses = {schema.status_key(r["status"]) for r in [*list_items, *cards, *applications]}
-    assert statuses <= schema.KNOWN_STATUSES
+    statuses = {status_key(r["status"]) for r in [*list_items, *cards, *applications]}
+    assert statuses <= KNOWN_STATUSES
     assert {"победитель конкурса", "проект не получил поддержку",
             "на независимой экспертизе"} <= statuses
 
@@ -132,7 +133,7 @@ def test_invalid_inn_is_flagged_not_quarantined(cards, applications):
 def test_bulk_and_cards_disagree_where_the_samples_say(cards, applications):
     """The warehouse flags these: the samples must hold them for it to have something to flag."""
     status = [c["application_number"] for c in cards
-              if schema.status_key(c["status"]) != schema.status_key(
+              if status_key(c["status"]) != status_key(
                   _application(applications, c["application_number"])["status"])]
     assert len(status) >= 1
     amounts = [c["application_number"] for c in cards if c["amount_awarded"] is not None

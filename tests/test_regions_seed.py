@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from schemas.identifiers import ogrn_subject_code
-from schemas.regions import NAME_KEY_SQL, SEEDS_DIR, name_key
+from schemas.regions import NAME_KEY_SQL, name_key
+from schemas.vocabularies import SEEDS_DIR
 from scrapers import oprf2013
 from scrapers.samples import sample_path
 

@@ -16,6 +16,9 @@ rows (SOURCES.md §5):
 that is not a digit or a Latin or Cyrillic letter (spaces, hyphens, dots) made
 one space, so `мастер-класс` and `мастер класс` match while words stay apart.
 `indicator_for` answers `other` for a lemma the list does not know.
+
+`QUALIFIERS` and `UNITS` are the rest of the vocabulary of a figure read from text:
+the words before a number that say how exact it is, and the units it is counted in.
 """
 
 from __future__ import annotations
@@ -25,10 +28,24 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
+from schemas.vocabularies import SEEDS_DIR
+
 INDICATORS_CSV = SEEDS_DIR / "indicators.csv"
 INDICATOR_NOUNS_CSV = SEEDS_DIR / "indicator_nouns.csv"
+# The files this module reads at run time: a change to one re-parses the loads using it.
+DATA_FILES: tuple[Path, ...] = (INDICATORS_CSV, INDICATOR_NOUNS_CSV)
 OTHER = "other"
+
+# Words before a number that say how exact it is, as the parser normalises them
+# (lower case, `ё` as `е`). `от` is a lower bound («от 10 человек»); in a range
+# («от 10 до 15») it belongs to the number, not to the qualifier.
+QUALIFIERS = frozenset({
+    "более", "более чем", "свыше", "больше", "почти", "около", "порядка", "примерно",
+    "приблизительно", "не менее", "не более", "до", "от", "менее", "менее чем", "меньше",
+})
+# `человек` and `единиц` are spelled as in `schemas.vocabularies.funding.UNITS`; money is
+# scaled to rubles once, by the parser.
+UNITS = frozenset({"человек", "единиц", "%", "руб."})
 
 _NOT_KEY = re.compile(r"[^0-9a-zа-я]+")
 # A counted noun may be followed by a prepositional phrase that makes it another
