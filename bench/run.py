@@ -32,7 +32,7 @@ from pipelines.duckdb_config import (
     MEMORY_LIMIT_ENV,
     THREADS_ENV,
 )
-from pipelines.store import ident
+from pipelines.duckdb_config import quote_ident
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = REPO / "bench" / "results.json"
@@ -64,7 +64,8 @@ SPECS = [
          target="< 600 s wall, < 2048 MB peak RSS"),
     Spec("rebuild-unchanged", "socfund build --from-raw again, nothing changed",
          target="< 10 s wall"),
-    Spec("csv", "CSV exports (pipelines.exports.write_csv) of every public table + quarantine",
+    Spec("csv", "CSV exports (pipelines.publish.tables.write_csv) of every public table "
+         "+ quarantine",
          "csv-baseline", "DuckDB COPY … (FORMAT csv) of the same tables", "time",
          "none set (reported)"),
     Spec("aggregate", "sum(amount_awarded) by region_code, year over main.fact_grant",
@@ -201,7 +202,7 @@ def store_rows(warehouse: Path) -> dict:
             "WHERE schema_name IN ('raw', 'quarantine') AND table_name <> 'fetch_log'"
         ).fetchall()
         counts = {f"{s}.{t}":
-                  con.execute(f"SELECT count(*) FROM {ident(s)}.{ident(t)}").fetchone()[0]
+                  con.execute(f"SELECT count(*) FROM {quote_ident(s)}.{quote_ident(t)}").fetchone()[0]
                   for s, t in rows}
     finally:
         con.close()
