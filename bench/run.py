@@ -31,8 +31,8 @@ from pipelines.duckdb_config import (
     DEFAULT_THREADS,
     MEMORY_LIMIT_ENV,
     THREADS_ENV,
+    quote_ident,
 )
-from pipelines.duckdb_config import quote_ident
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = REPO / "bench" / "results.json"
@@ -201,8 +201,8 @@ def store_rows(warehouse: Path) -> dict:
             "SELECT schema_name, table_name FROM duckdb_tables() "
             "WHERE schema_name IN ('raw', 'quarantine') AND table_name <> 'fetch_log'"
         ).fetchall()
-        counts = {f"{s}.{t}":
-                  con.execute(f"SELECT count(*) FROM {quote_ident(s)}.{quote_ident(t)}").fetchone()[0]
+        counts = {f"{s}.{t}": con.execute(
+                      f"SELECT count(*) FROM {quote_ident(s)}.{quote_ident(t)}").fetchone()[0]
                   for s, t in rows}
     finally:
         con.close()
