@@ -161,6 +161,8 @@ class FigureModel(pa.DataFrameModel):
     locator: Series[str] = pa.Field(nullable=False)
     note: Series[str] = pa.Field(nullable=True)
     flag: Series[str] = pa.Field(nullable=True)
+    # Columns of a file beyond those named here, as a JSON object (header -> value).
+    extra_columns: Series[object] = typed_field("JSON")
 
     @pa.check("funding_kind", element_wise=True)
     def funding_kind_known(cls, value) -> bool:

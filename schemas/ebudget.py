@@ -1,13 +1,15 @@
 """Электронный бюджет subsidy agreements: `raw.ebudget__agreements`, `raw.ebudget__periods`.
 
 Columns are exactly the fields `scrapers.ebudget` emits, plus the recipient's
-identifier flags. An agreement needs an id and a parsable, non-negative amount,
-and does not end before it starts; a period needs its agreement, a period code
-and a non-negative amount. A recipient ИНН or ОГРН whose check digit fails is a
-flag (`recipient_inn_valid`, `recipient_ogrn_valid`), not a failure: the money
-is real. No uniqueness is enforced: a registry that changes while it is paged
-through can show an agreement on two pages, and the staging model deduplicates
-by `agreement_id` rather than quarantine both copies.
+identifier flags. Period rows never overlap: a year's money is in its months or in
+one row for the year, never both, so any sum of `amount` over a year counts it once
+(`origin` says which kind of row each is). An agreement needs an id and a parsable,
+non-negative amount, and does not end before it starts; a period needs its
+agreement, a period code and a non-negative amount. A recipient ИНН or ОГРН whose
+check digit fails is a flag (`recipient_inn_valid`, `recipient_ogrn_valid`), not a
+failure: the money is real. No uniqueness is enforced: a registry that changes while
+it is paged through can show an agreement on two pages, and the staging model
+deduplicates by `agreement_id` rather than quarantine both copies.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from schemas.identifiers import is_valid_inn, is_valid_ogrn
 from schemas.vocabularies.budgets import BUDGET_LEVELS
 
 PERIOD_CODE = r"^(-1|\d{8})$"
+# What a period row stands for; the parser names them (`scrapers.ebudget.ORIGINS`).
+PERIOD_ORIGINS = frozenset({"facts_month", "facts_year", "facts_later_years",
+                            "plans_normalized"})
 
 
 def _start_not_after_end(df: pd.DataFrame) -> pd.DataFrame:
@@ -94,6 +99,10 @@ class PeriodModel(pa.DataFrameModel):
     year: Series[object] = typed_field("INTEGER")
     month: Series[object] = typed_field("INTEGER")
     amount: Series[object] = money_field(nullable=False)
+    # What the row stands for: a month, a year not broken down by month, the later years
+    # (`-1`), or a year's total from `plansNormalized` (`scrapers.ebudget.ORIGINS`); None
+    # only on a row whose period code does not parse, which fails on that.
+    origin: Series[str] = pa.Field(nullable=True, isin=sorted(PERIOD_ORIGINS))
 
     @pa.check("amount", element_wise=True)
     def amount_not_negative(cls, value) -> bool:

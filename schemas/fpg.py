@@ -155,6 +155,8 @@ class ApplicationModel(pa.DataFrameModel):
     amount_awarded: Series[object] = money_field()
     evaluation: Series[str] = pa.Field(nullable=True)
     violations: Series[str] = pa.Field(nullable=True)
+    # Columns of the file its passport does not name, as a JSON object (header -> value).
+    extra_columns: Series[object] = typed_field("JSON")
     inn_valid: Series[object] = typed_field("BOOLEAN")
     ogrn_valid: Series[object] = typed_field("BOOLEAN")
 

@@ -32,6 +32,8 @@ class GrantModel(pa.DataFrameModel):
     source_file: Series[str] = pa.Field(nullable=True)
     repaired: Series[object] = typed_field("BOOLEAN", nullable=False)
     repair_note: Series[str] = pa.Field(nullable=True)
+    # Columns of the file beyond the eleven read, as a JSON object (header -> value).
+    extra_columns: Series[object] = typed_field("JSON")
 
     @pa.check("amount", element_wise=True)
     def amount_positive(cls, value) -> bool:

@@ -16,7 +16,11 @@ that the organisation did not sign the agreement stays in the table with
 totals) but not paid.
 
 The federal registry (`federal`): one row per decision, so an ИНН repeats and
-there is no key; a row needs an ИНН and the organisation's full name.
+there is no key; a row needs an ИНН and the organisation's full name. Every row of
+a file carries the registry's date from its title (`snapshot_date`).
+
+`extra_columns` holds, as JSON text, the cells of columns a file has beyond those
+the parser reads, so nothing the source adds is lost unseen.
 """
 
 from __future__ import annotations
@@ -63,6 +67,8 @@ class Registry2011Model(pa.DataFrameModel):
     not_carried_out: Series[object] = typed_field("BOOLEAN", nullable=False)
     authority: Series[str] = pa.Field(nullable=True)
     registry_year: Series[object] = typed_field("INTEGER", nullable=False)
+    # Columns the template does not name, as a JSON object (header -> value).
+    extra_columns: Series[object] = typed_field("JSON")
     inn_valid: Series[object] = typed_field("BOOLEAN")
     ogrn_valid: Series[object] = typed_field("BOOLEAN")
 
@@ -98,6 +104,11 @@ class FederalModel(pa.DataFrameModel):
     authority: Series[str] = pa.Field(nullable=True)
     decision_date: Series[object] = typed_field("DATE")
     included_on: Series[object] = typed_field("DATE")
+    # The registry's date as its title states it (`по состоянию на 24.02.2026`): the same
+    # for every row of a file; None when the title gives none.
+    snapshot_date: Series[object] = typed_field("DATE")
+    # Columns the registry adds beyond its 13, as a JSON object (header -> value).
+    extra_columns: Series[object] = typed_field("JSON")
     inn_valid: Series[object] = typed_field("BOOLEAN")
     ogrn_valid: Series[object] = typed_field("BOOLEAN")
 

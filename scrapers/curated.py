@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from schemas.vocabularies.funding import UNITS
+from scrapers.headers import extra_columns, extra_values, match_columns, named_column, require
 from scrapers.values import clean_text, parse_date, read_csv, set_converted
 
 HOST = "curated.socfund.invalid"
@@ -46,6 +47,12 @@ REQUIRED = ("figure_id", "programme", "country", "funding_kind", "indicator",
 SOURCES = ("source_url", "source_file")
 OPTIONAL = ("edition", "municipality", "region_code", "year", "period_start", "period_end",
             "as_of", "party", "document_date", "note", "flag")
+# Our own column names, found like any source's headers (`scrapers.headers`): case and
+# spacing aside, and a column we do not know is kept in `extra_columns`, not dropped.
+_HEADER_COLUMNS = (
+    *(named_column(name) for name in REQUIRED),
+    *(named_column(name, required=False) for name in (*SOURCES, *OPTIONAL)),
+)
 _TEXT = ("figure_id", "programme", "edition", "municipality", "region_code", "country",
          "funding_kind", "indicator", "party", "document", "source_url", "source_file",
          "locator", "note", "flag")
@@ -66,19 +73,22 @@ def parse_curated(body: bytes, *, url: str = "") -> list[dict]:
     """One record per figure; `_row` is the CSV record number (the header is record 1)."""
     where = url or "curated CSV"
     names, reader = read_csv(body, where)
-    for column in REQUIRED:
-        if column not in names:
-            raise ValueError(f"{where}: required column {column!r} missing; found {names}")
-    if not any(s in names for s in SOURCES):
-        raise ValueError(f"{where}: required column 'source_url' or 'source_file' missing")
-    position = {n: i for i, n in enumerate(names) if n}
+    found = match_columns(names, _HEADER_COLUMNS)
+    require(found, _HEADER_COLUMNS, names, where, "header")
+    if not any(s in found for s in SOURCES):
+        raise ValueError(f"{where}: required column 'source_url' or 'source_file' missing; "
+                         f"found {names}")
+    position = {n: found[n] for n in found}
+    extras = extra_columns(names, found)
 
     records: list[dict] = []
     for number, fields in enumerate(reader, start=2):
         if not any(f.strip() for f in fields):
             continue
         raw = {n: (fields[i] if i < len(fields) else None) for n, i in position.items()}
-        records.append(_record(raw, number, len(fields) != len(names), len(names)))
+        record = _record(raw, number, len(fields) != len(names), len(names))
+        record["extra_columns"] = extra_values(fields, extras)
+        records.append(record)
     return records
 
 

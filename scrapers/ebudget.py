@@ -13,7 +13,10 @@ Two parsers, both pure (bytes in, dicts out):
   share it), so a sum over recipients must divide or deduplicate.
 - `parse_agreement_periods`: one record per agreement × КБК × period of
   `plansSubject[].facts[]` (the plan as it stands; amendments in `addagreement[]`
-  are counted in `amendment_count` and not added again).
+  are counted in `amendment_count` and not added again), each year's money once:
+  a year the registry lists both as months and as a year (`20201200` and
+  `20200001`) keeps its months or one row of its total, preferring the total in
+  `plansNormalized[].byYear`, never both (`origin` says which).
 
 The warehouse keeps agreements with non-profit recipients only, in the sense of
 expense type 630: non-profit organisations other than state and municipal
@@ -145,7 +148,14 @@ def parse_agreements(body: bytes, *, url: str = "", include_all: bool = False) -
 
 
 def parse_agreement_periods(body: bytes, *, url: str = "", include_all: bool = False) -> list[dict]:
-    """One record per agreement × КБК × period with an amount (`plansSubject[].facts[]`)."""
+    """One record per agreement × КБК × period of its plan, each year's money once.
+
+    The registry lists a year's money more than once: record 250939 has its 2020
+    money as the month `20201200`, as the year `20200001` and in
+    `plansNormalized[].byYear["2020"].total`, so adding every `facts[]` row of a
+    year counts it twice. The records emitted never overlap: any sum over a year
+    counts its money once (see `_year_records`). `origin` says what a record is.
+    """
     where = url or "ebudget page"
     items, _ = _page_items(body, where)
     records: list[dict] = []
@@ -153,17 +163,121 @@ def parse_agreement_periods(body: bytes, *, url: str = "", include_all: bool = F
         if not include_all and not _keeps_agreement(item):
             continue
         agreement_id = _agreement_id(_dict(item.get("info")), item)
-        for subject in _list(item.get("plansSubject")):
-            subject = _dict(subject)
+        subjects = [_dict(s) for s in _list(item.get("plansSubject"))]
+        totals = _normalized_totals(item, [_text(s.get("kbk")) for s in subjects])
+        for subject in subjects:
             kbk = _text(subject.get("kbk"))
+            facts = []
             for fact in _list(subject.get("facts")):
                 fact = _dict(fact)
                 record: dict[str, Any] = {"_row": row, "agreement_id": agreement_id, "kbk": kbk}
                 record["period_code"] = _text(fact.get("period"))
                 _set_period(record, fact.get("period"))
                 set_converted(record, "amount", parse_money, fact.get("sumsubrub"))
-                records.append(record)
+                facts.append(record)
+            records.extend(_plan_records(facts, totals.get(kbk, {}), row, agreement_id, kbk))
     return records
+
+
+# What a period record stands for (`origin`).
+ORIGIN_MONTH = "facts_month"  # a month of `facts[]`: the months add up to their year
+ORIGIN_YEAR = "facts_year"  # a year of `facts[]` (`YYYY0001`) not broken down by month
+ORIGIN_LATER = "facts_later_years"  # `-1`: the years after the plan's last, no year given
+ORIGIN_NORMALIZED = "plans_normalized"  # a year's total from `plansNormalized[].byYear`
+ORIGINS = frozenset({ORIGIN_MONTH, ORIGIN_YEAR, ORIGIN_LATER, ORIGIN_NORMALIZED})
+
+
+def _origin_of(record: dict) -> str | None:
+    """The kind of row a period code makes (None when the code does not parse)."""
+    if record["year"] is not None:
+        return ORIGIN_MONTH if record["month"] is not None else ORIGIN_YEAR
+    return ORIGIN_LATER if record["period_code"] == "-1" else None
+
+
+def _normalized_totals(item: dict, kbks: list[str | None]) -> dict[str | None, dict[int, Any]]:
+    """КБК -> year -> the year's total from `plansNormalized[].byYear`.
+
+    An entry naming its КБК belongs to it; one that names none belongs to the
+    agreement's only КБК, and is passed over when there are several (its total
+    could not be told apart between them). A total that does not parse is passed
+    over too: the `facts[]` rows then stand on their own.
+    """
+    out: dict[str | None, dict[int, Any]] = {}
+    for entry in _list(item.get("plansNormalized")):
+        entry = _dict(entry)
+        kbk = _text(entry.get("kbk"))
+        if kbk is None:
+            if len(set(kbks)) != 1:
+                continue
+            kbk = kbks[0]
+        for year, plan in _dict(entry.get("byYear")).items():
+            text = _text(year)
+            if text is None or not text.isdigit():
+                continue
+            try:
+                total = parse_money(_dict(plan).get("total"))
+            except ValueError:
+                continue
+            if total is not None:
+                out.setdefault(kbk, {})[int(text)] = total
+    return out
+
+
+def _plan_records(facts: list[dict], totals: dict[int, Any], row: int,
+                  agreement_id: str | None, kbk: str | None) -> list[dict]:
+    """The КБК's period records with each year's money once.
+
+    A record whose period or amount does not convert is kept as it is, for the
+    validator to quarantine with the reason (it is never counted). The others go
+    year by year through `_year_records`; `-1` rows (later years, no year) pass as
+    they are. A period repeated within the КБК keeps its first row.
+    """
+    out: list[dict] = []
+    years: dict[int, list[dict]] = {}
+    seen: set[str | None] = set()
+    for record in facts:
+        if record.get("_errors"):
+            record["origin"] = _origin_of(record)
+            out.append(record)
+            continue
+        if record["period_code"] in seen:
+            continue
+        seen.add(record["period_code"])
+        if record["year"] is None:
+            record["origin"] = ORIGIN_LATER
+            out.append(record)
+        else:
+            years.setdefault(record["year"], []).append(record)
+    for year in sorted(set(years) | set(totals)):
+        out.extend(_year_records(years.get(year, []), totals.get(year), year, row,
+                                 agreement_id, kbk))
+    order = {id(r): i for i, r in enumerate(facts)}
+    return sorted(out, key=lambda r: order.get(id(r), len(order)))
+
+
+def _year_records(rows: list[dict], normalized: Any, year: int, row: int,
+                  agreement_id: str | None, kbk: str | None) -> list[dict]:
+    """One year's records: its months when they make up the year's total, else one row.
+
+    The year's total is `plansNormalized`'s when the record has it, else the year
+    row's (`YYYY0001`). Months that add up to it (or months alone) are kept and the
+    year row, which repeats them, is left out; months that do not add up to the
+    total are a breakdown of something else, and the year is one row of its total.
+    A year row never adds to its months.
+    """
+    months = [r for r in rows if r["month"] is not None]
+    year_row = next((r for r in rows if r["month"] is None), None)
+    total = normalized if normalized is not None else (year_row or {}).get("amount")
+    if months and (total is None or sum(r["amount"] for r in months) == total):
+        for record in months:
+            record["origin"] = ORIGIN_MONTH
+        return months
+    if year_row is not None and year_row["amount"] == total:
+        year_row["origin"] = ORIGIN_YEAR
+        return [year_row]
+    return [{"_row": row, "agreement_id": agreement_id, "kbk": kbk,
+             "period_code": f"{year}0001", "year": year, "month": None, "amount": total,
+             "origin": ORIGIN_NORMALIZED}]
 
 
 def is_nonprofit_okopf(code: Any) -> bool | None:

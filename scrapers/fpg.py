@@ -27,6 +27,15 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import numpy as np
 from lxml import etree
 
+from scrapers.headers import (
+    Column,
+    column,
+    extra_columns,
+    extra_value,
+    extras_json,
+    find_header_row,
+    require,
+)
 from scrapers.values import (
     MissingColumnError,
     clean_text,
@@ -555,72 +564,40 @@ def _dataset_text(link: etree._Element, links: list[etree._Element]) -> str:
 
 # --- bulk XLSX ----------------------------------------------------------------------------
 
-# field -> (header as SOURCES.md §1b gives it, other spellings we expect). The column
-# list is unverified, so headers are matched by text, loosely (`_header_key`): a header
-# equal to a spelling, or one that goes on after it (`ИНН организации`), matches.
-XLSX_COLUMNS: dict[str, tuple[str, ...]] = {
-    "application_number": ("Номер заявки",),
-    "contest": ("Конкурс",),
-    "organisation_name": ("Организация", "Наименование организации"),
-    "ogrn": ("ОГРН",),
-    "inn": ("ИНН",),
-    "region": ("Регион",),
-    "title": ("Название проекта",),
-    "direction": ("Грантовое направление",),
-    "amount_requested": ("Запрошенная сумма", "Запрашиваемая сумма"),
-    "total_cost": ("Общая сумма расходов",),
-    "start_date": ("Начало реализации",),
-    "end_date": ("Окончание реализации",),
-    "status": ("Статус проекта", "Статус заявки", "Статус"),
-    "decision_date": ("Дата решения о гранте",),
-    "amount_awarded": ("Размер гранта",),
-    "evaluation": ("Оценка результатов",),
-    "violations": ("Информация о нарушениях",),
-}
-# The outcome columns concern finished projects only; a copy without them (an older
-# or a filtered export) still holds every application fact, so they may be absent.
-OPTIONAL_COLUMNS = frozenset({"evaluation", "violations"})
+# The 17 attributes of the fund's data passport (SOURCES.md §1b), found by the distinctive
+# words of their headers (`scrapers.headers`): the passport's `Запрошенная сумма гранта,
+# руб.` and our first copy's `Запрошенная сумма,\nруб.` are one column, as are `Дата
+# принятия решения \nо предоставлении гранта` and `Дата решения\nо гранте`. A label is the
+# passport's header without its unit, as an error names the column.
+XLSX_COLUMNS: tuple[Column, ...] = (
+    column("application_number", "Номер заявки", "номер заявк"),
+    column("contest", "Конкурс", "конкурс"),
+    column("organisation_name", "Организация", "организац", "наименовани",
+           unless="инн огрн адрес"),
+    column("ogrn", "ОГРН", "огрн"),
+    column("inn", "ИНН", "инн"),
+    column("region", "Регион", "регион"),
+    column("title", "Название проекта", "назван проект", "наименовани проект"),
+    column("direction", "Грантовое направление", "направлени"),
+    column("amount_requested", "Запрошенная сумма гранта", "запрош сумм", "запрашива сумм"),
+    column("total_cost", "Общая сумма расходов на реализацию проекта", "общ сумм расход"),
+    column("start_date", "Начало реализации проекта", "начал реализац"),
+    column("end_date", "Окончание реализации проекта", "окончани реализац"),
+    column("status", "Статус проекта", "статус"),
+    column("decision_date", "Дата принятия решения о предоставлении гранта", "дат решени"),
+    column("amount_awarded", "Размер гранта", "размер грант"),
+    # The outcome columns concern finished projects only; a copy without them (an older
+    # or a filtered export) still holds every application fact, so they may be absent.
+    column("evaluation", "Оценка результатов проекта", "оценк", required=False),
+    column("violations", "Информация о допущенных нарушениях", "нарушени", required=False),
+)
+OPTIONAL_COLUMNS = frozenset(c.field for c in XLSX_COLUMNS if not c.required)
 _HEADER_SCAN_ROWS = 50
 _MIN_HEADER_MATCHES = 3
-_HYPHEN_BREAK = re.compile(r"(\w)[-\u00ad]\s*\n\s*(\w)")
-_UNITS = re.compile(r"\s*(?:\([^)]*\)|,\s*(?:руб|₽)\.?)\s*$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 # Excel day numbers of 01.01.2000 and 31.12.2099: a number in a date column inside
 # this range is a date cell whose format was lost, anything else is not a date.
 _EXCEL_DAYS = (36526, 73415)
-
-
-def _header_key(value: Any) -> str:
-    """Header text as a key: hyphenation and line breaks, spacing, case, `ё`, units."""
-    text = value if isinstance(value, str) else ("" if value is None else str(value))
-    text = _HYPHEN_BREAK.sub(r"\1\2", text)
-    key = _label_key(text)
-    while True:
-        stripped = _UNITS.sub("", key).rstrip(" :*.")
-        if stripped == key:
-            return key
-        key = stripped
-
-
-_HEADER_KEYS = {
-    field: tuple(_header_key(h) for h in headers) for field, headers in XLSX_COLUMNS.items()
-}
-
-
-def _match_header(row: list[Any]) -> dict[str, int]:
-    """field -> column index for one candidate header row; exact spellings win."""
-    keys = [_header_key(cell) for cell in row]
-    found: dict[str, int] = {}
-    for field, aliases in _HEADER_KEYS.items():
-        exact = [i for i, key in enumerate(keys) if key in aliases]
-        if exact:
-            found[field] = exact[0]
-            continue
-        prefixed = [i for i, key in enumerate(keys)
-                    if any(key.startswith(alias + " ") for alias in aliases)]
-        if prefixed:
-            found[field] = prefixed[0]
-    return found
 
 
 def _excel_date(value: Any) -> date | None:
@@ -640,36 +617,31 @@ def _cell_text(value: Any) -> str | None:
 def parse_xlsx(body: bytes, *, url: str = "") -> list[dict]:
     """One record per application row of the open-data projects file.
 
-    The header row is found by its text below any title rows; `_row` is the row
-    number Excel shows. A required column that is missing raises
-    MissingColumnError naming the column and the file.
+    The header row is found by its words below any title rows (the live file has
+    it in row 1 of the sheet `Проекты`, our first copy in row 5); `_row` is the row
+    number Excel shows. Columns the passport does not name are kept per row in
+    `extra_columns` (JSON). A required column that is missing raises
+    MissingColumnError naming the column, the file and the headers found.
     """
     where = url or "ФПГ projects XLSX"
-    found = next(((sheet, header) for sheet in read_sheets(body, where, "XLSX")
-                  if (header := _find_header(sheet.head(_HEADER_SCAN_ROWS))) is not None),
-                 None)
+    found = None
+    for sheet in read_sheets(body, where, "XLSX"):
+        head = sheet.head(_HEADER_SCAN_ROWS)
+        header = find_header_row(head, XLSX_COLUMNS, scan=_HEADER_SCAN_ROWS,
+                                 at_least=_MIN_HEADER_MATCHES)
+        if header is not None:
+            found = (sheet, head, header)
+            break
     if found is None:
         raise MissingColumnError(
-            XLSX_COLUMNS["application_number"][0], where,
+            XLSX_COLUMNS[0].label, where,
             f"no header row in the first {_HEADER_SCAN_ROWS} rows of any sheet",
         )
-    sheet, (header_index, columns) = found
-    for field, headers in XLSX_COLUMNS.items():
-        if field not in columns and field not in OPTIONAL_COLUMNS:
-            raise MissingColumnError(
-                headers[0], where, f"sheet {sheet.name!r}, header row {header_index + 1}"
-            )
-    return _xlsx_records(sheet, columns, header_index)
-
-
-def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
-    """The row naming the most known columns among the first rows (titles sit above it)."""
-    best: tuple[int, dict[str, int]] | None = None
-    for index, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        found = _match_header(row)
-        if len(found) >= _MIN_HEADER_MATCHES and (best is None or len(found) > len(best[1])):
-            best = (index, found)
-    return best
+    sheet, head, (header_index, columns) = found
+    headers = head[header_index]
+    require(columns, XLSX_COLUMNS, headers, where,
+            f"sheet {sheet.name!r}, header row {header_index + 1}")
+    return _xlsx_records(sheet, columns, header_index, extra_columns(headers, columns))
 
 
 def _number_cell(value: Any) -> str | None:
@@ -706,14 +678,15 @@ _XLSX_FIELDS: dict[str, tuple[Any, bool]] = {
 }
 
 
-def _xlsx_records(sheet: Sheet, columns: dict[str, int], header_index: int) -> list[dict]:
+def _xlsx_records(sheet: Sheet, columns: dict[str, int], header_index: int,
+                  extras: dict[int, str]) -> list[dict]:
     """The records below the header, a column at a time.
 
     The file repeats itself down its columns (twenty contests, a few thousand regions
     and amounts in 190 000 rows), so each distinct cell is converted once and the
     result spread over the rows holding it; an empty cell ("") is None, as everywhere.
     """
-    fields = {f: columns[f] for f in XLSX_COLUMNS if f in columns}
+    fields = {c.field: columns[c.field] for c in XLSX_COLUMNS if c.field in columns}
     blank = np.ones(sheet.height, dtype=bool)
     codes: dict[str, np.ndarray] = {}
     distinct: dict[str, list[Any]] = {}
@@ -724,7 +697,8 @@ def _xlsx_records(sheet: Sheet, columns: dict[str, int], header_index: int) -> l
     # Every column counts for an empty row, not only the known ones.
     for j in range(sheet.width):
         values, row_codes = sheet.column_codes(j)
-        empty = np.array([v is None or v == "" for v in values], dtype=bool)
+        empty = np.array([v is None or (isinstance(v, str) and not v.strip()) for v in values],
+                         dtype=bool)
         blank &= empty[np.frombuffer(row_codes, dtype=np.uint32)]
     blank[: header_index + 1] = True
     kept = np.flatnonzero(~blank)
@@ -769,7 +743,8 @@ def _xlsx_records(sheet: Sheet, columns: dict[str, int], header_index: int) -> l
     contests = {c: contest_year(c) for c in set(out["contest"])}
     out["contest_year"] = [contests[c] for c in out["contest"]]
     out["inn"] = _inn_column(distinct.get("inn"), codes.get("inn"), kept, out["ogrn"])
-    names = [*_XLSX_FIELDS, "_row"]
+    out["extra_columns"] = _extra_column(sheet, extras, kept)
+    names = [*_XLSX_FIELDS, "extra_columns", "_row"]
     out["_row"] = (kept + 1).tolist()
     records = [dict(zip(names, row, strict=True))
                for row in zip(*(out[name] for name in names), strict=True)]
@@ -778,6 +753,20 @@ def _xlsx_records(sheet: Sheet, columns: dict[str, int], header_index: int) -> l
             if error is not None:
                 record.setdefault("_errors", []).append(f"{field}: {error}")
     return records
+
+
+def _extra_column(sheet: Sheet, extras: dict[int, str], kept: np.ndarray) -> list[str | None]:
+    """Each kept row's cells in the columns the passport does not name, as JSON text."""
+    if not extras:
+        return [None] * len(kept)
+    cells: dict[str, list[Any]] = {}
+    for j, name in extras.items():
+        values, row_codes = sheet.column_codes(j)
+        cells[name] = _take([extra_value(v) for v in values],
+                            np.frombuffer(row_codes, dtype=np.uint32)[kept])
+    return [extras_json({name: values[i] for name, values in cells.items()
+                         if values[i] not in (None, "")})
+            for i in range(len(kept))]
 
 
 def _take(values: list[Any], row_codes: np.ndarray) -> list[Any]:

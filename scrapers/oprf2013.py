@@ -22,13 +22,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from scrapers.headers import extra_columns, extra_values, match_columns, named_column, require
 from scrapers.values import clean_text, parse_identifier, parse_money, read_csv, set_converted
 
 HOST = "grants.oprf.ru"
 CSV_URL = f"https://{HOST}/grants2013/oprf_grants_2013.csv"
 PARSER_VERSION = "oprf2013-1"
 
-# Header text of each column we read, matched by name and never by position.
+# Header of each column we read -> our field, found through `scrapers.headers` by the
+# header's words (case and spacing aside), never by position.
 COLUMNS = {
     "filename": "source_file",
     "operator": "operator",
@@ -42,6 +44,7 @@ COLUMNS = {
     "city": "city",
     "fedokrug": "federal_district",
 }
+_HEADER_COLUMNS = tuple(named_column(header) for header in COLUMNS)
 
 # The operators numbered their lists `1`, `2`, … except one that wrote `1.`, `2.`.
 _ROW_NUMBER = re.compile(r"^(\d+)\.?$")
@@ -56,16 +59,17 @@ def parse_csv(body: bytes, *, url: str = "") -> list[dict]:
     # Several organisation names and titles span two lines in the real file: the reader
     # keeps a quoted field's line breaks inside the field.
     names, reader = read_csv(body, where)
-    missing = [c for c in COLUMNS if c not in names]
-    if missing:
-        raise ValueError(f"{where}: header lacks column(s) {missing}; found {names}")
-    position = {c: names.index(c) for c in COLUMNS}
+    position = match_columns(names, _HEADER_COLUMNS)
+    require(position, _HEADER_COLUMNS, names, where, "header")
+    extras = extra_columns(names, position)
 
     records: list[dict] = []
     for number, fields in enumerate(reader, start=2):
         if not any(f.strip() for f in fields):
             continue
-        records.append(_record(fields, position, number, len(names)))
+        record = _record(fields, position, number, len(names))
+        record["extra_columns"] = extra_values(fields, extras)
+        records.append(record)
     return records
 
 

@@ -31,6 +31,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from scrapers.headers import (
+    Column,
+    column,
+    extra_columns,
+    extra_values,
+    find_header_row,
+    header_words,
+    match_columns,
+    require,
+)
 from scrapers.values import (
     MissingColumnError,
     clean_text,
@@ -97,56 +107,38 @@ def _date_cell(value: Any) -> date | None:
 
 # --- the 2011 template: header block ------------------------------------------------------
 
-# Header texts are hyphenated across lines, with and without a space after the
-# hyphen (`идентифика- ционный`, `налогопла-тельщика`), sometimes with a soft
-# hyphen; a key drops every space, hyphen and dash so all spellings meet.
-_KEY_DROP = re.compile(r"[\s\u00ad\-‐‑‒–—]+")
-
-# field -> pieces one of which the column's header key contains. A column's key is
-# the text of every header cell above its number, top to bottom, so a group
-# header (`Сведения о предоставленной поддержке`) is part of its first column's
-# key: the pieces are chosen not to occur in a group header.
-REGISTRY2011_COLUMNS: dict[str, tuple[str, ...]] = {
-    "record_number": ("номерреестровойзаписи",),
-    "decision": ("датапринятиярешения",),
-    "organisation_name": ("наименование",),
-    "address": ("адрес",),
-    "ogrn": ("огрн", "основнойгосударственныйрегистрационныйномер"),
-    "inn": ("идентификационныйномер", "(инн)"),
-    "activities": ("видыдеятельности",),
-    "support_form": ("формаподдержки",),
-    "amount": ("размерподдержки",),
-    "support_term": ("срококазанияподдержки", "срокподдержки"),
-    "violations": ("нарушени",),
-}
-# How the template's headers say each column, for error messages.
-REGISTRY2011_HEADERS = {
-    "record_number": "Номер реестровой записи и дата включения сведений в реестр",
-    "decision": "Дата принятия решения об оказании поддержки",
-    "organisation_name": "наименование постоянно действующего органа",
-    "address": "почтовый адрес (местонахождение)",
-    "ogrn": "ОГРН",
-    "inn": "идентификационный номер налогоплательщика",
-    "activities": "виды деятельности некоммерческой организации",
-    "support_form": "форма поддержки",
-    "amount": "размер поддержки",
-    "support_term": "срок оказания поддержки",
-    "violations": "Информация о нарушениях",
-}
-# Activities and violations can be left out of a variant of the template without
-# losing what the registry is for (who got how much, when); the rest cannot.
-REGISTRY2011_OPTIONAL = frozenset({"activities", "violations"})
+# The template's headers, found by their words (`scrapers.headers`): header texts are
+# hyphenated across lines, with and without a space after the hyphen (`идентифика-
+# ционный`, `налогопла-тельщика`), sometimes with a soft hyphen, and `(руб.)` is in some
+# years' amount header only. A column's header is the text of every header cell above
+# its number, top to bottom, so a group header (`Сведения о предоставленной поддержке`)
+# is part of its first column's header: the words are chosen not to occur in a group
+# header. Labels are the template's wording, for error messages. Activities and
+# violations can be left out of a variant of the template without losing what the
+# registry is for (who got how much, when); the rest cannot.
+REGISTRY2011_COLUMNS: tuple[Column, ...] = (
+    column("record_number", "Номер реестровой записи и дата включения сведений в реестр",
+           "номер реестров запис"),
+    column("decision", "Дата принятия решения об оказании поддержки", "дат решени"),
+    column("organisation_name", "наименование постоянно действующего органа некоммерческой "
+           "организации", "наименовани"),
+    column("address", "почтовый адрес (местонахождение)", "адрес"),
+    column("ogrn", "ОГРН", "огрн", "основн государствен регистрацион"),
+    column("inn", "идентификационный номер налогоплательщика", "инн",
+           "идентификацион налогоплательщик"),
+    column("activities", "виды деятельности некоммерческой организации", "вид деятельност",
+           required=False),
+    column("support_form", "форма поддержки", "форм поддержк"),
+    column("amount", "размер поддержки", "размер"),
+    column("support_term", "срок оказания поддержки", "срок"),
+    column("violations", "Информация о нарушениях", "нарушени", required=False),
+)
+_RECORD_NUMBER = REGISTRY2011_COLUMNS[0]
 _HEADER_SCAN_ROWS = 60
 _MIN_NUMBERED_COLUMNS = 5
 # `(тыс. руб.)` in the amount header: the amounts are thousands of rubles.
-_SCALES = ((re.compile(r"млрд"), Decimal(1_000_000_000)),
-           (re.compile(r"млн"), Decimal(1_000_000)),
-           (re.compile(r"тыс"), Decimal(1_000)))
-
-
-def _key(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return _KEY_DROP.sub("", text.lower().replace("ё", "е"))
+_SCALES = (("млрд", Decimal(1_000_000_000)), ("млн", Decimal(1_000_000)),
+           ("тыс", Decimal(1_000)))
 
 
 def _is_number_row(row: list[Any]) -> bool:
@@ -167,9 +159,8 @@ def _find_block(rows: list[list[Any]]) -> tuple[int, int] | None:
     None if the sheet has no header naming the record number. Neither row is at a
     fixed place: titles of different lengths push the block down.
     """
-    needle = REGISTRY2011_COLUMNS["record_number"][0]
     start = next((i for i, row in enumerate(rows[:_HEADER_SCAN_ROWS])
-                  if any(needle in _key(v) for v in row)), None)
+                  if any(_RECORD_NUMBER.score(header_words(v)) for v in row)), None)
     if start is None:
         return None
     for index in range(start + 1, min(len(rows), start + _HEADER_SCAN_ROWS)):
@@ -178,24 +169,17 @@ def _find_block(rows: list[list[Any]]) -> tuple[int, int] | None:
     return start, -1
 
 
-def _column_keys(rows: list[list[Any]], start: int, stop: int) -> list[str]:
+def _column_headers(rows: list[list[Any]], start: int, stop: int) -> list[str]:
+    """Each column's header: its header cells' texts from `start` to `stop`, top to bottom."""
     width = max((len(r) for r in rows[start:stop]), default=0)
-    return ["".join(_key(_cell(r, j)) for r in rows[start:stop]) for j in range(width)]
+    return ["\n".join(str(_cell(r, j)) for r in rows[start:stop] if _cell(r, j) is not None)
+            for j in range(width)]
 
 
-def _match_columns(keys: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for field, pieces in REGISTRY2011_COLUMNS.items():
-        for j, key in enumerate(keys):
-            if j not in found.values() and any(p in key for p in pieces):
-                found[field] = j
-                break
-    return found
-
-
-def _amount_scale(header_key: str) -> Decimal:
-    for pattern, factor in _SCALES:
-        if pattern.search(header_key):
+def _amount_scale(header: str) -> Decimal:
+    words = header_words(header)
+    for stem, factor in _SCALES:
+        if any(word.startswith(stem) for word in words):
             return factor
     return Decimal(1)
 
@@ -380,25 +364,24 @@ def parse_registry2011(body: bytes, *, url: str = "") -> list[dict]:
         None,
     )
     if found is None:
-        raise MissingColumnError(REGISTRY2011_HEADERS["record_number"], where,
+        raise MissingColumnError(_RECORD_NUMBER.label, where,
                                  f"no header block in the first {_HEADER_SCAN_ROWS} rows "
                                  "of any sheet")
     name, rows, merged, (start, number_row) = found
     if number_row < 0:
         raise ValueError(f"{where}: sheet {name!r}: no row of column numbers (1 2 3 …) "
                          f"below the header block at row {start + 1}")
-    keys = _column_keys(rows, start, number_row)
-    columns = _match_columns(keys)
-    for field, header in REGISTRY2011_HEADERS.items():
-        if field not in columns and field not in REGISTRY2011_OPTIONAL:
-            raise MissingColumnError(header, where,
-                                     f"sheet {name!r}, header rows {start + 1}–{number_row}")
-    scale = _amount_scale(keys[columns["amount"]])
+    headers = _column_headers(rows, start, number_row)
+    columns = match_columns(headers, REGISTRY2011_COLUMNS)
+    require(columns, REGISTRY2011_COLUMNS, headers, where,
+            f"sheet {name!r}, header rows {start + 1}–{number_row}")
+    scale = _amount_scale(headers[columns["amount"]])
+    extras = extra_columns(headers, columns)
     title = _title_text(rows, start)
     authority = authority_of(title)
 
     records = [
-        _registry_record(rows, group, columns, scale, authority)
+        _registry_record(rows, group, columns, scale, authority, extras)
         for group in _group_rows(rows, number_row + 1, columns, merged)
     ]
     year = registry_year_of(title, [r["term_year"] for r in records])
@@ -408,7 +391,7 @@ def parse_registry2011(body: bytes, *, url: str = "") -> list[dict]:
 
 
 def _registry_record(rows: list[list[Any]], group: list[int], columns: dict[str, int],
-                     scale: Decimal, authority: str | None) -> dict:
+                     scale: Decimal, authority: str | None, extras: dict[int, str]) -> dict:
     first = rows[group[0]]
 
     def cell(field: str) -> Any:
@@ -462,6 +445,7 @@ def _registry_record(rows: list[list[Any]], group: list[int], columns: dict[str,
     record["not_carried_out"] = bool(_NOT_CARRIED_OUT.search(notes))
     record["authority"] = authority
     record["registry_year"] = None
+    record["extra_columns"] = extra_values(first, extras)
     record["_row"] = group[0] + 1
     return record
 
@@ -471,8 +455,8 @@ def _continuation_values(rows: list[list[Any]], group: list[int], columns: dict[
     """Values the continuation rows add: text for joinable fields, an error for others."""
     extra: dict[str, list[str]] = {}
     for index in group[1:]:
-        for field, column in columns.items():
-            value = _cell(rows[index], column)
+        for field, position in columns.items():
+            value = _cell(rows[index], position)
             if value is None:
                 continue
             if field in _JOINABLE:
@@ -489,89 +473,87 @@ def _continuation_values(rows: list[list[Any]], group: list[int], columns: dict[
 
 # --- the federal registry -----------------------------------------------------------------
 
-# field -> (header as SOURCES.md §2b gives it, other spellings we expect). The layout is
-# unverified: headers are matched by text (case, `ё`, spacing, line breaks ignored); an
-# exact spelling wins over a header that goes on after one (`ИНН организации …`).
-FEDERAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "inn": ("ИНН организации", "ИНН"),
-    "full_name": ("Наименование организации (полное)", "Полное наименование организации",
-                  "Полное наименование"),
-    "short_name": ("Наименование организации (сокращенное)",
-                   "Сокращенное наименование организации", "Сокращенное наименование"),
-    "address": ("Адрес регистрации", "Адрес"),
-    "ogrn": ("ОГРН", "ОГРН организации"),
-    "legal_form": ("Организационно-правовая форма",),
-    "okved": ("Основной ОКВЭД", "ОКВЭД"),
-    "sonko_status": ("Статус СОНКО",),
-    "nko_status": ("Статус некоммерческой организации", "Статус НКО"),
-    "inclusion_criterion": ("Критерий включения в реестр", "Критерий включения"),
-    "authority": ("Наименование органа власти", "Орган власти"),
-    "decision_date": ("Дата принятия решения",),
-    "included_on": ("Дата включения в реестр", "Дата включения"),
-}
-# Every column is required: the layout is unverified, and a column that disappears
-# means it changed, which must stop the load rather than load a column of nulls.
+# The 13 headers of the published file (SOURCES.md §2b), labelled as it writes them and
+# found by their distinctive words (`scrapers.headers`), so our first copy's shorter
+# spellings (`Наименование органа власти`, `Дата принятия решения`) match as well. Every
+# column is required: one that disappears means the layout changed, which must stop the
+# load rather than load a column of nulls.
+FEDERAL_COLUMNS: tuple[Column, ...] = (
+    column("inn", "ИНН организации", "инн"),
+    column("full_name", "Наименование организации (полное)", "наименовани полн",
+           "полн наименовани"),
+    column("short_name", "Наименование организации (сокращенное)", "наименовани сокращ",
+           "сокращ наименовани"),
+    column("address", "Адрес регистрации", "адрес"),
+    column("ogrn", "ОГРН", "огрн"),
+    column("legal_form", "Организационно-правовая форма", "организационно-правов",
+           "правов форм"),
+    column("okved", "Основной ОКВЭД", "оквэд"),
+    column("sonko_status", "Статус СОНКО", "статус сонко"),
+    column("nko_status", "Статус некоммерческой организации (добавлено 1 января 2022 г.)",
+           "статус некоммерческ", "статус нко"),
+    column("inclusion_criterion",
+           "Критерий включения организации в реестр (добавлено 1 января 2022 г.)", "критери"),
+    column("authority", "Наименование органа власти, предоставившего поддержку/включившего "
+           "в реестр поставщиков социальных услуг", "орган власт"),
+    column("decision_date", "Дата принятия решения об оказании поддержки / включения в "
+           "реестр поставщиков социальных услуг", "дат решени"),
+    column("included_on", "Дата включения в реестр", "дат включен", unless="решени"),
+)
 _FEDERAL_MIN_MATCHES = 3
-# A hyphen and the spaces or line break after it are dropped from headers and
-# aliases alike: a header breaks lines at a compound's hyphen (`Организационно-
-# \nправовая форма`) as readily as inside a word (`налогопла-\nтельщика`).
-_HYPHENS = re.compile(r"[-\u00ad\u2010\u2011]\s*")
+# `Реестр СОНКО по состоянию на 24.02.2026`: the date the registry was taken on.
+_SNAPSHOT_DATE = re.compile(r"по\s+состоянию\s+на\s+(\d{1,2}\.\d{1,2}\.\d{4})", re.IGNORECASE)
 
 
-def _label(value: Any) -> str:
-    text = _HYPHENS.sub("", "" if value is None else str(value))
-    return " ".join(text.lower().replace("ё", "е").split()).rstrip(" :*.")
-
-
-_FEDERAL_LABELS = {f: tuple(_label(h) for h in hs) for f, hs in FEDERAL_COLUMNS.items()}
-
-
-def _match_federal(row: list[Any]) -> dict[str, int]:
-    labels = [_label(v) for v in row]
-    found: dict[str, int] = {}
-    for field, aliases in _FEDERAL_LABELS.items():
-        exact = [i for i, label in enumerate(labels) if label in aliases]
-        prefixed = [i for i, label in enumerate(labels)
-                    if any(label.startswith(a + " ") for a in aliases)]
-        for i in exact + prefixed:
-            if i not in found.values():
-                found[field] = i
-                break
-    return found
+def snapshot_date_of(rows: list[list[Any]]) -> date | None:
+    """The date the title above the header states (`… по состоянию на 24.02.2026`), else None."""
+    for row in rows:
+        for value in row:
+            if isinstance(value, str) and (found := _SNAPSHOT_DATE.search(value)):
+                try:
+                    return parse_date(found.group(1))
+                except ValueError:
+                    return None
+    return None
 
 
 def parse_federal(body: bytes, *, url: str = "") -> list[dict]:
     """One record per row of the federal registry (one row per decision).
 
-    The header row is found by its text below the title; `_row` is the row number
-    the spreadsheet shows. One ИНН may have several rows: all are kept.
+    The live file (sheet `Worksheet`) has a title with the registry's date in row 1,
+    the headers in row 2, then rows empty but for single spaces before the data; the
+    header row is found by its words, the title's date is every record's
+    `snapshot_date`, and a row whose cells are all empty or spaces is skipped. `_row`
+    is the row number the spreadsheet shows. One ИНН may have several rows: all are
+    kept. Columns the registry adds are kept per row in `extra_columns` (JSON).
     """
     where = url or "federal СО НКО registry"
     best: tuple[str, list[list[Any]], int, dict[str, int]] | None = None
     for name, rows, _merged in _sheets(body, where):
-        for index, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-            found = _match_federal(row)
-            if len(found) >= _FEDERAL_MIN_MATCHES and (best is None or len(found) > len(best[3])):
-                best = (name, rows, index, found)
-        if best is not None:
+        found = find_header_row(rows, FEDERAL_COLUMNS, scan=_HEADER_SCAN_ROWS,
+                                at_least=_FEDERAL_MIN_MATCHES)
+        if found is not None:
+            best = (name, rows, *found)
             break
     if best is None:
         raise MissingColumnError(
-            FEDERAL_COLUMNS["inn"][0], where,
+            FEDERAL_COLUMNS[0].label, where,
             f"no header row in the first {_HEADER_SCAN_ROWS} rows of any sheet",
         )
     name, rows, header, columns = best
-    for field, headers in FEDERAL_COLUMNS.items():
-        if field not in columns:
-            raise MissingColumnError(headers[0], where, f"sheet {name!r}, header row {header + 1}")
+    require(columns, FEDERAL_COLUMNS, rows[header], where,
+            f"sheet {name!r}, header row {header + 1}")
+    extras = extra_columns(rows[header], columns)
+    snapshot = snapshot_date_of(rows[:header])
     return [
-        _federal_record(row, columns, index + 1)
+        _federal_record(row, columns, extras, snapshot, index + 1)
         for index, row in enumerate(rows)
         if index > header and not all(_blank(v) for v in row)
     ]
 
 
-def _federal_record(row: list[Any], columns: dict[str, int], spreadsheet_row: int) -> dict:
+def _federal_record(row: list[Any], columns: dict[str, int], extras: dict[int, str],
+                    snapshot: date | None, spreadsheet_row: int) -> dict:
     def cell(field: str) -> Any:
         return _cell(row, columns[field])
 
@@ -594,5 +576,7 @@ def _federal_record(row: list[Any], columns: dict[str, int], spreadsheet_row: in
     # their format.
     set_converted(record, "decision_date", _date_cell, cell("decision_date"))
     set_converted(record, "included_on", _date_cell, cell("included_on"))
+    record["snapshot_date"] = snapshot
+    record["extra_columns"] = extra_values(row, extras)
     record["_row"] = spreadsheet_row
     return record

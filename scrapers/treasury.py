@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from schemas.vocabularies.budgets import BUDGETS, REPORT_UNITS
+from scrapers.headers import Column, column, header_key, match_columns, require
 from scrapers.values import MissingColumnError, clean_text, parse_date, parse_decimal, set_converted
 from scrapers.workbooks import read_sheets
 
@@ -42,20 +43,26 @@ REPORT_URLS: dict[tuple[int, str], str] = {
 PARSER_VERSION = "treasury/1"
 EXPENSE_TYPE = "630"
 
-# Header text (lower case, ё as е, spaces collapsed) → column role.
-_NAME = "наименование показателя"
-_KBK = "код расхода"
-_LINE_CODE = "код строки"
-_EXPENSE_TYPE_COLUMN = "вида расход"
-_EXPENSE_TYPE_SHORT = frozenset({"квр", "вр"})
-_APPROVED = "утвержденн"
-_EXECUTED = "исполнено"
-REQUIRED_HEADERS = {
-    _NAME: "Наименование показателя",
-    _KBK: "Код расхода по бюджетной классификации",
-    _APPROVED: "Утвержденные бюджетные назначения",
-    _EXECUTED: "Исполнено",
-}
+# The columns of the expenses table, found by the distinctive words of their headers
+# (`scrapers.headers`); labels are the form's wording, for error messages. The КБК's
+# header is told from `Код вида расходов` (a column of its own in some layouts) by
+# `вида`; `Исполнено` is a word of its own, not `исполнение` (`Кассовое исполнение`).
+_NAME = "line_name"
+_KBK = "kbk"
+_LINE_CODE = "line_code"
+_EXPENSE_TYPE_COLUMN = "expense_type"
+_APPROVED = "approved"
+_EXECUTED = "executed"
+HEADER_COLUMNS: tuple[Column, ...] = (
+    column(_NAME, "Наименование показателя", "наименовани показател"),
+    column(_KBK, "Код расхода по бюджетной классификации", "код расход", unless="вид"),
+    column(_LINE_CODE, "Код строки", "код строк", required=False),
+    column(_EXPENSE_TYPE_COLUMN, "Код вида расходов", "код вид расход", "квр", "вр",
+           required=False),
+    column(_APPROVED, "Утвержденные бюджетные назначения", "утвержден"),
+    column(_EXECUTED, "Исполнено", "исполнено"),
+)
+REQUIRED_HEADERS = {c.field: c.label for c in HEADER_COLUMNS if c.required}
 
 # `суммы, подлежащие исключению` are the consolidation eliminations, not a budget.
 _ELIMINATIONS = "исключени"
@@ -200,36 +207,25 @@ def _unit_multiplier(value: str | None) -> int | None:
 
 
 def _header_row(rows: list[list[Any]]) -> int | None:
+    """The first row naming both the line's name and its КБК."""
+    needed = [c for c in HEADER_COLUMNS if c.field in (_NAME, _KBK)]
     for index, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        keys = [_key(clean_text(c)) for c in row]
-        if any(k.startswith(_NAME) for k in keys) and any(k.startswith(_KBK) for k in keys):
+        if len(match_columns(row, needed)) == len(needed):
             return index
     return None
 
 
 def _layout(rows: list[list[Any]], header: int, title: dict, where: str, sheet: str) -> dict:
-    keys = [_key(clean_text(c)) for c in rows[header]]
+    keys = [header_key(c) for c in rows[header]]
     place = f"sheet {sheet!r}, row {header + 1}"
-
-    def find(prefix: str) -> int | None:
-        return next((i for i, k in enumerate(keys) if k.startswith(prefix)), None)
-
-    columns = {role: find(role) for role in (_NAME, _KBK, _LINE_CODE)}
-    # `Код вида расходов`, where a layout gives the expense type a column of its own.
-    columns[_EXPENSE_TYPE_COLUMN] = next(
-        (i for i, k in enumerate(keys) if _EXPENSE_TYPE_COLUMN in k or k in _EXPENSE_TYPE_SHORT),
-        None,
-    )
-    groups = {role: find(role) for role in (_APPROVED, _EXECUTED)}
-    for role in (_NAME, _KBK):
-        if columns[role] is None:
-            raise MissingColumnError(REQUIRED_HEADERS[role], where, place)
-    for role, start in groups.items():
-        if start is None:
-            raise MissingColumnError(REQUIRED_HEADERS[role], where, place)
+    found = match_columns(rows[header], HEADER_COLUMNS)
+    require(found, HEADER_COLUMNS, rows[header], where, place)
+    columns = {role: found.get(role) for role in (_NAME, _KBK, _LINE_CODE,
+                                                  _EXPENSE_TYPE_COLUMN)}
+    groups = {role: found[role] for role in (_APPROVED, _EXECUTED)}
 
     below = rows[header + 1] if header + 1 < len(rows) else []
-    below_keys = [_key(clean_text(c)) for c in below]
+    below_keys = [header_key(c) for c in below]
     spans = {role: _span(keys, start) for role, start in groups.items()}
     has_budget_row = any(
         _budget(below_keys[i]) or _ELIMINATIONS in below_keys[i]
@@ -275,7 +271,7 @@ def _span(keys: list[str], start: int) -> list[int]:
 def _budget(text: str | None) -> str | None:
     if not text:
         return None
-    key = _key(text)
+    key = header_key(text)
     for words, budget in BUDGETS:
         if all(w in key for w in words):
             return budget

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from schemas.base import validate
-from schemas.ebudget import AGREEMENTS, PERIODS
+from schemas.ebudget import AGREEMENTS, PERIOD_ORIGINS, PERIODS
 from scrapers import ebudget
 from scrapers.samples import sample_path
 
@@ -343,3 +343,129 @@ def test_model_columns_are_the_parser_fields(agreements, periods):
     assert set(PERIODS.columns()) == {k for k in periods[0] if not k.startswith("_")}
     assert AGREEMENTS.columns()["amount"] == "DECIMAL(18,2)"
     assert AGREEMENTS.columns()["kbk"] == "VARCHAR[]"
+
+
+# --- a year's money counted once (SOURCES.md §3a, record 250939) ------------------------------
+
+YEAR_2020 = Decimal("1560895622.34")
+
+
+def _record_250939() -> dict:
+    """The real record's money (id 250939, regNum 02020P13000), its recipient made a
+    non-profit (АНО, ОКОПФ 71400): 2020 as the month 20201200 and as the year 20200001,
+    zero rows for 2021–2023 and later years, once in plansNormalized, and repeated by
+    the amendment's plantranssub."""
+    kbk = "02004120P1301500P630"
+    money = 1560895622.34
+    return {
+        "id": 250939,
+        "info": {"regNum": "02020P13000", "numAgreem": "020-11-2020-001",
+                 "name": "Соглашение о предоставлении субсидии\nиз федерального бюджета",
+                 "dateAgreem": {"$date": "2020-04-03T00:00:00.000Z"},
+                 "startDate": {"$date": "2020-04-09T00:00:00.000Z"},
+                 "endDate": {"$date": "2023-12-31T00:00:00.000Z"},
+                 "sum": money, "currencySum": money, "currencyCode": "643",
+                 "currencyName": "рубль", "dateUpdate": {"$date": "2021-02-01T00:00:00.000Z"},
+                 "loaddate": {"$date": "2021-02-02T00:00:00.000Z"}, "outerSystem": "ЭБ"},
+        "grbs": {"inn": "7705596339", "fullName": "МИНИСТЕРСТВО ПРОМЫШЛЕННОСТИ И ТОРГОВЛИ "
+                 "РОССИЙСКОЙ ФЕДЕРАЦИИ", "budgtypename": "Федеральный бюджет",
+                 "budgtypecode": "01", "budgetcode": "99010001", "regionCode": "77",
+                 "location": "77,ГОРОД МОСКВА,45380000,…", "tofkcode": "9500"},
+        "receiver": [{"fullName": "АВТОНОМНАЯ НЕКОММЕРЧЕСКАЯ ОРГАНИЗАЦИЯ «ПРИМЕР»",
+                      "shortName": "АНО «ПРИМЕР»", "inn": "7104001010", "kpp": "710401001",
+                      "ogrn": "1197100400104", "okopf": "71400", "foreignAddress": None,
+                      "localAddress": {"regionCode": "71", "regionCodeFixed": "71",
+                                       "regionName": "Тульская область",
+                                       "oktmo": "70701000"}}],
+        "plansSubject": [{"kbk": kbk, "purpose": "Субсидия", "facts": [
+            {"period": "20201200", "sumsubrub": money},
+            {"period": "20200001", "sumsubrub": money},
+            {"period": "20210001", "sumsubrub": 0.0},
+            {"period": "20220001", "sumsubrub": 0.0},
+            {"period": "20230001", "sumsubrub": 0.0},
+            {"period": "-1", "sumsubrub": 0.0},
+        ]}],
+        "plansNormalized": [{"kbk": kbk, "byYear": {"2020": {"total": money,
+                                                              "byMonth": {"12": money}}}}],
+        "addagreement": [{"regNum": "02020P13000001", "sum": money, "plantranssub": [
+            {"kbk": kbk, "period": "20201200", "sumsubrub": money},
+            {"kbk": kbk, "period": "20200001", "sumsubrub": money}]}],
+        "npa": [{"name": "Постановление Правительства Российской Федерации"}],
+        "typereport": [{"name": "Отчёт о достижении результатов"}],
+    }
+
+
+def _by_year(periods: list[dict]) -> dict[int, Decimal]:
+    """`sum(amount) … where year is not null group by agreement_id, year`, as the budget
+    reports model adds the periods up (int_funding__budget_reports.agreement_years)."""
+    out: dict[int, Decimal] = {}
+    for p in periods:
+        if p["year"] is not None:
+            out[p["year"]] = out.get(p["year"], Decimal(0)) + p["amount"]
+    return out
+
+
+def test_a_year_listed_as_month_year_and_normalized_is_counted_once():
+    body = _page(_record_250939())
+    (agreement,) = ebudget.parse_agreements(body, url="test://250939")
+    assert agreement["is_nonprofit"] is True
+    assert agreement["amount"] == YEAR_2020 and agreement["amendment_count"] == 1
+    periods = ebudget.parse_agreement_periods(body, url="test://250939")
+    assert validate(periods, PERIODS).quarantined == []
+    assert _by_year(periods) == {2020: YEAR_2020, 2021: 0, 2022: 0, 2023: 0}
+    assert sum(p["amount"] for p in periods) == agreement["amount"]
+    codes = [(p["period_code"], p["origin"]) for p in periods]
+    assert codes == [("20201200", "facts_month"), ("20210001", "facts_year"),
+                     ("20220001", "facts_year"), ("20230001", "facts_year"),
+                     ("-1", "facts_later_years")]
+
+
+def test_a_year_total_from_plans_normalized_wins_over_months_that_do_not_make_it_up():
+    item = _record_250939()
+    item["plansSubject"][0]["facts"][0]["sumsubrub"] = 1000.0  # a month that is not the year
+    periods = ebudget.parse_agreement_periods(_page(item))
+    assert _by_year(periods)[2020] == YEAR_2020
+    (year,) = [p for p in periods if p["year"] == 2020]
+    assert (year["period_code"], year["month"], year["origin"]) == (
+        "20200001", None, "facts_year")
+    item["plansSubject"][0]["facts"] = item["plansSubject"][0]["facts"][:1]  # month only
+    periods = ebudget.parse_agreement_periods(_page(item))
+    (year,) = [p for p in periods if p["year"] == 2020]
+    assert (year["period_code"], year["amount"], year["origin"]) == (
+        "20200001", YEAR_2020, "plans_normalized")
+    assert validate(periods, PERIODS).quarantined == []
+
+
+def test_a_year_row_without_months_and_months_without_a_year_row_each_count():
+    item = _item(plansSubject=[{"kbk": "K", "facts": [
+        {"period": "20210600", "sumsubrub": 40.0}, {"period": "20211200", "sumsubrub": 60.0},
+        {"period": "20220001", "sumsubrub": 70.0}, {"period": "20220001", "sumsubrub": 70.0},
+    ]}])
+    periods = ebudget.parse_agreement_periods(_page(item))
+    assert _by_year(periods) == {2021: Decimal("100.00"), 2022: Decimal("70.00")}
+    assert [p["origin"] for p in periods] == ["facts_month", "facts_month", "facts_year"]
+
+
+def test_a_normalized_entry_without_kbk_is_used_only_for_a_single_kbk():
+    item = _record_250939()
+    del item["plansNormalized"][0]["kbk"]
+    item["plansSubject"][0]["facts"] = item["plansSubject"][0]["facts"][:1]
+    item["plansSubject"][0]["facts"][0]["sumsubrub"] = 5.0
+    (period,) = [p for p in ebudget.parse_agreement_periods(_page(item)) if p["year"] == 2020]
+    assert period["amount"] == YEAR_2020 and period["origin"] == "plans_normalized"
+    item["plansSubject"].append({"kbk": "K2", "facts": [{"period": "20201200",
+                                                          "sumsubrub": 1.0}]})
+    periods = ebudget.parse_agreement_periods(_page(item))
+    assert _by_year(periods) == {2020: Decimal("6.00")}
+
+
+def test_no_sample_year_is_counted_twice(periods):
+    assert {p["origin"] for p in periods} <= ebudget.ORIGINS
+    assert ebudget.ORIGINS == PERIOD_ORIGINS
+    for agreement_id, rows in _by_id(periods).items():
+        years = {}
+        for p in rows:
+            if p["year"] is not None:
+                years.setdefault((p["kbk"], p["year"]), set()).add(p["month"] is None)
+        # a year is months or one year row, never both
+        assert all(len(kinds) == 1 for kinds in years.values()), agreement_id

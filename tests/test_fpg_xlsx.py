@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,6 +11,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from schemas.base import validate
+from schemas.fpg import APPLICATIONS
 from schemas.identifiers import is_valid_inn
 from scrapers import fpg
 from scrapers.samples import SAMPLES_DIR, sample_path
@@ -329,3 +332,103 @@ def test_rows_empty_in_every_column_are_skipped_but_a_row_with_any_cell_is_kept(
     # (no number) rather than the parser dropping it unseen.
     assert [(r["_row"], r["application_number"]) for r in records] == [
         (2, "17-1-000001"), (4, None), (5, "17-1-000002")]
+
+
+# --- the live file's layout (SOURCES.md §1b) ------------------------------------------------
+
+# The 17 headers of the fund's data passport, with the line breaks of the real header row.
+PASSPORT_HEADERS = [
+    "Номер заявки", "Конкурс", "Организация", "ОГРН", "ИНН", "Регион", "Название проекта",
+    "Грантовое направление", "Запрошенная сумма гранта, руб.",
+    "Общая сумма расходов \nна реализацию проекта, руб.", "Начало реализации проекта",
+    "Окончание реализации проекта", "Статус проекта",
+    "Дата принятия решения \nо предоставлении гранта", "Размер гранта, руб.",
+    "Оценка результатов проекта", "Информация \nо допущенных нарушениях",
+]
+
+
+def _passport_xlsx(rows: list[list[object]], headers=PASSPORT_HEADERS) -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Проекты"
+    ws.append(headers)
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _passport_row(number: str, status: str, **kw) -> list[object]:
+    # The real record 18-1-009230 (SOURCES.md §1b), not a winner.
+    values = {
+        "number": number, "contest": "Первый конкурс 2018 г.",
+        "organisation": "АНО «Изобретатели будущего»", "ogrn": 1141200000171,
+        "inn": 1208013762, "region": "Республика Марий Эл",
+        "title": "Изобретатели будущего", "direction": "поддержка проектов в области науки, "
+        "образования, просвещения", "requested": 2891105.83, "total": 3078542.17,
+        "start": datetime(2018, 7, 1), "end": datetime(2019, 6, 30), "status": status,
+        "decision": None, "awarded": None, "evaluation": None, "violations": None,
+    }
+    values.update(kw)
+    return list(values.values())
+
+
+def test_the_passport_headers_in_row_1_of_sheet_projects_are_read():
+    body = _passport_xlsx([
+        _passport_row("18-1-009230", "Проект не получил поддержку"),
+        _passport_row("18-1-009231", "Победитель конкурса", decision=datetime(2018, 6, 20),
+                      awarded=2891105.83, evaluation="проект реализован успешно",
+                      violations="нецелевое использование средств гранта"),
+    ])
+    first, second = fpg.parse_xlsx(body, url="test://projects.xlsx")
+    assert first["_row"] == 2
+    assert first["application_number"] == "18-1-009230"
+    assert first["contest"] == "Первый конкурс 2018" and first["contest_year"] == 2018
+    assert first["inn"] == "1208013762" and first["ogrn"] == "1141200000171"
+    assert first["amount_requested"] == Decimal("2891105.83")
+    assert first["total_cost"] == Decimal("3078542.17")
+    assert first["start_date"] == date(2018, 7, 1) and first["end_date"] == date(2019, 6, 30)
+    assert first["decision_date"] is None and first["amount_awarded"] is None
+    assert second["decision_date"] == date(2018, 6, 20)
+    assert second["amount_awarded"] == Decimal("2891105.83")
+    assert second["evaluation"] == "проект реализован успешно"
+    assert second["violations"] == "нецелевое использование средств гранта"
+    assert first["extra_columns"] is None
+
+
+def test_withdrawn_by_the_applicant_is_a_normal_outcome():
+    body = _passport_xlsx([_passport_row("18-1-009232", "Отозван заявителем")])
+    result = validate(fpg.parse_xlsx(body), APPLICATIONS)
+    assert result.quarantined == []
+    assert [r["status"] for r in result.valid] == ["Отозван заявителем"]
+
+
+@pytest.mark.parametrize("missing", [h for h in PASSPORT_HEADERS
+                                     if h not in PASSPORT_HEADERS[-2:]])
+def test_each_required_passport_column_missing_stops_the_load_naming_it(missing):
+    headers = [h for h in PASSPORT_HEADERS if h != missing]
+    row = [v for h, v in zip(PASSPORT_HEADERS, _passport_row("18-1-009230", "Победитель "
+                                                              "конкурса"), strict=True)
+           if h != missing]
+    with pytest.raises(fpg.MissingColumnError) as caught:
+        fpg.parse_xlsx(_passport_xlsx([row], headers=headers), url="test://projects.xlsx")
+    message = str(caught.value)
+    # The column is named as the passport heads it, without its unit.
+    assert " ".join(missing.replace(", руб.", "").split()) == caught.value.column
+    assert "test://projects.xlsx" in message and "sheet 'Проекты', header row 1" in message
+    assert "Номер заявки" in message or missing == "Номер заявки"
+
+
+def test_columns_the_passport_does_not_name_are_kept_per_row():
+    headers = [*PASSPORT_HEADERS, "Примечание", "Код ОКТМО"]
+    body = _passport_xlsx([
+        [*_passport_row("18-1-009230", "Проект не получил поддержку"), "см. письмо", 88701000],
+        [*_passport_row("18-1-009231", "Проект не получил поддержку"), None, " "],
+    ], headers=headers)
+    first, second = fpg.parse_xlsx(body)
+    assert json.loads(first["extra_columns"]) == {"Примечание": "см. письмо",
+                                                  "Код ОКТМО": 88701000}
+    assert second["extra_columns"] is None
+    (valid, _) = validate([first, second], APPLICATIONS).valid
+    assert json.loads(valid["extra_columns"])["Примечание"] == "см. письмо"

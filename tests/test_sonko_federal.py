@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections import Counter
 from datetime import date, datetime
 
@@ -16,13 +17,29 @@ from scrapers import sonko
 from scrapers.samples import sample_path
 
 TEST_URL = "test://sonko_organizations.xlsx"
+# The 13 headers of the live file, exactly (SOURCES.md §2b).
 HEADERS = [
     "ИНН организации", "Наименование организации (полное)",
     "Наименование организации (сокращенное)", "Адрес регистрации", "ОГРН",
     "Организационно-правовая форма", "Основной ОКВЭД", "Статус СОНКО",
+    "Статус некоммерческой организации (добавлено 1 января 2022 г.)",
+    "Критерий включения организации в реестр (добавлено 1 января 2022 г.)",
+    "Наименование органа власти, предоставившего поддержку/включившего в реестр "
+    "поставщиков социальных услуг",
+    "Дата принятия решения об оказании поддержки / включения в реестр поставщиков "
+    "социальных услуг",
+    "Дата включения в реестр",
+]
+# Our first copy's spellings: shorter, with `ё` and a line break at a hyphen.
+FIRST_COPY_HEADERS = [
+    "ИНН организации", "Наименование организации (полное)",
+    "Наименование организации (сокращённое)", "Адрес регистрации", "ОГРН",
+    "Организационно-\nправовая форма", "Основной ОКВЭД", "Статус СОНКО",
     "Статус некоммерческой организации", "Критерий включения в реестр",
     "Наименование органа власти", "Дата принятия решения", "Дата включения в реестр",
 ]
+DECISION = HEADERS[11]
+FIRST = 21  # the first data row of the sample, as of the live file
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +69,24 @@ def test_sample_lives_where_the_url_points():
     assert sample_path(sonko.FEDERAL_URL).is_file()
 
 
-def test_sample_title_row_then_header_row(sheet, sample):
-    assert sheet["A1"].value.startswith("Реестр социально ориентированных")
-    assert sheet["A2"].value == "ИНН организации"
-    assert [r["_row"] for r in sample] == list(range(3, 23))
+def test_sample_has_the_live_layout(body, sheet, sample):
+    assert sheet.title == "Worksheet"
+    assert sheet["A1"].value == "Реестр СОНКО по состоянию на 15.01.2024"
+    assert [c.value for c in sheet[2]] == HEADERS
+    # rows 3–20 hold no record, only single spaces in some cells: skipped, not quarantined
+    spaces = [c.value for row in sheet.iter_rows(min_row=3, max_row=FIRST - 1) for c in row
+              if c.value is not None]
+    assert spaces and set(spaces) == {" "}
+    assert [r["_row"] for r in sample] == list(range(FIRST, FIRST + 20))
+    assert {r["snapshot_date"] for r in sample} == {date(2024, 1, 15)}
+    assert {r["extra_columns"] for r in sample} == {None}
+
+
+def test_sample_trailing_spaces_after_identifiers_are_dropped(sheet, by_row):
+    assert sheet[f"A{FIRST}"].value == "5912345675 "
+    assert sheet[f"E{FIRST}"].value.endswith(" ")
+    assert by_row[FIRST]["inn"] == "5912345675"
+    assert by_row[FIRST]["ogrn"] == sheet[f"E{FIRST}"].value.strip()
 
 
 def test_sample_counts_and_the_one_quarantined_row(sample):
@@ -63,7 +94,7 @@ def test_sample_counts_and_the_one_quarantined_row(sample):
     result = validate(sample, FEDERAL)
     assert len(result.valid) == 19
     (bad,) = result.quarantined
-    assert bad.row == 20
+    assert bad.row == FIRST + 17
     assert bad.reasons == ["decision_date: not a date: '31.02.2023'"]
     assert bad.record["inn"] == "3581234569"
 
@@ -79,43 +110,52 @@ def test_sample_one_inn_several_decisions_all_kept(sample):
 
 
 def test_sample_leading_zero_restored_from_a_number_cell(sheet, sample):
-    assert sheet["A8"].value == 534567815  # the file lost the zero
+    assert sheet[f"A{FIRST + 5}"].value == 534567815  # the file lost the zero
     dagestan = [r for r in sample if r["ogrn"] == "1020599034565"]
     assert {r["inn"] for r in dagestan} == {"0534567815"}
     assert is_valid_inn("0534567815")
 
 
 def test_sample_number_cell_without_a_lost_zero_is_unchanged(sheet, by_row):
-    assert sheet["A12"].value == 5556781233
-    assert by_row[12]["inn"] == "5556781233"
+    assert sheet[f"A{FIRST + 9}"].value == 5556781233
+    assert by_row[FIRST + 9]["inn"] == "5556781233"
 
 
 def test_sample_failing_inn_is_a_flag(sample):
     valid = validate(sample, FEDERAL).valid
     assert [(r["_row"], r["inn"]) for r in valid if r["inn_valid"] is False] == [
-        (15, "6967812346")]
+        (FIRST + 12, "6967812346")]
     assert all(r["ogrn_valid"] for r in valid)
 
 
 def test_sample_dates_from_date_cells_and_text(sheet, by_row):
-    assert isinstance(sheet["L3"].value, datetime)
-    assert sheet["L7"].value == "19.05.2022"
-    assert by_row[3]["decision_date"] == date(2021, 3, 15)
-    assert by_row[7]["decision_date"] == date(2022, 5, 19)
-    assert by_row[7]["included_on"] == date(2022, 6, 1)
+    assert isinstance(sheet[f"L{FIRST}"].value, datetime)
+    assert sheet[f"L{FIRST + 4}"].value == "19.05.2022"
+    assert by_row[FIRST]["decision_date"] == date(2021, 3, 15)
+    assert by_row[FIRST + 4]["decision_date"] == date(2022, 5, 19)
+    assert by_row[FIRST + 4]["included_on"] == date(2022, 6, 1)
 
 
 def test_sample_okved_stays_text(by_row):
-    assert by_row[12]["okved"] == "88.10"
-    assert by_row[3]["okved"] == "88.99"
+    assert by_row[FIRST + 9]["okved"] == "88.10"
+    assert by_row[FIRST]["okved"] == "88.99"
 
 
-def test_sample_headers_with_yo_and_a_line_break_match(sheet, by_row):
-    assert sheet["C2"].value == "Наименование организации (сокращённое)"
-    assert sheet["F2"].value == "Организационно-\nправовая форма"
-    assert by_row[3]["short_name"] == "АНО «Тёплый дом»"
-    assert by_row[3]["legal_form"] == "Автономная некоммерческая организация"
-    assert by_row[17]["short_name"] is None  # Kaluga gives none
+def test_sample_short_name_and_legal_form(by_row):
+    assert by_row[FIRST]["short_name"] == "АНО «Тёплый дом»"
+    assert by_row[FIRST]["legal_form"] == "Автономная некоммерческая организация"
+    assert by_row[FIRST + 14]["short_name"] is None  # Kaluga gives none
+
+
+def test_first_copy_headers_with_yo_and_a_line_break_still_match():
+    body = _xlsx([_row()], headers=FIRST_COPY_HEADERS)
+    (record,) = _parse(body)
+    assert record["short_name"] == "АНО «Пример»"
+    assert record["legal_form"] == "Автономная некоммерческая организация"
+    assert record["authority"] == "Министерство"
+    assert record["decision_date"] == date(2022, 3, 10)
+    assert record["included_on"] == date(2022, 4, 1)
+    assert record["snapshot_date"] is None  # this title states no date
 
 
 def test_sample_statuses_and_criteria(sample):
@@ -189,8 +229,7 @@ def test_no_header_row_at_all():
 
 
 def test_excel_day_numbers_are_dates_and_other_numbers_are_not():
-    records = _parse(_xlsx([_row(**{"Дата принятия решения": 44630}),
-                            _row(**{"Дата принятия решения": 12})]))
+    records = _parse(_xlsx([_row(**{DECISION: 44630}), _row(**{DECISION: 12})]))
     assert records[0]["decision_date"] == date(2022, 3, 10)
     assert records[1]["decision_date"] is None
     assert any("decision_date" in e for e in records[1]["_errors"])
@@ -223,3 +262,44 @@ def test_model_columns_are_the_parser_fields_plus_flags(sample):
     assert FEDERAL.columns()["decision_date"] == "DATE"
     assert FEDERAL.key == ()
     assert FEDERAL.table == "sonko__federal"
+
+
+def test_a_missing_column_names_the_headers_found():
+    headers = [h for h in HEADERS if h != DECISION]
+    with pytest.raises(sonko.MissingColumnError) as err:
+        _parse(_xlsx([_row()[:len(headers)]], headers=headers))
+    message = str(err.value)
+    assert err.value.column == DECISION
+    assert "Дата включения в реестр" in message and "ИНН организации" in message
+    assert "header row 2" in message
+
+
+def test_extra_columns_are_kept_as_json_and_rows_of_spaces_skipped():
+    headers = [*HEADERS, "Примечание", "Признак МСП"]
+    rows = [[" "] * 3 + [None] * (len(headers) - 3), [*_row(), "см. письмо", None],
+            [*_row(), None, None], [" ", None, " ", *[None] * (len(headers) - 3)]]
+    body = _xlsx(rows, headers=headers)
+    records = _parse(body)
+    assert [r["_row"] for r in records] == [4, 5]
+    assert json.loads(records[0]["extra_columns"]) == {"Примечание": "см. письмо"}
+    assert records[1]["extra_columns"] is None
+    (valid, _) = validate(records, FEDERAL).valid
+    assert json.loads(valid["extra_columns"]) == {"Примечание": "см. письмо"}
+
+
+def test_the_title_date_is_every_rows_snapshot_date():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Worksheet"
+    ws.append(["Реестр СОНКО по состоянию на 24.02.2026"])
+    ws.append(HEADERS)
+    for _ in range(18):
+        ws.append([" ", None, " "])
+    ws.append(_row(**{"ИНН организации": "7700000000 ", "ОГРН": "1027700000000 "}))
+    ws.append(_row())
+    buf = io.BytesIO()
+    wb.save(buf)
+    records = _parse(buf.getvalue())
+    assert [r["_row"] for r in records] == [21, 22]
+    assert {r["snapshot_date"] for r in records} == {date(2026, 2, 24)}
+    assert records[0]["inn"] == "7700000000" and records[0]["ogrn"] == "1027700000000"

@@ -9,12 +9,16 @@ from typing import Any
 # three are the site's (SOURCES.md §1a); cards and list pages write them in lower case,
 # the bulk file capitalises them. The fourth is the bulk file's word for an
 # application stopped before the expertise (our sample's; unverified against the
-# live file). A status outside the set quarantines its record: add it here once seen.
+# live file). The fifth is a normal outcome by the fund's data passport (§1b): an
+# organisation's other qualifying projects in a contest where one was funded, and
+# projects withdrawn before the expertise. A status outside the set quarantines its
+# record: add it here once seen.
 KNOWN_STATUSES = frozenset({
     "победитель конкурса",
     "проект не получил поддержку",
     "на независимой экспертизе",
     "проект не допущен к независимой экспертизе",
+    "отозван заявителем",
 })
 
 _SPACES = re.compile(r"\s+")

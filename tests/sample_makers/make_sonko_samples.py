@@ -10,7 +10,10 @@ dates inside the XLSX package, no clock, no randomness.
 - `REGISTRY2011_URLS[0]`: a registry for 2016 in the 2011 federal template, laid
   out cell for cell like the Smolensk files (title merged over A1:K6, headers
   merged over rows 7–20, column numbers in row 21, data from row 22).
-- `FEDERAL_URL`: 20 rows of the federal registry, title in row 1, headers in row 2.
+- `FEDERAL_URL`: 20 rows of the federal registry in the live file's layout: sheet
+  `Worksheet`, the title with the registry's date in row 1, the 13 headers in row 2,
+  rows 3–20 empty but for single spaces, data from row 21, ИНН and ОГРН text cells
+  with a trailing space.
 """
 
 from __future__ import annotations
@@ -227,21 +230,28 @@ def registry2011_xlsx(entries: list[Entry], title: str = TITLE_2016) -> bytes:
 
 # --- the federal registry -----------------------------------------------------------------
 
+# The 13 headers exactly as the live file writes them (SOURCES.md §2b).
 FEDERAL_HEADERS = [
     "ИНН организации",
     "Наименование организации (полное)",
-    "Наименование организации (сокращённое)",
+    "Наименование организации (сокращенное)",
     "Адрес регистрации",
     "ОГРН",
-    "Организационно-\nправовая форма",
+    "Организационно-правовая форма",
     "Основной ОКВЭД",
     "Статус СОНКО",
-    "Статус некоммерческой организации",
-    "Критерий включения в реестр",
-    "Наименование органа власти",
-    "Дата принятия решения",
+    "Статус некоммерческой организации (добавлено 1 января 2022 г.)",
+    "Критерий включения организации в реестр (добавлено 1 января 2022 г.)",
+    "Наименование органа власти, предоставившего поддержку/включившего в реестр "
+    "поставщиков социальных услуг",
+    "Дата принятия решения об оказании поддержки / включения в реестр поставщиков "
+    "социальных услуг",
     "Дата включения в реестр",
 ]
+FEDERAL_TITLE = "Реестр СОНКО по состоянию на 15.01.2024"
+# Rows 3–20 of the live file hold no record, only a single space in some cells.
+FEDERAL_FIRST_DATA_ROW = 21
+FEDERAL_SPACE_CELLS = ((3, 1), (4, 2), (7, 5), (12, 1), (12, 13), (20, 3))
 SUPPORT = "Получатель поддержки"
 GRANT = "Получатель гранта Президента Российской Федерации"
 SERVICES = "Исполнитель общественно полезных услуг"
@@ -309,9 +319,11 @@ def federal_rows() -> list[list[object]]:
     def row(key: str, criterion: str, authority: str, decided: object, included: object,
             *, status: str = ACTIVE, inn: object = None) -> list[object]:
         o = orgs[key]
-        return [o.inn if inn is None else inn, o.full_name, o.short_name or None, o.address,
-                o.ogrn, o.legal_form, o.okved, SONKO, status, criterion, authority,
-                decided, included]
+        number = o.inn if inn is None else inn
+        # The live file's ИНН and ОГРН text cells end in a space; a number cell cannot.
+        return [f"{number} " if isinstance(number, str) else number, o.full_name,
+                o.short_name or None, o.address, f"{o.ogrn} ", o.legal_form, o.okved, SONKO,
+                status, criterion, authority, decided, included]
 
     broken = orgs["tver"].inn[:-1] + str((int(orgs["tver"].inn[-1]) + 1) % 10)
     return [
@@ -354,15 +366,17 @@ def federal_rows() -> list[list[object]]:
 def federal_xlsx(rows: list[list[object]]) -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.title = "Реестр СОНКО"
-    ws["A1"] = "Реестр социально ориентированных некоммерческих организаций"
+    ws.title = "Worksheet"
+    ws["A1"] = FEDERAL_TITLE
     ws["A1"].font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(FEDERAL_HEADERS))
     for col, text in enumerate(FEDERAL_HEADERS, start=1):
         cell = ws.cell(row=2, column=col, value=text)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for offset, values in enumerate(rows, start=3):
+    for row, col in FEDERAL_SPACE_CELLS:
+        ws.cell(row=row, column=col, value=" ")
+    for offset, values in enumerate(rows, start=FEDERAL_FIRST_DATA_ROW):
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=offset, column=col, value=value)
             if isinstance(value, date):
