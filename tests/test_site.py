@@ -4,12 +4,15 @@ HTML, the page renders its charts in headless Chromium without leaving the machi
 
 from __future__ import annotations
 
+import ast
+import base64
 import hashlib
 import http.client
 import inspect
 import json
 import logging
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -17,6 +20,7 @@ import threading
 import zlib
 from collections import Counter
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -24,6 +28,8 @@ import duckdb
 import pytest
 from bs4 import BeautifulSoup
 
+import pipelines
+from pipelines import registry
 from pipelines import serve as serve_module
 from pipelines.cli import main
 from pipelines.serve import make_server, serve
@@ -35,10 +41,16 @@ from pipelines.site import (
     RECIPIENT_COLOUR,
     REGION_COLOUR,
     TOP_N,
+    Bar,
+    Chart,
+    bar_chart,
     build_site,
     format_bytes,
     format_int,
     format_moment,
+    format_rub,
+    format_rub_short,
+    render_chart_file,
     short_label,
 )
 
@@ -164,18 +176,11 @@ def evil_site(warehouse, tmp_path_factory) -> Path:
                    $inn AS inn, true AS inn_valid, '77' AS region_code,
                    999999999999.00::DECIMAL(18, 2) AS amount_awarded, 'RUB' AS currency""",
                     {"inn": EVIL_INN, "name": EVIL_NAME})
+        # Only into the mart: the funders chart reads mart_funder_year and nothing else.
         con.execute("""
-            INSERT INTO dim_programme BY NAME
-            SELECT 'test:authority:evil' AS programme_id, 'authority' AS kind,
-                   'evil' AS name, $funder AS funder, 'test' AS source""",
-                    {"funder": EVIL_FUNDER})
-        con.execute("""
-            INSERT INTO fact_funding BY NAME
-            SELECT 'test:evil' AS funding_id, 'test' AS source, 'agreement' AS basis,
-                   2 AS basis_precedence, 'test:authority:evil' AS programme_id, 2024 AS year,
-                   '77' AS region_code, 'federal_budget' AS funding_kind,
-                   'budget' AS funding_group, 999999999999.00::DECIMAL(18, 2) AS amount,
-                   'RUB' AS currency""")
+            INSERT INTO mart_funder_year BY NAME
+            SELECT $funder AS funder, 2024 AS year, 'RUB' AS currency,
+                   999999999999.00::DECIMAL(18, 2) AS budget_total""", {"funder": EVIL_FUNDER})
     finally:
         con.close()
     return build_site(db, warehouse / "exports", root / "site", built_at=BUILT_AT)
@@ -377,7 +382,7 @@ def test_names_from_sources_are_escaped(evil_site):
     assert EVIL_NAME not in text
     assert "<img" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # in the recipients chart
-    assert "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;" in text  # in the funders chart
+    assert "&#34;&gt;&lt;img src=x onerror=alert(2)&gt;" in text  # in the funders chart
     soup = BeautifulSoup(text, "html.parser")
     scripts = soup.find_all("script")
     assert len(scripts) == 2
@@ -388,6 +393,161 @@ def test_names_from_sources_are_escaped(evil_site):
     assert "<" not in soup.select_one("script#search-index").string
     svg = (evil_site.parent / "charts" / "chart-recipients.svg").read_text(encoding="utf-8")
     assert EVIL_NAME not in svg and "&lt;script&gt;" in svg
+
+
+def test_sources_table_names_every_source_with_rows_by_its_registry_title(page, warehouse):
+    db = warehouse / "socfund.duckdb"
+    tables = _query(db, r"""
+        SELECT table_name FROM information_schema.tables
+        WHERE table_schema = 'raw' AND table_name LIKE '%\_\_%' ESCAPE '\'""")
+    with_rows = {table.split("__", 1)[0] for (table,) in tables
+                 if _query(db, f'SELECT count(*) FROM raw."{table}"')[0][0] > 0}
+    # The two sources the page once listed without a title are among them.
+    assert {"practice", "programme"} <= with_rows
+    titles = {row.find("code").get_text(): row.find_all("td")[1].get_text()
+              for row in page.select("#sources-table tbody tr")}
+    for key in with_rows:
+        assert titles.get(key) == registry.source(key).title_ru, key
+    declared = [s.key for s in registry.SOURCES]
+    assert list(titles) == sorted(titles, key=declared.index)
+
+
+# The funders chart as the page computed it before mart_funder_year existed: one basis per
+# funder, year, territory and budget level, the best precedence. The mart must agree.
+FUNDERS_BEFORE_THE_MART = """
+    WITH by_basis AS (
+        SELECT p.funder, f.year, f.region_code, f.funding_kind, f.basis_precedence,
+               sum(f.amount) AS amount
+        FROM fact_funding AS f
+        JOIN dim_programme AS p USING (programme_id)
+        WHERE f.funding_group = 'budget' AND f.currency = 'RUB' AND p.funder IS NOT NULL
+        GROUP BY p.funder, f.year, f.region_code, f.funding_kind, f.basis_precedence
+        QUALIFY row_number() OVER (
+            PARTITION BY p.funder, f.year, f.region_code, f.funding_kind
+            ORDER BY f.basis_precedence) = 1
+    )
+    SELECT funder, sum(amount), min(year), max(year) FROM by_basis
+    GROUP BY funder HAVING sum(amount) > 0
+    ORDER BY 2 DESC, 1 LIMIT ?"""
+
+
+def test_funders_chart_shows_what_the_page_computed_before_the_mart(page, warehouse):
+    expected = _query(warehouse / "socfund.duckdb", FUNDERS_BEFORE_THE_MART, [TOP_N])
+    assert expected
+    shown = [row.find("title").get_text() for row in page.select("#chart-funders svg g.row")]
+    years = {True: "{0} год", False: "{0}–{1} годы"}
+    assert shown == [f"{funder}: {format_rub(amount)} ({years[first == last].format(first, last)})"
+                     for funder, amount, first, last in expected]
+
+
+def test_inline_style_and_script_are_the_static_files_the_policy_allows(page):
+    static = Path(pipelines.__file__).parent / "static"
+    policy = page.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"]
+    for element, name, directive in (("style", "page.css", "style-src"),
+                                     ("script", "search.js", "script-src")):
+        data = (static / name).read_bytes()
+        inline = [tag for tag in page.find_all(element) if not tag.get("type")]
+        assert len(inline) == 1 and inline[0].string.encode() == data, name
+        digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        assert f"{directive} 'sha256-{digest}';" in policy, name
+
+
+def test_russian_figures_and_dates():
+    nbsp = "\u00a0"
+    assert format_int(1234567) == f"1{nbsp}234{nbsp}567"
+    assert format_int(115) == "115"
+    assert format_rub(Decimal("9484487.40")) == f"9{nbsp}484{nbsp}487{nbsp}₽"
+    assert format_rub(Decimal("0.4")) == f"0{nbsp}₽"
+    assert format_rub_short(Decimal("2380000000")) == f"2,38{nbsp}млрд{nbsp}₽"
+    assert format_rub_short(Decimal("14630000")) == f"14,6{nbsp}млн{nbsp}₽"
+    assert format_rub_short(Decimal("10200000")) == f"10,2{nbsp}млн{nbsp}₽"
+    assert format_rub_short(Decimal("262000")) == f"262{nbsp}тыс.{nbsp}₽"
+    assert format_rub_short(Decimal("1000000")) == f"1{nbsp}млн{nbsp}₽"
+    assert format_rub_short(900) == f"900{nbsp}₽"
+    # Three significant digits, rounded half up on the exact amount, into the next unit
+    # when that rounds to a thousand of this one.
+    assert format_rub_short(Decimal("14350")) == f"14,4{nbsp}тыс.{nbsp}₽"
+    assert format_rub_short(Decimal("999600")) == f"1{nbsp}млн{nbsp}₽"
+    assert format_bytes(481) == f"481{nbsp}Б"
+    assert format_bytes(3584) == f"3,5{nbsp}КБ"
+    assert format_bytes(30 * 1024) == f"30,0{nbsp}КБ"
+    assert format_bytes(12_058_624) == f"11,5{nbsp}МБ"
+    assert format_moment(BUILT_AT) == f"23{nbsp}ноября 2026{nbsp}г., 16:30{nbsp}МСК"
+    assert format_moment(datetime(2026, 5, 2, 21, 5, tzinfo=UTC)) == \
+        f"3{nbsp}мая 2026{nbsp}г., 00:05{nbsp}МСК"
+
+
+def test_chart_template_places_the_computed_geometry():
+    bars = [Bar("Автономная некоммерческая организация «Очень длинное название, которое "
+                "не уместится в подписи столбца из двух строк»", Decimal("2000000")),
+            Bar("Малый", Decimal("500000"), "2020 год"),
+            Bar("Ноль", Decimal("0"))]
+    geometry = bar_chart("test-svg", "Проверка", bars, FUNDER_COLOUR, shorten=True)
+    svg = BeautifulSoup(render_chart_file(Chart("test", "Проверка", "", geometry)), "xml")
+    rows = svg.select("g.row")
+    assert len(rows) == 3
+    for row, computed in zip(rows, geometry.bar_rows, strict=True):
+        assert [(t["x"], t["y"], t.get_text()) for t in row.select("tspan")] == [
+            (str(line.x), f"{line.y:.1f}", line.text) for line in computed.label_lines]
+        rect = row.select_one("rect.bar")
+        if computed.bar is None:
+            assert rect is None
+        else:
+            assert (rect["width"], rect["y"]) == (f"{computed.bar.width:.1f}",
+                                                  str(computed.bar.y))
+        value = row.select_one("text.value")
+        assert (value["x"], value.get_text()) == (f"{computed.value.x:.1f}",
+                                                  computed.value.text)
+    first, second, zero = geometry.bar_rows
+    assert first.bar.width == 4 * second.bar.width and zero.bar is None
+    assert len(first.label_lines) == 2 and first.label_lines[0].text.startswith("АНО")
+    assert first.label_lines[-1].text.endswith("…")
+    assert rows[1].find("title").get_text() == f"Малый: {format_rub(500000)} (2020 год)"
+    empty = bar_chart("empty-svg", "Пусто", [], FUNDER_COLOUR)
+    assert "Нет данных" in render_chart_file(Chart("empty", "Пусто", "", empty))
+
+
+# Markup only where it belongs: templates. A tag in a Python string under pipelines/ means
+# markup assembled by hand again (docstrings may still name a tag).
+MARKUP = re.compile(
+    r"<!DOCTYPE|<\?xml|</?(?:svg|div|tr|td|th|thead|tbody|table|section|span|figure|"
+    r"figcaption|script|style|html|head|body|h[1-6]|li|ul|ol|pre|code|dl|dt|dd|nav|header|"
+    r"footer|article|strong|em|p|br)(?=[\s/]|>(?![.\w]| \())"
+    r"|<(?:rect|text|tspan|path|g|a|img|meta|input|time|link|label)\s", re.IGNORECASE)
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def test_markup_check_finds_a_tag_in_a_python_string():
+    tree = ast.parse('"""A <div> here is a docstring."""\n'
+                     'row = f"<tr><td>{cell}</td></tr>"\n'
+                     'path = "csv/<table>.csv"\n')
+    skip = _docstrings(tree)
+    found = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+             and isinstance(node.value, str) and id(node) not in skip
+             and MARKUP.search(node.value)]
+    assert found == ["<tr><td>", "</td></tr>"]
+
+
+def test_no_markup_is_assembled_in_python_under_pipelines():
+    root = Path(pipelines.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        skip = _docstrings(tree)
+        found += [f"{path.relative_to(root.parent)}:{node.lineno}: {node.value[:60]!r}"
+                  for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                  and id(node) not in skip and MARKUP.search(node.value)]
+    assert not found, "markup in Python strings (move it to a template):\n" + "\n".join(found)
 
 
 # --- headless Chromium -----------------------------------------------------------------
@@ -468,14 +628,14 @@ def test_page_works_in_chromium_over_loopback_and_fetches_nothing_else(
 
 def test_network_check_catches_a_page_that_reaches_out(chromium, tmp_path):
     root = tmp_path / "root"
-    root.mkdir()
-    (root / "leak.html").write_text(
+    (root / "site").mkdir(parents=True)
+    (root / "site" / "leak.html").write_text(
         '<!DOCTYPE html><img src="http://example.invalid/pixel.png">', encoding="utf-8")
     server = make_server(root, port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         port = server.server_address[1]
-        _, netlog = _run_chromium(chromium, tmp_path, f"http://127.0.0.1:{port}/leak.html",
+        _, netlog = _run_chromium(chromium, tmp_path, f"http://127.0.0.1:{port}/site/leak.html",
                                   "--virtual-time-budget=3000", "--dump-dom")
     finally:
         server.shutdown()
@@ -550,6 +710,8 @@ def test_screenshot_shows_the_charts(chromium, site, tmp_path):
     for colour in (BUDGET_COLOUR, ATTRACTED_COLOUR, REGION_COLOUR, FUNDER_COLOUR,
                    RECIPIENT_COLOUR):
         assert _pixels_near(counts, colour) > 300, f"no bars in {colour} on the screenshot"
+    # The header's background comes from the inline stylesheet: the policy let it apply.
+    assert _pixels_near(counts, "#14304f") > 10_000, "the stylesheet did not apply"
 
 
 def test_escaped_names_stay_text_in_chromium(chromium, evil_site, tmp_path):
@@ -618,15 +780,15 @@ def test_serve_binds_loopback_and_refuses_paths_outside_its_root(tmp_path, monke
             status, _, body = _get(port, path)
             assert status == 403, path
             assert b"secret" not in body and b"half-built" not in body
-        status, _, listing = _get(port, "/exports/")
-        assert status == 200 and b"a.csv" in listing
+        status, _, body = _get(port, "/exports/")
+        assert status == 404 and b"a.csv" not in body  # folders are not listed
     finally:
         server.shutdown()
         thread.join(10)
     assert not thread.is_alive()
 
 
-def test_directory_listing_hides_hidden_entries(tmp_path):
+def test_folders_are_not_listed(tmp_path):
     root = tmp_path / "warehouse"
     (root / "exports").mkdir(parents=True)
     (root / "exports" / "a.csv").write_text("x\n", encoding="utf-8")
@@ -639,6 +801,6 @@ def test_directory_listing_hides_hidden_entries(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
-    assert status == 200
-    assert b"a.csv" in listing and b".lock" not in listing
-    assert b"<b>" not in listing and b"&lt;b&gt;.csv" in listing
+    assert status == 404
+    assert b"a.csv" not in listing and b".lock" not in listing
+    assert b"<b>" not in listing and b"&lt;b&gt;.csv" not in listing
