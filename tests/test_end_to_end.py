@@ -279,11 +279,15 @@ def test_real_amounts_equal_nominal_in_the_base_year_and_are_null_beyond_the_ser
     rows = _query(db, "select year, amount, amount_real, real_missing, real_base_year "
                       "from fact_funding")
     assert rows
+    assert {base for *_, base in rows} == {2024}  # the latest year the series has measured
     for year, amount, real, missing, base in rows:
         if year == base:
             assert real == amount
-        if year > 2021:  # the published series at hand ends in 2021 for Russia
+        if year > 2024:  # the measured series (World Bank, then IMF WEO) ends in 2024
             assert real is None and missing
+    recent = [r for r in rows if 2022 <= r[0] <= 2024]
+    assert recent, "the samples have money of 2022–2024"
+    assert all(real is not None and not missing for _, _, real, missing, _ in recent)
 
 
 def test_beneficiary_and_recipient_views_add_up_to_the_same_total(built):

@@ -1,17 +1,14 @@
-{# Budget versus attracted money, grouped by the given key columns (region and year, or
-   programme and year). For each group and budget level one basis is taken — the best
-   precedence in the seed `funding_basis_precedence` — and the others are listed beside
-   it for comparison, never added. Attracted money (business, co-financing, funds
-   attracted by executors, foreign donors) is summed over all sources. #}
-{% macro budget_vs_attracted(keys) %}
+{# Budget money by basis, and the one basis taken, as two CTEs: `budget_by_basis` (the sum
+   of every basis per group and budget level) and `chosen` (per group and budget level the
+   basis of the best precedence in the seed `funding_basis_precedence`, 1 first). Sources
+   overlap — the treasury's expense type 630 contains the subsidies the registries list —
+   so bases are compared, never added. `funding` names a relation or CTE with the columns
+   of fact_funding the keys need. Every mart that weighs budget money by basis uses this. #}
+{% macro budget_bases(keys, funding='funding') -%}
 {%- set cols = keys | join(', ') -%}
-with funding as (
-    select * from {{ ref('fact_funding') }}
-),
-
 budget_by_basis as (
     select {{ cols }}, funding_kind, basis, basis_precedence, sum(amount) as amount
-    from funding
+    from {{ funding }}
     where funding_group = 'budget'
     group by all
 ),
@@ -22,7 +19,21 @@ chosen as (
     qualify row_number() over (
         partition by {{ cols }}, funding_kind order by basis_precedence
     ) = 1
+)
+{%- endmacro %}
+
+{# Budget versus attracted money, grouped by the given key columns (region and year, or
+   programme and year). For each group and budget level one basis is taken
+   (`budget_bases`) and the others are listed beside it for comparison, never added.
+   Attracted money (business, co-financing, funds attracted by executors, foreign donors)
+   is summed over all sources. #}
+{% macro budget_vs_attracted(keys) %}
+{%- set cols = keys | join(', ') -%}
+with funding as (
+    select * from {{ ref('fact_funding') }}
 ),
+
+{{ budget_bases(keys) }},
 
 budget as (
     select

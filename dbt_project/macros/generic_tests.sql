@@ -54,3 +54,33 @@
 {% test region_resolved_when_named(model, column_name) %}
     select * from {{ model }} where {{ column_name }} is null and region_reported is not null
 {% endtest %}
+
+{# A rule between columns of one row, written as SQL that is true for a good row. A row
+   where it is null (a value it needs is missing) passes: pair it with not_null where the
+   value is required. #}
+{% test expression_is_true(model, expression, column_name=none) %}
+    select * from {{ model }} where not ({{ expression }})
+{% endtest %}
+
+{# The whole value matches the regular expression (nulls pass). #}
+{% test matches_pattern(model, column_name, pattern) %}
+    select * from {{ model }}
+    where {{ column_name }} is not null and not regexp_full_match({{ column_name }}, '{{ pattern }}')
+{% endtest %}
+
+{# A date that has already happened (a decision, a filing): never after the build's day. #}
+{% test not_in_future(model, column_name) %}
+    select * from {{ model }} where {{ column_name }} > current_date
+{% endtest %}
+
+{# The column is not before another column of the same row (an end and its start). #}
+{% test not_before(model, column_name, other) %}
+    select * from {{ model }} where {{ column_name }} < {{ other }}
+{% endtest %}
+
+{# The value lies within [min_value, max_value]; either bound may be left out. #}
+{% test value_between(model, column_name, min_value=none, max_value=none) %}
+    select * from {{ model }}
+    where {% if min_value is not none %}{{ column_name }} < {{ min_value }}{% else %}false{% endif %}
+       or {% if max_value is not none %}{{ column_name }} > {{ max_value }}{% else %}false{% endif %}
+{% endtest %}

@@ -4,3 +4,11 @@
 {% macro name_key(expr) -%}
     nullif(regexp_replace(replace(lower({{ expr }}), 'ё', 'е'), '[^0-9a-zа-я]+', '', 'g'), '')
 {%- endmacro %}
+
+{# The key of an award or support decision in fact_grant and everything that points at
+   it: `<source>:<native id>`, the native id being the grain key of the source's staging
+   model (ФПГ application number, `<operator>:<application number>` of 2013, a regional
+   registry's `decision_key`). #}
+{% macro grant_id(source, native_id) -%}
+    '{{ source }}:' || {{ native_id }}
+{%- endmacro %}

@@ -1,11 +1,13 @@
 {# Resolve a record's federal subject: the source's region name where given, else its
    city, else the subject code in its ОГРН (also when the ОГРН fails its check digit:
    the prefix is still evidence). Emits `region_code` and `region_method`.
-   Needs the CTEs from `region_lookups()` in the same query. #}
+   Needs the CTEs from `region_lookups()` in the same query. The lookups are the staging
+   models of the region seeds, so a staging model that resolves regions reads only its
+   source and seeds. #}
 {% macro region_lookups() -%}
-    region_by_name as (select name_key, region_code from {{ ref('int_region_names') }}),
-    region_by_city as (select city_key, region_code from {{ ref('int_region_cities') }}),
-    region_by_code as (select subject_code, region_code from {{ ref('int_region_subject_codes') }})
+    region_by_name as (select name_key, region_code from {{ ref('stg_reference__region_names') }}),
+    region_by_city as (select city_key, region_code from {{ ref('stg_reference__region_cities') }}),
+    region_by_code as (select subject_code, region_code from {{ ref('stg_reference__region_subject_codes') }})
 {%- endmacro %}
 
 {% macro resolve_region(alias, region_expr, city_expr, ogrn_expr) -%}

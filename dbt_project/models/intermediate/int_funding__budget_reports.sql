@@ -28,8 +28,7 @@ treasury as (
 )
 
 select
-    'ebudget:' || r.agreement_id || ':' || coalesce(r.recipient_inn, r.recipient_name) || ':'
-        || y.year as funding_id,
+    'ebudget:' || r.agreement_recipient_id || ':' || y.year as funding_id,
     'ebudget' as source,
     'agreement' as basis,
     'ebudget:grantor:' || r.grantor_name as programme_id,
@@ -47,7 +46,7 @@ from recipients as r
 join agreement_years as y on y.agreement_id = r.agreement_id
 left join {{ ref('int_organisation_keys') }} as k
     on k.source = 'ebudget'
-    and k.native_id = r.agreement_id || ':' || coalesce(r.recipient_inn, r.recipient_name)
+    and k.native_id = r.agreement_recipient_id
 where r.currency = 'RUB'
 
 union all

@@ -2,7 +2,7 @@
 -- through the region seeds. Names that do not resolve are kept here with no region.
 with names as (
     select
-        'fpg:' || c.application_number as grant_id,
+        {{ grant_id('fpg', 'c.application_number') }} as grant_id,
         unnest(c.geography) as region_reported
     from {{ ref('stg_fpg__cards') }} as c
     where len(c.geography) > 0
@@ -13,4 +13,4 @@ select
     n.region_reported,
     r.region_code
 from names as n
-left join {{ ref('int_region_names') }} as r on r.name_key = {{ name_key('n.region_reported') }}
+left join {{ ref('stg_reference__region_names') }} as r on r.name_key = {{ name_key('n.region_reported') }}

@@ -1,5 +1,6 @@
 -- Every mention of a recipient organisation in every source, with its identifiers as
--- reported and flags; the key is resolved in dim_organisation.
+-- reported and flags; the key is resolved in dim_organisation. A mention's `native_id` is
+-- its staging model's grain key, the one fact_grant builds `grant_id` from.
 select
     'fpg' as source,
     application_number as native_id,
@@ -30,7 +31,7 @@ union all
 
 select
     'sonko' as source,
-    registry_region_code || ':' || registry_year || ':' || record_number as native_id,
+    decision_key as native_id,
     organisation_name,
     inn,
     inn_valid,
@@ -58,7 +59,7 @@ union all
 
 select
     'ebudget' as source,
-    agreement_id || ':' || coalesce(recipient_inn, recipient_name) as native_id,
+    agreement_recipient_id as native_id,
     recipient_name as organisation_name,
     recipient_inn as inn,
     recipient_inn_valid as inn_valid,

@@ -3,7 +3,7 @@
 -- The year is the year the award was decided (for ФПГ the contest year).
 with fpg as (
     select
-        'fpg:' || application_number as grant_id,
+        {{ grant_id('fpg', 'application_number') }} as grant_id,
         'fpg' as source,
         application_number as native_id,
         programme_id,
@@ -42,7 +42,7 @@ with fpg as (
 
 oprf as (
     select
-        'oprf2013:' || g.grant_key as grant_id,
+        {{ grant_id('oprf2013', 'g.grant_key') }} as grant_id,
         'oprf2013' as source,
         g.grant_key as native_id,
         'oprf2013:operator:' || g.operator as programme_id,
@@ -82,10 +82,9 @@ oprf as (
 
 sonko as (
     select
-        'sonko:' || r.registry_region_code || ':' || r.registry_year || ':' || r.record_number
-            as grant_id,
+        {{ grant_id('sonko', 'r.decision_key') }} as grant_id,
         'sonko' as source,
-        r.registry_region_code || ':' || r.registry_year || ':' || r.record_number as native_id,
+        r.decision_key as native_id,
         'sonko:authority:' || r.authority as programme_id,
         null as direction_programme_id,
         r.registry_year as year,
@@ -120,8 +119,7 @@ sonko as (
         r.raw_sha256
     from {{ ref('stg_sonko__registry2011') }} as r
     left join {{ ref('int_organisation_keys') }} as k
-        on k.source = 'sonko' and k.native_id = r.registry_region_code || ':'
-            || r.registry_year || ':' || r.record_number
+        on k.source = 'sonko' and k.native_id = r.decision_key
 )
 
 select * from fpg

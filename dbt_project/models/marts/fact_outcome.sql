@@ -23,7 +23,7 @@ fpg as (
         null as noun,
         year,
         programme_id,
-        case when is_winner then 'fpg:' || application_number end as grant_id,
+        case when is_winner then {{ grant_id('fpg', 'application_number') }} end as grant_id,
         organisation_key,
         region_reported,
         region_code,

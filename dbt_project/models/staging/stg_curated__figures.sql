@@ -27,7 +27,5 @@ select
     locator,
     note,
     flag,
-    _source_url as source_url,
-    _raw_sha256 as raw_sha256,
-    _row as source_row
+    {{ lineage_columns() }}
 from {{ source('raw', 'curated__figures') }}

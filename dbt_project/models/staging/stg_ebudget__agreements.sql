@@ -14,6 +14,7 @@ with source as (
 {{ region_lookups() }}
 
 select
+    s.agreement_id || ':' || coalesce(s.recipient_inn, s.recipient_name) as agreement_recipient_id,
     s.agreement_id,
     s.reg_num,
     s.agreement_number,
@@ -45,9 +46,7 @@ select
     case when rc.region_code is not null then 'source_region'
          else {{ region_method_of('r', 's.recipient_region_name') }} end as region_method,
     s.repaired,
-    s._source_url as source_url,
-    s._raw_sha256 as raw_sha256,
-    s._row as source_row
+    {{ lineage_columns('s') }}
 from source as s
 left join {{ ref('regions') }} as rc on rc.region_code = s.recipient_region_code
 {{ resolve_region('r', 's.recipient_region_name', 'null::varchar', 's.recipient_ogrn') }}

@@ -28,8 +28,6 @@ select
     s.decision_date,
     s.evaluation,
     s.violations,
-    s._source_url as source_url,
-    s._raw_sha256 as raw_sha256,
-    s._row as source_row
+    {{ lineage_columns('s') }}
 from source as s
 {{ resolve_region('r', 's.region', 'null::varchar', 's.ogrn') }}

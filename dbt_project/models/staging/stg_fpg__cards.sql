@@ -44,8 +44,7 @@ select
     s.target_groups,
     s.address,
     s.website,
-    s._source_url as source_url,
-    s._raw_sha256 as raw_sha256
+    {{ lineage_columns('s') }}
 from source as s
 left join list_regions as l on l.application_number = s.application_number
 {{ resolve_region('r', 'l.region', 'null::varchar', 's.ogrn') }}

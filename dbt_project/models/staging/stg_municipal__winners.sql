@@ -7,7 +7,7 @@ with source as (
 {{ region_lookups() }}
 
 select
-    s._source_url || '#' || s._row as winner_id,
+    {{ row_key('s') }} as winner_id,
     s.competition,
     s.year,
     s.municipality,
@@ -20,8 +20,6 @@ select
     s.currency,
     {{ region_code_of('r', 'null::varchar') }} as region_code,
     {{ region_method_of('r', 'null::varchar') }} as region_method,
-    s._source_url as source_url,
-    s._raw_sha256 as raw_sha256,
-    s._row as source_row
+    {{ lineage_columns('s') }}
 from source as s
 {{ resolve_region('r', 'null::varchar', 's.municipality', 'null::varchar') }}

@@ -24,8 +24,6 @@ select
     s.repaired,
     s.repair_note,
     s.source_file,
-    s._source_url as source_url,
-    s._raw_sha256 as raw_sha256,
-    s._row as source_row
+    {{ lineage_columns('s') }}
 from source as s
 {{ resolve_region('r', 's.region', 's.city', 's.ogrn') }}

@@ -6,7 +6,7 @@ with source as (
 {{ region_lookups() }}
 
 select
-    s._source_url || '#' || s._row as indicator_id,
+    {{ row_key('s') }} as indicator_id,
     s.page_title,
     s.published_on,
     s.region_text as region_reported,
@@ -20,8 +20,6 @@ select
     s.indicator,
     s.unit,
     s.sentence,
-    s._source_url as source_url,
-    s._raw_sha256 as raw_sha256,
-    s._row as source_row
+    {{ lineage_columns('s') }}
 from source as s
 {{ resolve_region('r', 's.region_text', 'null::varchar', 'null::varchar') }}

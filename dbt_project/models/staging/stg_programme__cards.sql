@@ -1,6 +1,6 @@
 -- Foundations' programme cards: goal, years, regions, target groups.
 select
-    _source_url || '#' || _row as card_id,
+    {{ row_key() }} as card_id,
     programme,
     funder,
     goal,
@@ -8,6 +8,5 @@ select
     year_end,
     regions,
     target_groups,
-    _source_url as source_url,
-    _raw_sha256 as raw_sha256
+    {{ lineage_columns() }}
 from {{ source('raw', 'programme__cards') }}

@@ -6,7 +6,7 @@ with source as (
 {{ region_lookups() }}
 
 select
-    s._source_url || '#' || s._row as indicator_id,
+    {{ row_key('s') }} as indicator_id,
     s.page_title as programme,
     s.region_text as region_reported,
     {{ region_code_of('r', 's.region_text') }} as region_code,
@@ -18,7 +18,6 @@ select
     s.indicator,
     s.unit,
     s.sentence,
-    s._source_url as source_url,
-    s._raw_sha256 as raw_sha256
+    {{ lineage_columns('s') }}
 from source as s
 {{ resolve_region('r', 's.region_text', 'null::varchar', 'null::varchar') }}

@@ -6,6 +6,7 @@ with source as (
 {{ region_lookups() }}
 
 select
+    {{ row_key('s') }} as decision_id,
     s.inn,
     s.inn_valid,
     s.ogrn,
@@ -23,8 +24,6 @@ select
     s.included_on,
     {{ region_code_of('r', 'null::varchar') }} as region_code,
     {{ region_method_of('r', 'null::varchar') }} as region_method,
-    s._source_url as source_url,
-    s._raw_sha256 as raw_sha256,
-    s._row as source_row
+    {{ lineage_columns('s') }}
 from source as s
 {{ resolve_region('r', 'null::varchar', 'null::varchar', 's.ogrn') }}

@@ -14,10 +14,16 @@ resolved as (
         {{ region_method_of('r', 'null::varchar') }} as region_method
     from source as s
     {{ resolve_region('r', 'null::varchar', 'null::varchar', 's.ogrn') }}
+),
+
+registered as (
+    select *, mode(region_code) over (partition by _source_url) as registry_region_code
+    from resolved
 )
 
 select
-    mode(region_code) over (partition by _source_url) as registry_region_code,
+    registry_region_code || ':' || registry_year || ':' || record_number as decision_key,
+    registry_region_code,
     registry_year,
     record_number,
     included_on,
@@ -40,7 +46,5 @@ select
     authority,
     region_code,
     region_method,
-    _source_url as source_url,
-    _raw_sha256 as raw_sha256,
-    _row as source_row
-from resolved
+    {{ lineage_columns() }}
+from registered

@@ -1,5 +1,5 @@
--- Treasury execution reports, expense type 630 (subsidies to non-profits), with the region
--- resolved from the report's own name for it.
+-- Treasury execution reports, expense type 630 (subsidies to non-profits), one row per line
+-- × budget column, with the region resolved from the report's own name for it.
 with source as (
     select * from {{ source('raw', 'treasury__0503317') }}
 ),
@@ -7,6 +7,7 @@ with source as (
 {{ region_lookups() }}
 
 select
+    s._source_url || '#' || s.sheet || '!' || s._row || ':' || s.budget as line_id,
     s.region_name as region_reported,
     {{ region_code_of('r', 's.region_name') }} as region_code,
     {{ region_method_of('r', 's.region_name') }} as region_method,
@@ -20,8 +21,6 @@ select
     s.approved,
     s.executed,
     s.sheet,
-    s._source_url as source_url,
-    s._raw_sha256 as raw_sha256,
-    s._row as source_row
+    {{ lineage_columns('s') }}
 from source as s
 {{ resolve_region('r', 's.region_name', 'null::varchar', 'null::varchar') }}

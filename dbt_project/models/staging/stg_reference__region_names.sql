@@ -1,4 +1,5 @@
--- Every spelling of a federal subject the sources use, by its matching key.
+-- Every spelling of a federal subject the sources use (the official names in the seed
+-- `regions` and the variants in `region_names`), by its matching key.
 with spellings as (
     select name, region_code from {{ ref('regions') }}
     union all

@@ -1,3 +1,0 @@
--- Unambiguous city names, for records that give a city but no region.
-select distinct {{ name_key('city') }} as city_key, region_code
-from {{ ref('region_cities') }}
