@@ -12,7 +12,7 @@ time) to `--out`; `bench.run` measures the process from the outside.
 - `xlsx`: the bulk projects file: `parse_xlsx`, the applications schema, and the
   load into a scratch store. `xlsx-baseline`: python-calamine reading the sheet.
 - `csv`: the release's CSV of every public table and of the quarantine, written by
-  `pipelines.exports`. `csv-baseline`: DuckDB `COPY … (FORMAT csv)` of the same tables.
+  `pipelines.publish.tables`. `csv-baseline`: DuckDB `COPY … (FORMAT csv)` of the same tables.
 - `aggregate`: a researcher's sum by region and year over `fact_grant`, read-only,
   the median of several runs.
 """
@@ -208,8 +208,9 @@ def _published(warehouse: Path) -> Path:
 
 def _export_tables(con):
     """The tables a release exports as CSV: every public table, and the quarantine."""
-    from pipelines.exports import describe_public_tables, quarantine_table, read_dbt_docs
     from pipelines.paths import DBT_PROJECT_DIR
+    from pipelines.publish.dbt_docs import read_dbt_docs
+    from pipelines.publish.tables import describe_public_tables, quarantine_table
 
     # The manifest `make manifest` parsed (importing pipelines.dbt_project would re-parse
     # a stale one inside the measured process).
@@ -236,7 +237,7 @@ def _copy_relations(con) -> list[tuple[str, str, int]]:
 
 def stage_csv(warehouse: Path, scratch: Path, workers: int) -> dict:
     from pipelines.duckdb_config import connect
-    from pipelines.exports import _export_select, write_csv
+    from pipelines.publish.tables import export_select, write_csv
 
     folder = scratch / "csv"
     folder.mkdir(parents=True, exist_ok=True)
@@ -246,7 +247,7 @@ def stage_csv(warehouse: Path, scratch: Path, workers: int) -> dict:
         tables = _export_tables(con)
         started = time.perf_counter()
         for table in tables:
-            write_csv(con, _export_select(table.relation, table.columns),
+            write_csv(con, export_select(table.relation, table.columns),
                       folder / f"{table.name}.csv")
         seconds = time.perf_counter() - started
     finally:

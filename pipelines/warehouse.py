@@ -7,32 +7,43 @@ reader never sees a half-built warehouse and a failed night leaves yesterday's.
 """
 
 
+import functools
 import hashlib
+import inspect
 import json
 import os
 import shutil
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import duckdb
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    Executor,
+    ExecutorDefinition,
     Failure,
+    InitExecutorContext,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from pipelines.buildlock import BuildBusy, build_lock
 from pipelines.dbt_project import dbt_project
 from pipelines.duckdb_config import connect
-from pipelines.exports import export_release
 from pipelines.factory import STORE_POOL
 from pipelines.faults import checkpoint
+from pipelines.inputs import dbt_digest
 from pipelines.memory import release_memory
-from pipelines.paths import DBT_PROJECT_DIR, WarehousePaths, dbt_input_files
+from pipelines.paths import WarehousePaths
+from pipelines.publish.release import export_release
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.site import build_site
 from pipelines.store import (
@@ -43,6 +54,13 @@ from pipelines.store import (
     store_writer,
     table_counts,
 )
+
+if TYPE_CHECKING:
+    from dagster import DagsterEvent
+    from dagster._core.execution.context.system import PlanOrchestrationContext
+    from dagster._core.execution.plan.plan import ExecutionPlan
+    from dagster._core.execution.retries import RetryMode
+    from dagster._core.execution.step_dependency_config import StepDependencyConfig
 
 
 def fetch_log_asset(fetch_keys: list[AssetKey]):
@@ -82,8 +100,94 @@ def today_in_moscow() -> date:
     return datetime.now(ZoneInfo("Europe/Moscow")).date()
 
 
+def _run_started_by(tags: Mapping[str, str], run_id: str) -> str:
+    if "dagster/schedule_name" in tags:
+        how = f"schedule {tags['dagster/schedule_name']}"
+    elif "dagster/sensor_name" in tags:
+        how = f"sensor {tags['dagster/sensor_name']}"
+    else:
+        how = "launched from the UI or the API"
+    return f"Dagster run {run_id[:8]}, {how}"
+
+
+class BuildLockedExecutor(Executor):
+    """Runs a whole Dagster run under the warehouse's build lock.
+
+    The executor lives in the run's own process from the first step to the last, whether
+    the steps run there or each in a process of its own (`--workers`, the multiprocess
+    executor), and whoever launched the run (UI, schedule, sensor): the one place a lock
+    can be held for the run. The steps that rewrite the aside copy check it again
+    (`under_build_lock`)."""
+
+    def __init__(self, inner: Executor) -> None:
+        self._inner = inner
+
+    @property
+    def retries(self) -> "RetryMode":
+        return self._inner.retries
+
+    @property
+    def step_dependency_config(self) -> "StepDependencyConfig":
+        return self._inner.step_dependency_config
+
+    def execute(self, plan_context: "PlanOrchestrationContext",
+                execution_plan: "ExecutionPlan") -> Iterator["DagsterEvent"]:
+        run = plan_context.dagster_run
+        config = ((plan_context.run_config.get("resources") or {}).get("warehouse")
+                  or {}).get("config") or {}
+        # The run's warehouse as WarehouseResource resolves it: run config, else the default.
+        paths = WarehouseResource(warehouse_dir=config.get("warehouse_dir") or "").paths()
+        with build_lock(paths, _run_started_by(run.tags, run.run_id), run_id=run.run_id):
+            yield from self._inner.execute(plan_context, execution_plan)
+
+
+def build_locked(executor_def: ExecutorDefinition) -> ExecutorDefinition:
+    """`executor_def` (same name, config and requirements) holding the build lock per run."""
+    create_inner = executor_def.executor_creation_fn
+    assert create_inner is not None
+
+    def create(init_context: InitExecutorContext) -> Executor:
+        return BuildLockedExecutor(create_inner(init_context))
+
+    return ExecutorDefinition(name=executor_def.name, config_schema=executor_def.config_schema,
+                              requirements=executor_def.get_requirements,
+                              executor_creation_fn=create, description=executor_def.description)
+
+
+def under_build_lock(compute: Callable) -> Callable:
+    """An asset's compute run under the build lock: that of this process or this run, or
+    its own for the step when nobody holds it (a run started from Python). Another build
+    holding it fails the step in one line."""
+
+    def lock(context: AssetExecutionContext, kwargs: dict):
+        paths = kwargs["warehouse"].paths()
+        return build_lock(paths, f"Dagster run {context.run_id[:8]}, step {compute.__name__}",
+                          run_id=context.run_id)
+
+    if inspect.isgeneratorfunction(compute):
+        @functools.wraps(compute)
+        def locked_events(context: AssetExecutionContext, *args: Any, **kwargs: Any) -> Iterator:
+            try:
+                with lock(context, kwargs):
+                    yield from compute(context, *args, **kwargs)
+            except BuildBusy as busy:
+                raise Failure(description=str(busy)) from None
+        return locked_events
+
+    @functools.wraps(compute)
+    def locked(context: AssetExecutionContext, *args: Any, **kwargs: Any) -> Any:
+        try:
+            with lock(context, kwargs):
+                return compute(context, *args, **kwargs)
+        except BuildBusy as busy:
+            raise Failure(description=str(busy)) from None
+    return locked
+
+
 def prepare_build(paths: WarehousePaths) -> None:
-    """Start the aside copy from the published warehouse (so a subset build keeps the rest)."""
+    """Start the aside copy from the published warehouse (so a subset build keeps the rest).
+
+    Deletes and rewrites `.build/`: only under the build lock (`under_build_lock`)."""
     paths.build_dir.mkdir(parents=True, exist_ok=True)
     for leftover in (paths.build_db, paths.build_db.with_name(paths.build_db.name + ".wal")):
         leftover.unlink(missing_ok=True)
@@ -94,10 +198,10 @@ def prepare_build(paths: WarehousePaths) -> None:
 def build_fingerprint(paths: WarehousePaths, live: bool) -> str:
     """What the published warehouse is a function of: the loaded inputs, dbt's code, vars.
 
-    Each load's input digest stands for its rows (the loads record it in the same
-    transaction as the rows); a source's failure state counts too, so a source
-    turning stale or recovering is published. Request times do not count: a night
-    that fetched only 304s builds nothing.
+    Each load's input digest (`pipelines.inputs`) stands for its rows (the loads record
+    it in `meta.loads` in the same transaction as the rows); a source's failure state
+    counts too, so a source turning stale or recovering is published. Request times do
+    not count: a night that fetched only 304s builds nothing.
     """
     h = hashlib.sha256(f"live={live}\n".encode())
     with store_writer(paths) as con:
@@ -109,9 +213,7 @@ def build_fingerprint(paths: WarehousePaths, live: bool) -> str:
         for status in source_statuses(con):
             h.update(f"{status['source']}:{status['stage']}:{status['status']}:"
                      f"{status['error']}\n".encode())
-    for f in dbt_input_files():
-        h.update(f"{f.relative_to(DBT_PROJECT_DIR)}:".encode())
-        h.update(hashlib.sha256(f.read_bytes()).digest())
+    h.update(f"dbt:{dbt_digest()}\n".encode())
     return h.hexdigest()
 
 
@@ -132,8 +234,19 @@ def published_fingerprint(paths: WarehousePaths) -> str | None:
     return row[0] if row else None
 
 
+def dbt_build_args(paths: WarehousePaths, live: bool) -> list[str]:
+    """`dbt build` into this warehouse's aside copy, reading its store.
+
+    The paths travel as dbt vars (profiles.yml reads them), never through this process's
+    environment: a run changes nothing that other steps or runs in the process inherit.
+    """
+    dbt_vars = {"live": live, "build_db": str(paths.build_db), "store_db": str(paths.store_db)}
+    return ["build", "--vars", json.dumps(dbt_vars)]
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
             dagster_dbt_translator=SocfundTranslator())
+@under_build_lock
 def socfund_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
                 warehouse: WarehouseResource, sources: SourcesResource):
     paths = warehouse.paths()
@@ -146,11 +259,8 @@ def socfund_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
     prepare_build(paths)
     before, after = release_memory()  # dbt's DuckDB takes its own gigabyte beside this one
     context.log.info(f"released memory before dbt: {before} MB resident, now {after} MB")
-    # dbt runs as a subprocess that inherits this environment; profiles.yml reads both.
-    os.environ["SOCFUND_BUILD_DB"] = str(paths.build_db)
-    os.environ["SOCFUND_STORE_DB"] = str(paths.store_db)
-    args = ["build", "--vars", json.dumps({"live": sources.live})]
-    for n, event in enumerate(dbt.cli(args, context=context).stream()):
+    for n, event in enumerate(dbt.cli(dbt_build_args(paths, sources.live),
+                                      context=context).stream()):
         yield event
         if n == 0:
             checkpoint("dbt")
@@ -178,6 +288,7 @@ def publish(paths: WarehousePaths) -> None:
 @asset(key=AssetKey(["warehouse", "published"]), deps=[socfund_dbt], group_name="publish",
        pool=STORE_POOL,
        description="Swap the warehouse built aside into warehouse/socfund.duckdb.")
+@under_build_lock
 def published_warehouse(context: AssetExecutionContext,
                         warehouse: WarehouseResource) -> MaterializeResult:
     paths = warehouse.paths()
@@ -217,35 +328,60 @@ def site(context: AssetExecutionContext, warehouse: WarehouseResource) -> Materi
     return MaterializeResult(metadata={"page": str(index)})
 
 
-def sources_health_asset(source_keys: list[AssetKey]):
-    """`warehouse/sources_health`: fails the run, after the loads, naming every stale source."""
+STALE_SOURCES = "stale_sources"
 
-    @asset(key=AssetKey(["warehouse", "sources_health"]), deps=source_keys, group_name="publish",
-           description="Every source's state this night; fails (the run fails) when a source "
-           "could not be fetched or parsed and its last good data was kept.")
+
+def sources_health_asset(source_keys: list[AssetKey]):
+    """`warehouse/sources_health`: every source's state, after the loads.
+
+    Its check `stale_sources` (severity ERROR, blocking) fails naming every source whose
+    fetch or load failed this night and whose last good data was kept: the step and so
+    the run fail, and `socfund build` prints what the check says.
+    """
+    key = AssetKey(["warehouse", "sources_health"])
+
+    @asset(key=key, deps=source_keys, group_name="publish",
+           check_specs=[AssetCheckSpec(
+               STALE_SOURCES, asset=key, blocking=True,
+               description="No source failed this night: a failed one kept its last good "
+               "data, marked stale (the run fails naming it).")],
+           description="Every source's state this night: stage, status, last success, error.")
     def sources_health(context: AssetExecutionContext,
                        warehouse: WarehouseResource) -> MaterializeResult:
         with store_writer(warehouse.paths()) as con:
             statuses = source_statuses(con)
         failed = [s for s in statuses if s["status"] == "failed"]
-
-        def when(s: dict) -> str:
-            at = s["succeeded_at"]
-            return f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if at else "never"
-
-        table = "\n".join(
-            f"| {s['source']} | {s['stage']} | {s['status']} | "
-            f"{when(s)} | {(s['error'] or '').replace('|', '/')[:200]} |"
-            for s in statuses)
-        report = ("| source | stage | status | last success | error |\n|---|---|---|---|---|\n"
-                  + table)
-        if failed:
-            raise Failure(
-                description="stale sources (last good data kept): " + "; ".join(
-                    f"{s['source']} {s['stage']}: {s['error']} (last success {when(s)})"
-                    for s in failed),
-                metadata={"stale": len(failed), "sources": MetadataValue.md(report)},
-            )
-        return MaterializeResult(metadata={"stale": 0, "sources": MetadataValue.md(report)})
+        return MaterializeResult(
+            metadata={"stale": len(failed),
+                      "sources": MetadataValue.md(_sources_report(statuses))},
+            check_results=[_stale_sources_verdict(failed)],
+        )
 
     return sources_health
+
+
+def _last_success(status: dict) -> str:
+    at = status["succeeded_at"]
+    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if at else "never"
+
+
+def _sources_report(statuses: list[dict]) -> str:
+    rows = "\n".join(
+        f"| {s['source']} | {s['stage']} | {s['status']} | "
+        f"{_last_success(s)} | {(s['error'] or '').replace('|', '/')[:200]} |"
+        for s in statuses)
+    return "| source | stage | status | last success | error |\n|---|---|---|---|---|\n" + rows
+
+
+def _stale_sources_verdict(failed: list[dict]) -> AssetCheckResult:
+    if not failed:
+        return AssetCheckResult(check_name=STALE_SOURCES, passed=True,
+                                description="no stale source")
+    return AssetCheckResult(
+        check_name=STALE_SOURCES, passed=False, severity=AssetCheckSeverity.ERROR,
+        description="stale sources (last good data kept): " + "; ".join(
+            f"{s['source']} {s['stage']}: {s['error']} (last success {_last_success(s)})"
+            for s in failed),
+        metadata={"stale": len(failed),
+                  "sources": ", ".join(f"{s['source']} {s['stage']}" for s in failed)},
+    )

@@ -25,22 +25,25 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from pipelines import exports as exports_module
+from pipelines import registry
 from pipelines.cli import main
 from pipelines.duckdb_config import quote_ident as ident
-from pipelines.exports import (
-    EXPORT_WORKERS_ENV,
+from pipelines.publish import release as release_module
+from pipelines.publish.datapackage import table_resource
+from pipelines.publish.dbt_docs import read_dbt_docs
+from pipelines.publish.dictionary import dictionary_html, dictionary_markdown
+from pipelines.publish.giving import GRANT_ID_PREFIX
+from pipelines.publish.legal import citation_cff
+from pipelines.publish.release import export_release, read_latest
+from pipelines.publish.sources import source_keys_with_rows
+from pipelines.publish.tables import (
     FORMULA_TRIGGERS,
-    GRANT_ID_PREFIX,
-    SOURCES,
+    Column,
+    Table,
     describe_public_tables,
-    export_release,
-    export_workers,
     neutralise,
-    read_dbt_docs,
-    read_latest,
-    write_xlsx,
 )
+from pipelines.publish.xlsx import EXPORT_WORKERS_ENV, export_workers, write_xlsx
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
 from tests.conftest import SHARED
 
@@ -72,8 +75,14 @@ def manifest_path() -> Path:
     return Path(dbt_project.manifest_path)
 
 
+# A value of each kind for the test rows' columns the dbt tests hold not null.
+_NOT_NULL_FILL = {"BOOLEAN": "false", "VARCHAR": "'test'", "VARCHAR[]": "[]"}
+
+
 def add_test_rows(db: Path) -> None:
-    """Put the test-only rows into `db` (a copy of the warehouse, never the real one)."""
+    """Put the test-only rows into `db` (a copy of the warehouse, never the real one); they
+    keep every not-null rule of dim_organisation, as the datapackage declares them."""
+    not_null = read_dbt_docs(manifest_path()).get("main", "dim_organisation").not_null
     con = duckdb.connect(str(db))
     try:
         for i, (key, name) in enumerate(INJECTED.items()):
@@ -81,6 +90,13 @@ def add_test_rows(db: Path) -> None:
                 "INSERT INTO main.dim_organisation BY NAME SELECT ? AS organisation_key, "
                 "'name_region' AS match_method, ? AS name, ? AS inn, ['test'] AS sources, "
                 "-3 AS mentions", [key, name, TEST_INN if i == 0 else None])
+        for column, dtype in con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' "
+                "AND table_name = 'dim_organisation'").fetchall():
+            if column in not_null:
+                fill = _NOT_NULL_FILL.get(dtype, "0")
+                con.execute(f"UPDATE main.dim_organisation SET {ident(column)} = {fill} "
+                            f"WHERE {ident(column)} IS NULL AND organisation_key LIKE 'test:%'")
         con.execute("UPDATE main.mart_region_year SET cofinancing = -1.50 WHERE (region_code, "
                     "year) = (SELECT (region_code, year) FROM main.mart_region_year "
                     "WHERE region_code IS NOT NULL ORDER BY region_code, year LIMIT 1)")
@@ -345,6 +361,19 @@ def test_datapackage_keys_types_and_descriptions_come_from_dbt(release):
     assert "primaryKey" not in resources["mart_region_year"]["schema"]
 
 
+def test_a_required_list_column_is_not_required_in_the_csv():
+    # An empty list and a null are both an empty cell in the CSV.
+    table = Table(name="t", relation="", description="", rows=1,
+                  columns=(Column("items", "VARCHAR[]", required=True),
+                           Column("name", "VARCHAR", required=True)))
+    resource = table_resource(table, "csv/t.csv", "0" * 64, 0, [])
+    fields = {f["name"]: f for f in resource["schema"]["fields"]}
+    assert "constraints" not in fields["items"]
+    assert fields["items"]["description"] == ("A list, items joined with `;`. An empty cell is "
+                                              "an empty list.")
+    assert fields["name"]["constraints"] == {"required": True}
+
+
 def test_frictionless_catches_a_broken_foreign_key(release, tmp_path):
     from frictionless import validate
 
@@ -510,12 +539,97 @@ def test_data_dictionary_documents_every_table_and_column(release, poisoned, pub
 def test_licence_and_citation(release):
     licence = (release / "LICENSE.md").read_text(encoding="utf-8")
     assert "CC-BY-4.0" in licence and "CC BY-SA 4.0" in licence
-    for source in SOURCES:
-        assert f"`{source.key}`" in licence
     assert "not known" in licence
+    assert "| `curated` | Figures from published reports" in licence
+    assert "| shipped with socfund |" in licence
     citation = yaml.safe_load((release / "CITATION.cff").read_text(encoding="utf-8"))
     assert citation["cff-version"] == "1.2.0" and citation["license"] == "CC-BY-4.0"
     assert citation["version"] == "2026-01-15" and citation["authors"]
+
+
+def test_citation_is_yaml_with_every_field():
+    text = citation_cff(FIRST)
+    assert yaml.safe_load(text) == {
+        "cff-version": "1.2.0",
+        "message": "If you use these data, please cite them as below.",
+        "type": "dataset",
+        "title": "socfund: social-sector funding in Russia, release 2026-01-15",
+        "version": "2026-01-15",
+        "date-released": "2026-01-15",
+        "license": "CC-BY-4.0",
+        "authors": [{"name": "socfund contributors"}],
+        "abstract": "An open-data warehouse of social-sector funding in Russia and its "
+                    "neighbours: grant registries, budget reports and competition results, "
+                    "validated, with every rejected record kept in a quarantine with its "
+                    "reasons.",
+        "keywords": ["grants", "non-profit organisations", "Russia", "open data", "360Giving"],
+    }
+    # A date written bare would load as a date, not the string CFF asks for.
+    assert "version: '2026-01-15'" in text and "date-released: '2026-01-15'" in text
+
+
+def raw_source_keys(db: Path) -> set[str]:
+    """Sources with rows in the warehouse's raw tables (`raw.<source>__<entity>`)."""
+    keys = set()
+    for (table,) in query(db, "SELECT table_name FROM duckdb_tables() "
+                              "WHERE schema_name = 'raw'"):
+        if "__" in table and query(db, f"SELECT count(*) FROM raw.{ident(table)}")[0][0]:
+            keys.add(table.split("__", 1)[0])
+    return keys
+
+
+def test_datapackage_and_licence_name_every_source_with_rows(release, poisoned):
+    with_rows = raw_source_keys(poisoned)
+    facts = {r[0] for r in query(poisoned, "SELECT source FROM main.fact_grant UNION "
+                                           "SELECT source FROM main.fact_outcome")}
+    # the two sources the release once left out have rows in the facts
+    assert {"practice", "programme"} <= facts <= with_rows
+    assert with_rows <= {s.key for s in registry.SOURCES}, "every raw table is declared"
+    package = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    titles = [s["title"] for s in package["sources"]]
+    assert titles == [f"{s.key}: {s.title_en}" for s in registry.SOURCES if s.key in with_rows]
+    licence = (release / "LICENSE.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `(\w+)` \|", licence, re.M))
+    assert listed == with_rows
+    for key in with_rows:
+        source = registry.source(key)
+        assert f"| `{key}` | {source.title_en} |" in licence
+    outcome = next(r for r in package["resources"] if r["name"] == "fact_outcome")
+    assert {"practice", "programme"} <= {s["title"].split(":")[0] for s in outcome["sources"]}
+
+
+def test_a_source_without_rows_is_not_named(tmp_path):
+    db = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("CREATE SCHEMA raw")
+        con.execute("CREATE TABLE raw.fpg__cards (x INTEGER)")
+        con.execute("CREATE TABLE raw.sonko__federal AS SELECT 1 AS x")
+        con.execute("CREATE TABLE raw.fetch_log AS SELECT 1 AS x")
+    finally:
+        con.close()
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH ? AS wh (READ_ONLY)", [str(db)])
+        assert source_keys_with_rows(con) == {"sonko"}
+    finally:
+        con.close()
+
+
+def test_dictionary_escapes_html_and_markdown_table_cells():
+    text = "Pipe | and <script>alert(1)</script> & `code` <b>"
+    table = Table(name="t", relation="", description=text, rows=1, primary_key=("a",),
+                  columns=(Column("a", "VARCHAR", description=text, label="<i>",
+                                  required=True, enum=("x|y", "<z>")),))
+    page = dictionary_html([table], FIRST)
+    assert "<script>" not in page and "<b>" not in page and "<i>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; <code>code</code> &lt;b&gt;" in page
+    assert "one of: <code>x|y</code>, <code>&lt;z&gt;</code>" in page
+    md = dictionary_markdown([table], FIRST)
+    row = next(line for line in md.splitlines() if line.startswith("| `a`"))
+    assert row == ("| `a` (<i>) | VARCHAR · string | Pipe \\| and <script>alert(1)</script> & "
+                   "`code` <b> | primary key; not null; one of: `x\\|y`, `<z>` |  |")
+    assert f"\n{text}\n" in md, "a description outside a table is Markdown as written"
 
 
 def test_a_release_of_the_same_date_replaces_the_old_one(poisoned, tmp_path):
@@ -559,14 +673,14 @@ def test_a_failing_xlsx_worker_names_its_file_and_leaves_no_release(poisoned, tm
     monkeypatch.setenv(EXPORT_WORKERS_ENV, "2")
     # A table only the exporting connection can see (a temporary view): its CSV and Parquet
     # are written, but a worker, reading the snapshot on its own, cannot find it.
-    real = exports_module.describe_public_tables
+    real = release_module.describe_public_tables
 
     def with_a_ghost(con, docs):
         tables = real(con, docs)
         con.execute(f"CREATE TEMP VIEW no_such AS SELECT * FROM {tables[0].relation}")
         return [*tables, dataclasses.replace(tables[0], name="ghost", relation="no_such")]
 
-    monkeypatch.setattr(exports_module, "describe_public_tables", with_a_ghost)
+    monkeypatch.setattr(release_module, "describe_public_tables", with_a_ghost)
     with pytest.raises(RuntimeError, match=r"^export: xlsx/ghost\.xlsx: .*no_such"):
         export_release(poisoned, tmp_path / "exports", release_date=FIRST,
                        manifest_path=manifest_path())

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 
 from pipelines.cli import main
-from pipelines.exports import export_release
+from pipelines.publish.release import export_release
 from tests.test_exports import INJECTED, TEST_INN, add_test_rows, cell_text, manifest_path
 
 # Calc's CSV import options: comma, double quote, UTF-8 (76), from line 1.

@@ -25,8 +25,9 @@ from bs4 import XMLParsedAsHTMLWarning
 
 from pipelines import cli
 from pipelines import serve as serve_module
-from pipelines.exports import Column, Table, table_changes, write_csv, write_parquet
 from pipelines.paths import WarehousePaths
+from pipelines.publish.changes import table_changes
+from pipelines.publish.tables import Column, Table, write_csv, write_parquet
 from pipelines.summary import print_summary
 from scrapers import fpg, municipal, practice, programme_card
 from tests.test_faults import SHEET, _deflated, _sheet_xml, _xlsx
