@@ -9,13 +9,11 @@ through `md_cell`, which keeps it on one line and escapes the pipes that would s
 
 from __future__ import annotations
 
-import html
 import re
 from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 
 _CODE_SPAN = re.compile(r"`([^`]+)`")
 
@@ -32,9 +30,11 @@ def paragraphs(text: str) -> list[str]:
     return [" ".join(block.split()) for block in blocks if block.strip()]
 
 
-def code_spans(text: str) -> Markup:
-    """Plain text with `code` spans as HTML: escaped, the spans in `<code>`."""
-    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", html.escape(str(text), quote=False)))
+def code_segments(text: str) -> list[tuple[str, bool]]:
+    """Plain text cut at its `code` spans: (text, is_code) pieces, for a template to mark up."""
+    pieces = _CODE_SPAN.split(str(text))
+    # re.split with one group alternates: text, code, text, code, …
+    return [(piece, i % 2 == 1) for i, piece in enumerate(pieces) if piece]
 
 
 @cache
@@ -50,7 +50,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["md_cell"] = md_cell
-    env.filters["code_spans"] = code_spans
+    env.filters["code_segments"] = code_segments
     env.filters["paragraphs"] = paragraphs
     return env
 
