@@ -11,8 +11,8 @@ the files and this model says what a usable figure is:
 - `funding_kind`, `indicator`, `unit` and every `flag` come from the lists of
   `schemas.vocabularies.funding`;
   money indicators are in money units, counts in count units;
-- `amount` is `value` × the unit's scale (тыс. руб. ×1000), `amount_rub` the same
-  for rubles and empty otherwise, `currency` the unit's currency;
+- `amount` is `value` × the unit's scale (тыс. руб. ×1000), exactly (`schemas.money`),
+  `amount_rub` the same for rubles and empty otherwise, `currency` the unit's currency;
 - a figure is dated by `year`, or by `period_start`–`period_end` (years), or is
   flagged `year_not_stated`; never two of them;
 - a Russian figure has a two-digit subject code (`59` Пермский край), a
@@ -33,6 +33,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas.base import Entity, money_field, typed_field
+from schemas.money import PRINTED_FIGURES, MoneyError, checked_money
 from schemas.vocabularies.funding import (
     FLAG_SEPARATOR,
     FLAGS,
@@ -82,7 +83,10 @@ def _amount_matches_unit(row: dict) -> bool:
     value = row["value"]
     if scale is None or _missing(value):
         return all(_missing(row[c]) for c in ("amount", "amount_rub", "currency"))
-    expected = (value * scale).quantize(Decimal("0.01"))
+    try:
+        expected = checked_money(value * scale, PRINTED_FIGURES)
+    except MoneyError:
+        return False  # the parser refused the amount with the reason; nothing to compare
     amount_rub = row["amount_rub"]
     return (
         row["amount"] == expected

@@ -17,12 +17,16 @@ Columns of a curated file (UTF-8, a BOM tolerated; header text matched by name):
   `flag` (`;`-separated names from `schemas.vocabularies.funding.FLAGS`).
 
 `value_text` is the figure exactly as printed, and the number is read from it
-here, never typed twice: `нет` is 0 (the document says there was none); `155,
+here, never typed twice, by the one money reader (`schemas.money`, convention
+`PRINTED_FIGURES`): `нет` is 0 (the document says there was none); `155,
 990 тыс.руб.` and `20, 0` have a space after the decimal comma (a typesetting
-habit of the source) and are 155,990 and 20,0; `269 000 человек – …` is read
-up to the first word. `unit` says what the number counts; money is scaled once
-to `amount` in its currency and, for rubles, `amount_rub`. Where `value_text`
-itself names a unit (`тыс.руб.`, `рублей`), it must agree with `unit`.
+habit of the source) and are 155,990 and 20,0; `2.5` is 2,5 and `1 000.50` is
+1 000,50; `269 000 человек – …` is read up to the first word. A number that does
+not end at a word (`1e309`, `2.5.1`) is refused with the reason, never read as
+the digits it starts with. `unit` says what the number counts; money is scaled
+once to `amount` in its currency and, for rubles, `amount_rub`, exactly or not
+at all. Where `value_text` itself names a unit (`тыс.руб.`, `рублей`), it must
+agree with `unit`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from schemas.money import PRINTED_FIGURES, MoneyError, checked_money, leading_number
 from schemas.vocabularies.funding import UNITS
 from scrapers.headers import extra_columns, extra_values, match_columns, named_column, require
 from scrapers.values import clean_text, parse_date, read_csv, set_converted
@@ -57,12 +62,8 @@ _TEXT = ("figure_id", "programme", "edition", "municipality", "region_code", "co
          "funding_kind", "indicator", "party", "document", "source_url", "source_file",
          "locator", "note", "flag")
 
-# The number at the start of a printed figure: `269 000`, `5325,0`, `155, 990`.
-# Groups of three after a space are thousands; after a comma (with or without
-# one space) come the decimals.
-_LEADING_NUMBER = re.compile(
-    r"^(?P<whole>\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,[ \u00a0]?(?P<fraction>\d+))?(?!\d)"
-)
+# `value` is DECIMAL(18,3): a figure of 10^15 or more would not load.
+_MAX_VALUE = Decimal(10) ** 15
 _NONE = "нет"
 _THOUSANDS_TEXT = re.compile(r"тыс", re.IGNORECASE)
 _RUBLES_TEXT = re.compile(r"руб", re.IGNORECASE)
@@ -133,12 +134,13 @@ def _value(text: str | None) -> Decimal | None:
     # `нет` in a table of amounts and counts: the document says there was none.
     if clean_text(text).lower() == _NONE:
         return Decimal(0)
-    match = _LEADING_NUMBER.match(text.strip())
-    if not match:
+    found = leading_number(text, PRINTED_FIGURES)
+    if found is None:
         raise ValueError(f"no number at the start of {text!r}")
-    whole = re.sub(r"\D", "", match.group("whole"))
-    fraction = match.group("fraction")
-    return Decimal(f"{whole}.{fraction}" if fraction else whole)
+    value = found[0]
+    if value >= _MAX_VALUE:
+        raise MoneyError(f"figure out of range (10^15 and over): {text!r}")
+    return value
 
 
 def _set_money(record: dict) -> None:
@@ -154,7 +156,11 @@ def _set_money(record: dict) -> None:
         record.setdefault("_errors", []).append(f"value_text: {problem} (unit {unit!r})")
     if scale is None or value is None:
         return
-    amount = (value * scale).quantize(Decimal("0.01"))
+    try:
+        amount = checked_money(value * scale, PRINTED_FIGURES, text)
+    except MoneyError as exc:
+        record.setdefault("_errors", []).append(f"amount: {exc}")
+        return
     record["amount"] = amount
     record["currency"] = currency
     record["amount_rub"] = amount if currency == "RUB" else None

@@ -3,7 +3,8 @@
 Russian number format: thousands separated by a space, a no-break space
 (U+00A0) or a narrow no-break space (U+202F), decimal comma, an optional
 currency sign or unit. Dates are dd.mm.yyyy. Every parser converts through
-these helpers so a quirk is handled in one place.
+these helpers so a quirk is handled in one place; money goes through the one
+money reader, `schemas.money.read_money` (`parse_money` is its use here).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from schemas.identifiers import inn_subject_code, is_valid_inn, ogrn_subject_code
-from schemas.money import MAX_MONEY
+from schemas.money import MAX_MONEY as MAX_MONEY  # re-exported: the bound every amount keeps
+from schemas.money import RUSSIAN, Convention, read_money
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009\ufeff]+")
-_CURRENCY = re.compile(r"(₽|руб\.?|рублей|рубля|рубль|р\.)\s*$", re.IGNORECASE)
 _MONEY_BODY = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 _DATE_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s*г\.?)?$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
@@ -103,23 +104,14 @@ def parse_decimal(value: Any) -> Decimal | None:
         raise ValueError(f"not a number: {value!r}") from exc
 
 
-def parse_money(value: Any) -> Decimal | None:
+def parse_money(value: Any, convention: Convention = RUSSIAN) -> Decimal | None:
     """Rubles (or another currency) with kopecks: `9 484 487,00`, `1 515 679,40 ₽`.
 
-    Returns a Decimal rounded to two places; raises ValueError on text that is
-    not an amount, or an amount the warehouse cannot hold (10^16 and over), so the
-    record can be quarantined with the reason.
+    The one money reader, `schemas.money.read_money`, in the source's `convention`
+    (Russian writing by default): an exact Decimal of two places, None for an empty cell,
+    or a MoneyError (a ValueError) with the reason — an amount is never rounded or cut.
     """
-    if isinstance(value, str):
-        stripped = _CURRENCY.sub("", _SPACES.sub(" ", value).strip())
-        number = parse_decimal(stripped)
-    else:
-        number = parse_decimal(value)
-    if number is None:
-        return None
-    if abs(number) >= MAX_MONEY:
-        raise ValueError(f"amount out of range (10^16 and over): {value!r}")
-    return number.quantize(Decimal("0.01"))
+    return read_money(value, convention).amount
 
 
 def parse_date(value: Any) -> date | None:

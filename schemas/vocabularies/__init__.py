@@ -13,6 +13,8 @@ against them, so both read them from here; nothing here imports a parser or a mo
   `indicators.csv` and `indicator_nouns.csv`, read here), the qualifiers before a
   number and the units of a figure read from text.
 - `legal_forms`: the ОКОПФ codes that make a recipient a non-profit of expense type 630.
+- `operators`: the operators of the presidential grants 2007–2013, their full names and
+  every spelling the lists, the allocation workbook and the 2013 file use (`operator_key`).
 - `statuses`: the statuses of a ФПГ application.
 
 The other reference seeds (`regions`, `region_names`, `region_cities`, `legal_forms`,
