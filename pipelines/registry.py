@@ -26,6 +26,7 @@ from schemas import curated as curated_schema
 from schemas import ebudget as ebudget_schema
 from schemas import fpg as fpg_schema
 from schemas import municipal as municipal_schema
+from schemas import operators as operators_schema
 from schemas import oprf2013 as oprf2013_schema
 from schemas import practice as practice_schema
 from schemas import programme_card as programme_schema
@@ -37,6 +38,7 @@ from scrapers import (
     ebudget,
     fpg,
     municipal,
+    operators,
     oprf2013,
     practice,
     programme_card,
@@ -149,6 +151,33 @@ SOURCES: tuple[Source, ...] = (
         ),
         documents=(("csv", oprf2013.CSV_URL),),
         bulk_files=(BulkFileDecl("oprf2013/csv", oprf2013.CSV_URL),),
+    ),
+    Source(
+        key="operators",
+        title_ru="Президентские гранты через операторов, 2007–2012: списки победителей "
+                 "и распределение средств по операторам 2009–2013",
+        title_en="Presidential grants through operators, 2007–2012: the operators' winners' "
+                 "lists, and each operator's allocation 2009–2013",
+        hosts=frozenset({operators.HOST}),
+        addresses=(*operators.LIST_URLS, operators.ALLOCATIONS_URL),
+        status=LIVE,
+        terms="published official information of the operators, as collected by the ngodata "
+              "project (Ivan Begtin, GitHub ivbeg/ngodata, 2014); cite the operator and the "
+              "collection",
+        parser_version=operators.PARSER_VERSION,
+        fetch_description="Fetch the operators' winners' lists 2007–2012 and the allocation "
+                          "workbook 2009–2013 (ngodata collection) into the raw store.",
+        entities=(
+            EntityDecl("winners", "list", operators.parse_winners, operators_schema.WINNERS,
+                       "presidential grants through operators 2007–2012: one record per listed "
+                       "grant (CSV lists and the «Сопротивление» workbook)"),
+            EntityDecl("allocations", "allocations", operators.parse_allocations,
+                       operators_schema.ALLOCATIONS,
+                       "each operator's allocation per year 2009–2013, with the year's budget "
+                       "and the decree that set it (XLSX)"),
+        ),
+        documents=(*(("list", url) for url in operators.LIST_URLS),
+                   ("allocations", operators.ALLOCATIONS_URL)),
     ),
     Source(
         key="sonko",
