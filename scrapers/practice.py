@@ -34,6 +34,13 @@ Quirks, each handled where it happens below:
   `growth_percent` / `decline_percent` by the word of change; any other
   percentage («42% участников», «доля — 20%» with no noun) is `share_percent`;
 - money («1,5 млн рублей», `30 тыс.руб.`, `₽`) in rubles, indicator `funds`;
+- a part of a figure («85 праздников, из них 30 — в районах», «среди них более
+  20», «в том числе 12»): a number with no noun of its own after «из них»,
+  «среди них», «из которых», «в том числе» counts the noun of the figure «них»
+  refers to — the last one before it in the sentence, or in the paragraph's
+  previous sentence, preferring one not inside a prepositional phrase («в 3
+  районах»). Its record has its own value, qualifier and sentence, and that
+  figure's `noun`, `noun_lemma`, `indicator` and `unit`;
 - skipped, never read as indicators: dates (`15.06.2023`, «15 марта»), years
   («2019 году», `2001-2004 гг.`, a year after a month), phone numbers, numbers
   inside URLs and e-mail addresses, numbers after `№`, numbers glued to a word
@@ -43,12 +50,14 @@ Quirks, each handled where it happens below:
   number. A duration («за три года», «старше 80 лет») is no date: it is kept,
   as `other`.
 
-`noun_lemma` is rule-based, with no morphology library: lower case, `ё` as `е`,
-the nominative singular of the nouns in `_NOUNS` (those of the samples, the
-seeds and the controlled list), adjectives put in the head noun's gender by
-their ending, and a prepositional phrase kept only where `indicator_nouns.csv`
-lists it. A noun the table does not know is kept as printed (lower case): a
-wrong guess would be worse than an honest unknown, and it maps to `other`.
+Words are read with pymorphy3 (`scrapers.russian`). `noun_lemma` is lower case,
+`ё` as `е`: the counted noun in the nominative singular, in the form that agrees
+with its number («100 лучших практик» is `практика`, not `практик`), adjectives
+agreed with it in gender, and a prepositional phrase kept only where
+`indicator_nouns.csv` lists it. A word the dictionary does not hold is lemmatised
+only when it is a form of a noun `indicator_nouns.csv` lists (`благополучателей`);
+otherwise it is kept as printed (lower case): a wrong guess would be worse than an
+honest unknown, and it maps to `other`. Sentences are razdel's.
 
 `HOST` is a host of our own naming: the live pages (АСИ «Смартека» and regional
 sites) and their URLs are unverified, so `PRACTICE_URLS` are the offline
@@ -60,16 +69,24 @@ The `.invalid` top-level domain never resolves.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from schemas.indicators import OTHER, indicator_for, indicator_unit, is_listed_lemma
-from schemas.practice import QUALIFIERS
+from schemas.vocabularies.indicators import (
+    OTHER,
+    QUALIFIERS,
+    indicator_for,
+    indicator_unit,
+    is_listed_lemma,
+    noun_indicators,
+)
+from scrapers import russian
 from scrapers.values import clean_text, parse_date, set_converted
 
 HOST = "practices.socfund.invalid"
@@ -78,7 +95,7 @@ PRACTICE_URLS = (
     f"{BASE_URL}/practices/klub-aktivnogo-dolgoletiya.html",
     f"{BASE_URL}/practices/dobrososedstvo-v-rayonakh.html",
 )
-PARSER_VERSION = "practice/1"
+PARSER_VERSION = "practice/2"  # 2: pymorphy3 lemmas, «из них»
 
 MONEY_UNIT = "руб."
 PERCENT_UNIT = "%"
@@ -86,97 +103,16 @@ COUNT_UNIT = "единиц"
 MONEY_INDICATOR = "funds"
 SHARE_INDICATOR = "share_percent"
 
-# --- numbers in words ------------------------------------------------------------------------
-
-# Cardinal numerals in every case -> (value, place): 3 hundreds, 2 tens, 1 units and
-# teens. `семью` is left out: it is far more often «семью» (a family) than «seven».
-_SMALL: dict[str, tuple[Decimal, int]] = {}
-
-
-def _add(value: int | str, place: int, *forms: str) -> None:
-    for form in forms:
-        _SMALL[form] = (Decimal(value), place)
-
-
-_add(1, 1, "один", "одна", "одно", "одного", "одной", "одному", "одним", "одном", "одну")
-_add(2, 1, "два", "две", "двух", "двум", "двумя", "двое", "двоих")
-_add(3, 1, "три", "трех", "трем", "тремя", "трое", "троих")
-_add(4, 1, "четыре", "четырех", "четырем", "четырьмя", "четверо", "четверых")
-for _value, _stem in ((5, "пят"), (6, "шест"), (9, "девят"), (10, "десят")):
-    _add(_value, 1, _stem + "ь", _stem + "и", _stem + "ью")
-_add(5, 1, "пятеро", "пятерых")
-_add(6, 1, "шестеро", "шестерых")
-_add(7, 1, "семь", "семи", "семеро", "семерых")
-_add(8, 1, "восемь", "восьми", "восемью", "восьмью")
-for _value, _stem in ((11, "одиннадцат"), (12, "двенадцат"), (13, "тринадцат"),
-                      (14, "четырнадцат"), (15, "пятнадцат"), (16, "шестнадцат"),
-                      (17, "семнадцат"), (18, "восемнадцат"), (19, "девятнадцат")):
-    _add(_value, 1, _stem + "ь", _stem + "и", _stem + "ью")
-_add(20, 2, "двадцать", "двадцати", "двадцатью")
-_add(30, 2, "тридцать", "тридцати", "тридцатью")
-_add(40, 2, "сорок", "сорока")
-_add(50, 2, "пятьдесят", "пятидесяти", "пятьюдесятью")
-_add(60, 2, "шестьдесят", "шестидесяти", "шестьюдесятью")
-_add(70, 2, "семьдесят", "семидесяти", "семьюдесятью")
-_add(80, 2, "восемьдесят", "восьмидесяти", "восемьюдесятью")
-_add(90, 2, "девяносто", "девяноста")
-_add(100, 3, "сто", "ста")
-_add(200, 3, "двести", "двухсот", "двумстам", "двумястами", "двухстах")
-_add(300, 3, "триста", "трехсот", "тремстам", "тремястами", "трехстах")
-_add(400, 3, "четыреста", "четырехсот", "четыремстам", "четырьмястами", "четырехстах")
-for _value, _nom, _stem, _instr in ((500, "пятьсот", "пят", "пятьюстами"),
-                                    (600, "шестьсот", "шест", "шестьюстами"),
-                                    (700, "семьсот", "сем", "семьюстами"),
-                                    (800, "восемьсот", "восьм", "восьмьюстами"),
-                                    (900, "девятьсот", "девят", "девятьюстами")):
-    _add(_value, 3, _nom, _stem + "исот", _stem + "истам", _instr, _stem + "истах")
-_add(800, 3, "восемьюстами")
-# «полтора» is a whole group by itself: «полтора миллиона», «полторы тысячи».
-_add("1.5", 1, "полтора", "полторы", "полутора")
-
-# Scale words. A bare scale with no numeral before it is a number only in the
-# singular («тысяча участников», «около тысячи», «миллион рублей»); a plural
-# («тысячи людей», «тысяч», «миллионы») is vague and names no number.
-_SCALES: dict[str, Decimal] = {}
-_BARE_SCALE: set[str] = set()
-_BARE_AFTER_QUALIFIER: set[str] = set()  # genitive singular = nominative plural: `тысячи`
-for _scale, _singular, _genitive, _plural in (
-    (1000, ("тысяча", "тысячу", "тысяче", "тысячей", "тысячью"), ("тысячи",),
-     ("тысяч", "тысячам", "тысячами", "тысячах", "тыс")),
-    (1_000_000, ("миллион", "миллиону", "миллионом", "миллионе"), ("миллиона",),
-     ("миллионов", "миллионы", "миллионам", "миллионами", "миллионах", "млн")),
-    (1_000_000_000, ("миллиард", "миллиарду", "миллиардом", "миллиарде"), ("миллиарда",),
-     ("миллиардов", "миллиарды", "миллиардам", "миллиардами", "миллиардах", "млрд")),
-):
-    for _form in (*_singular, *_genitive, *_plural):
-        _SCALES[_form] = Decimal(_scale)
-    _BARE_SCALE.update(_singular)
-    _BARE_AFTER_QUALIFIER.update(_genitive)
-# «два десятка», «полторы сотни»: a number only with a numeral before it.
-for _form in ("десяток", "десятка", "десятку", "десятком", "десятков"):
-    _SCALES[_form] = Decimal(10)
-for _form in ("сотня", "сотни", "сотню", "сотней", "сотен"):
-    _SCALES[_form] = Decimal(100)
-_ABBREVIATED_SCALES = frozenset({"тыс", "млн", "млрд"})
-
-# Case endings written after digits: `3-х`, `5-ти`, `7-ми`, `2-ух`, `3-ех`.
-_CARDINAL_SUFFIXES = frozenset({"х", "ти", "ми", "ух", "ех", "и", "ю", "ью"})
-
 # --- words around a number -------------------------------------------------------------------
 
-_PERCENT_WORDS = frozenset({"процент", "процента", "процентов", "процентам", "процентами",
-                            "процентах", "проц"})
-_CURRENCY_WORDS = frozenset({"руб", "рубль", "рубля", "рублей", "рублю", "рублем", "рублям",
-                             "рублями", "рублях", "р", "₽"})
-_MONTHS = frozenset({
-    "января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
-    "октября", "ноября", "декабря", "январь", "февраль", "март", "апрель", "май", "июнь",
-    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь", "январе", "феврале",
-    "марте", "апреле", "мае", "июне", "июле", "августе", "сентябре", "октябре", "ноябре",
-    "декабре",
-})
-_YEAR_WORDS = frozenset({"год", "года", "году", "годом", "годе", "годы", "годов", "годам",
-                         "годами", "годах", "г", "гг"})
+# `3-х`, `5-ти`, `7-ми`, `2-ух`, `3-ех`: case endings written after digits.
+_CARDINAL_SUFFIXES = frozenset({"х", "ти", "ми", "ух", "ех", "и", "ю", "ью"})
+_PERCENT_ABBREVIATIONS = frozenset({"проц"})
+_CURRENCY_ABBREVIATIONS = frozenset({"руб", "р", "₽"})
+_MONTHS: dict[str, int] = {month: number for number, month in enumerate(
+    ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь",
+     "октябрь", "ноябрь", "декабрь"), start=1)}
+_YEAR_ABBREVIATIONS = frozenset({"г", "гг"})
 # Words that cannot be a counted noun right after a number: «в 2019 и 2020», «3 из 5»,
 # «нет» in a table row, fractions («две трети») that would misread the numeral.
 _NOT_NOUNS = frozenset({
@@ -188,159 +124,78 @@ _NOT_NOUNS = frozenset({
 })
 _DASHES = frozenset({"-", "–", "—", "‑"})
 _QUALIFIED_PREPOSITIONS = frozenset({"в", "во", "на", "из", "по", "для"})
-
-# --- nouns and lemmas ------------------------------------------------------------------------
-
-# Form -> (lemma, gender: m f n p). Generated from the declension of each lemma,
-# for the nouns of the samples, the seeds and the controlled list.
-_NOUNS: dict[str, tuple[str, str]] = {}
-
-
-def _noun(lemma: str, gender: str, *forms: str) -> None:
-    for form in (lemma, *forms):
-        _NOUNS[form] = (lemma, gender)
-
-
-def _hard_m(lemma: str, *, soft_plural: bool = False, gen_plural: str | None = None) -> None:
-    """клуб: клуба, клубу, клубом, клубе, клубы, клубов, клубам, клубами, клубах."""
-    plural = "и" if soft_plural else "ы"
-    _noun(lemma, "m", lemma + "а", lemma + "у", lemma + "ом", lemma + "е", lemma + plural,
-          gen_plural or lemma + "ов", lemma + "ам", lemma + "ами", lemma + "ах")
+_PHRASE_PREPOSITIONS = frozenset({"в", "во", "на", "из", "по", "для", "с", "со", "о", "об",
+                                  "к", "ко", "при", "у", "за", "без", "под", "над", "между",
+                                  "через", "среди", "после", "перед"})
+# Words of change a percentage modifies («на 42% увеличилось», «выросло на 30%»), by
+# lemma; `больше` and `меньше` as printed (pymorphy's lemma is `большой`).
+_CHANGE_LEMMAS = frozenset({
+    "увеличиться", "увеличить", "вырасти", "возрасти", "повыситься", "снизиться", "снизить",
+    "сократиться", "сократить", "уменьшиться", "рост", "увеличение", "снижение",
+    "сокращение", "уменьшение",
+})
+_CHANGE_AS_PRINTED = frozenset({"больше", "меньше"})
+# Words before a number that make it a part of the figure before them: «85 праздников,
+# из них 30 — в районах». Token texts, lower case (`в т.ч.` is five tokens).
+_PART_OF = (("из", "них"), ("среди", "них"), ("из", "которых"), ("среди", "которых"),
+            ("в", "том", "числе"), ("в", "т", ".", "ч", "."))
 
 
-def _soft_m(lemma: str) -> None:
-    """житель: жителя, жителю, жителем, жителе, жители, жителей, жителям, …"""
-    stem = lemma[:-1]
-    _noun(lemma, "m", stem + "я", stem + "ю", stem + "ем", stem + "е", stem + "и",
-          stem + "ей", stem + "ям", stem + "ями", stem + "ях")
+def _cardinal(word: str | None) -> Decimal | None:
+    """A cardinal numeral's value. `семью` is far more often «семью» (a family) than
+    «seven», so it is never read as a number."""
+    if word is None or word == "семью":
+        return None
+    return russian.cardinal(word)
 
 
-def _f_a(lemma: str, gen_plural: str, *, soft_plural: bool = False) -> None:
-    """выставка: выставки, выставке, выставку, выставкой, выставок, выставкам, …"""
-    stem = lemma[:-1]
-    plural = "и" if soft_plural else "ы"
-    _noun(lemma, "f", stem + plural, stem + "е", stem + "у", stem + "ой", gen_plural,
-          stem + "ам", stem + "ами", stem + "ах")
+def _place(value: Decimal) -> int:
+    """3 for hundreds, 2 for tens, 1 for units and teens: «ста двадцати пяти» is read
+    in falling places, «двадцать сто» is two numbers."""
+    return 3 if value >= 100 else 2 if value >= 20 else 1
 
 
-def _f_ia(lemma: str) -> None:
-    """лекция: лекции, лекцию, лекцией, лекций, лекциям, лекциями, лекциях."""
-    stem = lemma[:-2]
-    _noun(lemma, "f", stem + "ии", stem + "ию", stem + "ией", stem + "ий", stem + "иям",
-          stem + "иями", stem + "иях")
+def _scale(word: str | None) -> tuple[Decimal, str] | None:
+    return russian.scale(word) if word is not None else None
 
 
-def _n_ie(lemma: str) -> None:
-    """мероприятие: мероприятия, мероприятию, мероприятием, мероприятии, мероприятий, …"""
-    stem = lemma[:-2]
-    _noun(lemma, "n", stem + "ия", stem + "ию", stem + "ием", stem + "ии", stem + "ий",
-          stem + "иям", stem + "иями", stem + "иях")
+def _is_percent_word(word: str | None) -> bool:
+    return word is not None and (
+        word in _PERCENT_ABBREVIATIONS or "процент" in russian.lemmas(word))
 
 
-for _lemma in ("клуб", "концерт", "семинар", "вебинар", "сюжет", "проект", "район",
-               "пенсионер", "волонтер", "грант", "муниципалитет", "час", "процент"):
-    _hard_m(_lemma)
-for _lemma in ("участник", "праздник", "тренинг", "благополучатель"):
-    if _lemma.endswith("ь"):
-        _soft_m(_lemma)
-    else:
-        _hard_m(_lemma, soft_plural=True)
-_hard_m("мастер-класс")
-_soft_m("житель")
-_soft_m("получатель")
-_soft_m("победитель")
-_soft_m("рубль")
-_noun("кружок", "m", "кружка", "кружку", "кружком", "кружке", "кружки", "кружков",
-      "кружкам", "кружками", "кружках")
-_noun("доброволец", "m", "добровольца", "добровольцу", "добровольцем", "добровольце",
-      "добровольцы", "добровольцев", "добровольцам", "добровольцами", "добровольцах")
-_noun("человек", "m", "человека", "человеку", "человеком", "человеке", "люди", "людей",
-      "людям", "людьми", "людях")
-_noun("ребенок", "m", "ребенка", "ребенку", "ребенком", "ребенке", "дети", "детей", "детям",
-      "детьми", "детях")
-_noun("год", "m", "года", "году", "годом", "годе", "годы", "лет", "годам", "годами", "годах")
-_f_a("выставка", "выставок", soft_plural=True)
-_f_a("площадка", "площадок", soft_plural=True)
-_f_a("заявка", "заявок", soft_plural=True)
-_f_a("встреча", "встреч", soft_plural=True)
-_f_a("брошюра", "брошюр")
-_f_a("практика", "практик", soft_plural=True)
-_noun("семья", "f", "семьи", "семье", "семью", "семьей", "семей", "семьям", "семьями",
-      "семьях")
-for _lemma in ("лекция", "акция", "организация", "территория", "публикация", "номинация",
-               "экскурсия"):
-    _f_ia(_lemma)
-for _lemma in ("мероприятие", "соревнование", "издание", "событие", "занятие", "учреждение",
-               "образование", "объединение", "поселение", "увеличение", "снижение",
-               "сокращение", "уменьшение"):
-    _n_ie(_lemma)
-_noun("рост", "m", "роста", "росту", "ростом", "росте")
-# Indeclinable abbreviations.
-for _lemma in ("нко", "сонко", "сми", "тос"):
-    _noun(_lemma, "p")
-
-# Words of change a percentage modifies: «на 42% увеличилось», «выросло на 30%».
-_CHANGE_WORDS: dict[str, str] = {}
-for _lemma, _forms in (
-    ("увеличиться", ("увеличилось", "увеличился", "увеличилась", "увеличились", "увеличится",
-                     "увеличатся")),
-    ("увеличить", ("увеличили", "увеличил", "увеличила", "увеличено", "увеличена", "увеличен",
-                   "увеличены")),
-    ("вырасти", ("выросло", "вырос", "выросла", "выросли", "вырастет", "вырастут")),
-    ("возрасти", ("возросло", "возрос", "возросла", "возросли")),
-    ("повыситься", ("повысилось", "повысился", "повысилась", "повысились")),
-    ("снизиться", ("снизилось", "снизился", "снизилась", "снизились", "снизится")),
-    ("снизить", ("снизили", "снизил", "снизила", "снижено", "снижена")),
-    ("сократиться", ("сократилось", "сократился", "сократилась", "сократились")),
-    ("сократить", ("сократили", "сократил", "сократила", "сокращено", "сокращена")),
-    ("уменьшиться", ("уменьшилось", "уменьшился", "уменьшилась", "уменьшились")),
-    ("больше", ("больше",)),
-    ("меньше", ("меньше",)),
-):
-    for _form in _forms:
-        _CHANGE_WORDS[_form] = _lemma
-for _form, (_lemma, _) in list(_NOUNS.items()):
-    if _lemma in ("рост", "увеличение", "снижение", "сокращение", "уменьшение"):
-        _CHANGE_WORDS[_form] = _lemma
-
-# Adjective endings, longest first. `-ий`, `-ие`, `-ее`, `-ей`, `-ом`, `-ем` are left
-# out: «мероприятий», «занятие», «людей», «годом» are nouns.
-_ADJECTIVE_ENDINGS = ("ыми", "ими", "ого", "его", "ому", "ему", "ых", "их", "ым", "им", "ый",
-                      "ой", "ая", "яя", "ое", "ую", "юю", "ые")
-# Stems of end-stressed adjectives (-ой, not -ый/-ий in the masculine).
-_END_STRESSED = frozenset({"пожил", "молод", "игров", "городск", "трудов", "мужск", "больш",
-                           "дорог", "деловит"})
-_HUSHING = tuple("гкхжшчщ")
+def _is_currency_word(word: str | None) -> bool:
+    return word is not None and (
+        word in _CURRENCY_ABBREVIATIONS or "рубль" in russian.lemmas(word))
 
 
-def _is_adjective(word: str) -> bool:
-    return (word not in _NOUNS and len(word) > 3
-            and any(word.endswith(e) for e in _ADJECTIVE_ENDINGS))
+@lru_cache(maxsize=4096)
+def _month(word: str | None) -> int | None:
+    """The month a word names in any case («марта», «в июне»), else None."""
+    if word is None:
+        return None
+    for lemma in russian.lemmas(word):
+        if lemma in _MONTHS:
+            return _MONTHS[lemma]
+    return None
 
 
-def _adjective_lemma(word: str, gender: str) -> str:
-    """`пожилых` + m -> `пожилой`; `спортивно-игровых` + f -> `спортивно-игровая`."""
-    head, _, last = word.rpartition("-")
-    stem = last
-    for ending in _ADJECTIVE_ENDINGS:
-        if last.endswith(ending):
-            stem = last[: -len(ending)]
-            break
-    if gender == "f":
-        ending = "ая"
-    elif gender == "n":
-        ending = "ее" if stem.endswith(tuple("жшчщ")) else "ое"
-    elif gender == "p":
-        ending = "ие" if stem.endswith(_HUSHING) else "ые"
-    elif stem in _END_STRESSED:
-        ending = "ой"
-    else:
-        ending = "ий" if stem.endswith(_HUSHING) else "ый"
-    return (head + "-" if head else "") + stem + ending
+def _is_year_word(word: str | None) -> bool:
+    """«году», «гг.»; not «лет», which counts years («старше 80 лет») and dates none."""
+    return word is not None and (word in _YEAR_ABBREVIATIONS or (
+        word != "лет" and "год" in russian.lemmas(word)))
 
 
-def _normal(word: str) -> str:
-    return word.lower().replace("ё", "е")
+def _change_lemma(word: str | None) -> str | None:
+    if word is None:
+        return None
+    if word in _CHANGE_AS_PRINTED:
+        return word
+    found = sorted(russian.lemmas(word) & _CHANGE_LEMMAS)
+    return found[0] if found else None
+
+
+_normal = russian.normal
 
 
 # --- tokens of a sentence --------------------------------------------------------------------
@@ -439,7 +294,7 @@ class _Sentence:
         token = self.tokens[i]
         if token.is_digits:
             return self._digits_at(i)
-        if token.is_word and (token.word in _SMALL or token.word in _SCALES):
+        if token.is_word and (_cardinal(token.word) is not None or _scale(token.word)):
             # «ни одной заявки» is none at all
             if self.word(i - 1) == "ни":
                 return None
@@ -482,17 +337,18 @@ class _Sentence:
 
     def _scale_or_currency(self, i: int) -> bool:
         word = self.word(i)
-        return word is not None and (word in _SCALES or word in _CURRENCY_WORDS)
+        return _scale(word) is not None or _is_currency_word(word)
 
     def _scaled(self, number: _Number) -> _Number:
         """A scale word after a number: `2 тысячи`, `1,5 млн`, `30 тыс.` (with its dot)."""
         k = number.last + 1
         word = self.word(k)
-        if word in _SCALES and self.spaced(k) and not self.tokens[k].masked:
-            number.scale = _SCALES[word]
+        scale = _scale(word)
+        if scale is not None and self.spaced(k) and not self.tokens[k].masked:
+            number.scale = scale[0]
             number.value = number.base * number.scale
             number.last = k
-            if word in _ABBREVIATED_SCALES and self.is_dot(k + 1):
+            if word in russian.SCALE_ABBREVIATIONS and self.is_dot(k + 1):
                 number.last = k + 1
         return number
 
@@ -513,27 +369,30 @@ class _Sentence:
             if j > i and not self.spaced(j):
                 break
             word = self.word(j)
-            if word in _SMALL:
-                value, place = _SMALL[word]
+            value = _cardinal(word)
+            scale = _scale(word) if value is None else None
+            if value is not None:
+                place = _place(value)
                 # «полтора» stands alone in its group: «двадцать полтора» is no number.
                 if place >= last_place or (value == Decimal("1.5") and in_group):
                     break
                 group += value
                 in_group = True
                 last_place = place if value != Decimal("1.5") else 0
-            elif word in _SCALES:
-                scale = _SCALES[word]
-                if last_scale is not None and scale >= last_scale:
+            elif scale is not None:
+                factor, alone = scale
+                if last_scale is not None and factor >= last_scale:
                     break
                 if not in_group:
-                    bare = word in _BARE_SCALE or (qualified and word in _BARE_AFTER_QUALIFIER)
+                    bare = alone == russian.ALONE or (
+                        qualified and alone == russian.AFTER_QUALIFIER)
                     if j != i or not bare:
                         return None
                     group = Decimal(1)
-                total += group * scale
-                first_scale = first_scale or scale
-                group, in_group, last_place, last_scale = Decimal(0), False, 4, scale
-                if word in _ABBREVIATED_SCALES and self.is_dot(j + 1):
+                total += group * factor
+                first_scale = first_scale or factor
+                group, in_group, last_place, last_scale = Decimal(0), False, 4, factor
+                if word in russian.SCALE_ABBREVIATIONS and self.is_dot(j + 1):
                     j += 1
             else:
                 break
@@ -551,9 +410,11 @@ class _Sentence:
         if not token.is_word or token.masked:
             return None
         parts = re.split(r"[-‑]", token.word)
-        if len(parts) != 2 or not all(p in _SMALL for p in parts):
+        if len(parts) != 2:
             return None
-        low, high = (_SMALL[p][0] for p in parts)
+        low, high = (_cardinal(p) for p in parts)
+        if low is None or high is None:
+            return None
         return (_Number(low, low, None, i, i), self._scaled(_Number(high, high, None, i, i)))
 
 
@@ -643,9 +504,9 @@ def _read_unit(s: _Sentence, found: _Found) -> None:
     word = s.word(k)
     if token.text == "%" and (s.touches(k) or s.spaced(k)):
         found.unit, found.last = PERCENT_UNIT, k
-    elif word in _PERCENT_WORDS and s.spaced(k):
+    elif _is_percent_word(word) and s.spaced(k):
         found.unit, found.last = PERCENT_UNIT, k + (1 if word == "проц" and s.is_dot(k + 1) else 0)
-    elif (token.text in _CURRENCY_WORDS or word in _CURRENCY_WORDS) and (
+    elif (token.text in _CURRENCY_ABBREVIATIONS or _is_currency_word(word)) and (
             s.spaced(k) or (s.touches(k) and s.tokens[k - 1].text == ".")
             or (s.touches(k) and token.text == "₽")):
         found.unit, found.currency, found.last = MONEY_UNIT, k, k
@@ -658,32 +519,49 @@ class _Noun:
     text: str
     lemma: str
     last: int
+    nominal: bool = True  # a noun or adjective, not a verb («из них 30 прошли …»)
 
 
-def _noun_phrase(s: _Sentence, k: int) -> _Noun | None:
+@lru_cache(maxsize=1)
+def _listed_forms() -> dict[str, tuple[str, str]]:
+    """The forms of the listed nouns the dictionary lacks (`благополучателей`, `нко`)."""
+    out: dict[str, tuple[str, str]] = {}
+    for key in noun_indicators():
+        for word in key.split(" "):
+            if not russian.is_known(word):
+                out.update(russian.paradigm(word))
+    return out
+
+
+def _head_lemma(s: _Sentence, words: list[int], count: Decimal | None) -> list[str]:
+    """The lemma of each word of a phrase of adjectives and the noun they qualify."""
+    printed = [s.tokens[w].word for w in words]
+    head = printed[-1]
+    if russian.is_adjective(head):  # «700 пожилых»: the adjective is the noun
+        return [russian.adjective_lemma(w, "masc") for w in printed]
+    found = russian.noun(head, count, is_listed_lemma) or _listed_forms().get(head)
+    if found is None:
+        return printed  # a noun we do not know: its phrase as printed, not a guess
+    lemma_of_head, gender = found
+    return [*(russian.adjective_lemma(w, gender) for w in printed[:-1]), lemma_of_head]
+
+
+def _noun_phrase(s: _Sentence, k: int, count: Decimal | None = None) -> _Noun | None:
     """Adjectives and the counted noun from token k: «пожилых людей», «сюжета в СМИ»."""
     words: list[int] = []
     j = k
     while j < len(s) and len(words) < 4 and s.spaced(j):
         word = s.word(j)
         if (word is None or not _CYRILLIC.search(word) or word in _NOT_NOUNS
-                or word in _SMALL or word in _SCALES):  # «2019 семь …» counts no «семь»
-            break
+                or _cardinal(word) is not None or _scale(word) is not None):
+            break  # «2019 семь …» counts no «семь»
         words.append(j)
-        if not _is_adjective(word):
+        if not russian.is_adjective(word):
             break
         j += 1
     if not words:
         return None
-    head = s.tokens[words[-1]].word
-    if head in _NOUNS:
-        lemma_of_head, gender = _NOUNS[head]
-        lemma_words = [_adjective_lemma(s.tokens[w].word, gender) for w in words[:-1]]
-        lemma_words.append(lemma_of_head)
-    elif _is_adjective(head):  # «700 пожилых»: the adjective is the noun
-        lemma_words = [_adjective_lemma(s.tokens[w].word, "m") for w in words]
-    else:  # a noun we do not know: its phrase as printed, not a guess
-        lemma_words = [s.tokens[w].word for w in words]
+    lemma_words = _head_lemma(s, words, count)
     lemma = " ".join(lemma_words)
     last = words[-1]
     # A listed prepositional phrase: «мероприятий по благоустройству», «сюжета в СМИ».
@@ -695,23 +573,26 @@ def _noun_phrase(s: _Sentence, k: int) -> _Noun | None:
         if is_listed_lemma(phrase):
             lemma, last = phrase, tail[-1]
             break
-    return _Noun(s.span(words[0], last), lemma, last)
+    return _Noun(s.span(words[0], last), lemma, last,
+                 russian.is_nominal(s.tokens[words[-1]].word))
 
 
 def _change_word(s: _Sentence, found: _Found) -> _Noun | None:
     """The word of change a percentage modifies: after it, or before its «на»."""
     k = found.last + 1
     word = s.word(k)
-    if word in _CHANGE_WORDS and s.spaced(k):
-        return _Noun(s.tokens[k].text, _CHANGE_WORDS[word], k)
+    lemma = _change_lemma(word)
+    if lemma is not None and s.spaced(k):
+        return _Noun(s.tokens[k].text, lemma, k)
     j = found.first - 1
     _, j_start = _skip_qualifier_words(s, j + 1)
     j = j_start - 1
     if s.word(j) == "на":
         _, before = _skip_qualifier_words(s, j)
         word = s.word(before - 1)
-        if word in _CHANGE_WORDS:
-            return _Noun(s.tokens[before - 1].text, _CHANGE_WORDS[word], found.last)
+        lemma = _change_lemma(word)
+        if lemma is not None:
+            return _Noun(s.tokens[before - 1].text, lemma, found.last)
     return None
 
 
@@ -730,9 +611,9 @@ def _is_year(s: _Sentence, found: _Found, noun: _Noun | None) -> bool:
     first = s.tokens[found.first]
     year_like = first.is_digits and len(first.text) == 4 and 1900 <= value <= 2100
     after = s.word(found.last + 1)
-    if after in _YEAR_WORDS:
+    if _is_year_word(after):
         return year_like or found.low.suffix
-    if year_like and s.word(found.first - 1) in _MONTHS:
+    if year_like and _month(s.word(found.first - 1)) is not None:
         return True
     return noun is not None and noun.lemma == "год" and year_like
 
@@ -759,8 +640,46 @@ def _value(number: Decimal) -> Decimal:
     return number.normalize()
 
 
-def _record(s: _Sentence, found: _Found) -> tuple[dict, int] | None:
-    """The record for the number found, and the last token it used; None to skip it."""
+@dataclass(frozen=True)
+class _Figure:
+    """A counted figure of a sentence, which a later «из них» may refer to."""
+    noun: str | None
+    noun_lemma: str | None
+    indicator: str
+    unit: str
+    in_phrase: bool  # after a preposition: «в 3 районах» is where, not what, was counted
+
+
+def _part_of(s: _Sentence, found: _Found) -> bool:
+    """«из них 30», «среди них более 20», «в том числе 12»: the number is a part of a
+    figure before it."""
+    _, start = _skip_qualifier_words(s, found.first)
+    for marker in _PART_OF:
+        first = start - len(marker)
+        if first >= 0 and all(_normal(s.tokens[first + n].text) == word
+                               for n, word in enumerate(marker)):
+            return True
+    return False
+
+
+def _referent(figures: Sequence[_Figure]) -> _Figure | None:
+    """The figure «них» refers to: the last one not inside a prepositional phrase
+    («339 клубов в 3 районах, из них 30» are clubs), else the last one."""
+    for figure in reversed(figures):
+        if not figure.in_phrase:
+            return figure
+    return figures[-1] if figures else None
+
+
+def _in_phrase(s: _Sentence, found: _Found) -> bool:
+    _, start = _skip_qualifier_words(s, found.first)
+    return s.word(start - 1) in _PHRASE_PREPOSITIONS
+
+
+def _record(s: _Sentence, found: _Found,
+            referent: _Figure | None) -> tuple[dict, int] | None:
+    """The record for the number found, and the last token it used; None to skip it.
+    `referent` is the figure a number after «из них» with no noun of its own counts."""
     noun: _Noun | None
     if found.unit == MONEY_UNIT:
         assert found.currency is not None
@@ -768,98 +687,92 @@ def _record(s: _Sentence, found: _Found) -> tuple[dict, int] | None:
         noun = _Noun(s.span(found.currency, found.last) if currency.text != "₽" else "₽",
                      "рубль", found.last)
     elif found.unit == PERCENT_UNIT:
-        noun = _change_word(s, found) or _noun_phrase(s, found.last + 1)
+        noun = _change_word(s, found) or _noun_phrase(s, found.last + 1, found.low.value)
     else:
-        noun = _noun_phrase(s, found.last + 1)
+        noun = _noun_phrase(s, found.last + 1, found.low.value)
         after = s.word(found.last + 1)
-        if after in _MONTHS:  # «15 марта»
+        if _month(after) is not None:  # «15 марта»
             return None
     if _is_year(s, found, noun):
         return None
-    if noun is None and found.unit != PERCENT_UNIT:
-        return None  # a bare number counts nothing we can name
-    indicator, unit = _indicator(found, noun)
     record = {
         "value": _value(found.low.value),
         "value_max": _value(found.high.value) if found.high else None,
         "value_text": s.span(found.first, found.last),
         "qualifier": _qualifier(s, found),
-        "noun": noun.text if noun else None,
-        "noun_lemma": noun.lemma if noun else None,
-        "indicator": indicator,
-        "unit": unit,
-        "sentence": s.text,
     }
+    if (found.unit is None and referent is not None and (noun is None or not noun.nominal)
+            and _part_of(s, found)):
+        record.update(noun=referent.noun, noun_lemma=referent.noun_lemma,
+                      indicator=referent.indicator, unit=referent.unit, sentence=s.text)
+        return record, found.last
+    if noun is None and found.unit != PERCENT_UNIT:
+        return None  # a bare number counts nothing we can name
+    indicator, unit = _indicator(found, noun)
+    record.update(noun=noun.text if noun else None, noun_lemma=noun.lemma if noun else None,
+                  indicator=indicator, unit=unit, sentence=s.text)
     used = max(found.last, noun.last if noun else found.last)
     return record, used
 
 
-def indicators_in_sentence(sentence: str) -> list[dict]:
-    """Every number–noun indicator of one sentence, in order (no page fields, no `_row`)."""
+def _sentence_indicators(sentence: str, before: Sequence[_Figure] = ()
+                         ) -> tuple[list[dict], list[_Figure]]:
+    """The indicators of one sentence, and its figures «из них» may refer to; `before`
+    are those of the paragraph's previous sentence."""
     s = _Sentence(clean_text(sentence) or "")
     out: list[dict] = []
+    figures: list[_Figure] = []
     i = 0
     while i < len(s):
         token = s.tokens[i]
         starts = token.is_digits or (token.is_word and (
-            token.word in _SMALL or token.word in _SCALES or s.word_range_at(i) is not None))
+            _cardinal(token.word) is not None or _scale(token.word) is not None
+            or s.word_range_at(i) is not None))
         found = _find_number(s, i) if starts else None
         if found is None:
             i += 1
             continue
-        result = _record(s, found)
+        result = _record(s, found, _referent(figures or before))
         if result is None:
             i = found.last + 1
             continue
         record, used = result
         out.append(record)
+        if record["unit"] != PERCENT_UNIT:
+            figures.append(_Figure(record["noun"], record["noun_lemma"], record["indicator"],
+                                   record["unit"], _in_phrase(s, found)))
         i = used + 1
-    return out
+    return out, figures
+
+
+def indicators_in_sentence(sentence: str) -> list[dict]:
+    """Every number–noun indicator of one sentence, in order (no page fields, no `_row`)."""
+    return _sentence_indicators(sentence)[0]
 
 
 # --- sentences -------------------------------------------------------------------------------
 
-# Abbreviations after which a full stop never ends a sentence («г. Пермь», «им. Горького»,
-# «ул. Ленина», initials); the others («тыс.», «руб.», «т.д.») end one before a capital.
-_NON_TERMINAL = frozenset({"г", "им", "ул", "д", "пр", "ст", "с", "п", "см", "тел", "т", "н",
-                           "ок", "св", "пос", "обл", "р-н", "напр"})
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"„(]?[А-ЯЁA-Z0-9])")
-_WORD_BEFORE_DOT = re.compile(r"([A-Za-zА-Яа-яЁё-]+)\.$")
-# «и т.д.», «и т. п.», «и др.» end a list, and often the sentence.
-_ENDS_LIST = re.compile(r"(?:\bт\.\s?[дп]|\bдр)\.$")
-
 
 def sentences(paragraph: str) -> list[str]:
-    """A paragraph's sentences. In plain text (a slide table copied as text, seed 003) a
-    tab separates cells, and each cell is read apart: the row `1999 ⇥ 3 ⇥ 262` holds no `3 262`."""
+    """A paragraph's sentences, as razdel splits them. In plain text (a slide table copied
+    as text, seed 003) a tab separates cells, and each cell is read apart: the row
+    `1999 ⇥ 3 ⇥ 262` holds no `3 262`."""
     out: list[str] = []
     for cell in paragraph.split("\t"):
         text = clean_text(cell)
-        if not text:
-            continue
-        start = 0
-        for match in _SENTENCE_END.finditer(text):
-            before = _WORD_BEFORE_DOT.search(text[start:match.start()])
-            if before and not _ENDS_LIST.search(text[start:match.start()]):
-                word = before.group(1)
-                following = text[match.end()]
-                if (len(word) == 1 and word.isupper()) or _normal(word) in _NON_TERMINAL:
-                    continue
-                if following.isdigit() and _normal(word) in {"тыс", "руб", "млн", "млрд",
-                                                               "гг", "чел"}:
-                    continue
-            out.append(text[start:match.start()])
-            start = match.end()
-        out.append(text[start:])
-    return [s for s in out if s]
+        if text:
+            out.extend(russian.sentences(text))
+    return out
 
 
 def extract_indicators(paragraphs: Iterable[str]) -> list[dict]:
     """Every indicator of some paragraphs of text, in order (no page fields, no `_row`)."""
     out: list[dict] = []
     for paragraph in paragraphs:
+        figures: list[_Figure] = []
         for sentence in sentences(paragraph):
-            out.extend(indicators_in_sentence(sentence))
+            records, figures = _sentence_indicators(sentence, figures)
+            out.extend(records)
     return out
 
 
@@ -877,9 +790,6 @@ _REGION_WORDS = re.compile(
     r"|^санкт-петербург$|^севастополь$)",
     re.IGNORECASE,
 )
-_RU_MONTHS = {m: i for i, m in enumerate(
-    ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
-     "октября", "ноября", "декабря"), start=1)}
 _TEXT_DATE = re.compile(r"(\d{1,2})\s+([а-яё]+)\s+(\d{4})", re.IGNORECASE)
 _DMY = re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}")
 
@@ -934,9 +844,10 @@ def _title(soup: BeautifulSoup, body: Tag) -> str | None:
 def _text_date(text: str) -> date | None:
     """«15 марта 2023» or «15 марта 2023 г.»."""
     match = _TEXT_DATE.search(text)
-    if not match or _normal(match.group(2)) not in _RU_MONTHS:
+    month = _month(_normal(match.group(2))) if match else None
+    if match is None or month is None:
         return None
-    return date(int(match.group(3)), _RU_MONTHS[_normal(match.group(2))], int(match.group(1)))
+    return date(int(match.group(3)), month, int(match.group(1)))
 
 
 def _published_raw(soup: BeautifulSoup, body: Tag) -> str | None:
