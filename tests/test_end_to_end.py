@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import shutil
-from decimal import Decimal
+import subprocess
+import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipelines.cli import main
-from scrapers import oprf2013, sonko
+from pipelines.duckdb_config import connect
+from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.registry import declared_tables
+from pipelines.store import replace_entity
+from schemas.base import validate
+from scrapers import curated, ebudget, oprf2013, sonko
 from scrapers.rawstore import RawStore
 from scrapers.samples import SAMPLES_DIR, sample_relpath
 from tests.conftest import REAL, SHARED
+from tests.test_ebudget import YEAR_2020, _page, _record_250939
+from tests.test_exchange_rates_seed import _published
 
 
 def _query(db: Path, sql: str, params=None):
@@ -316,3 +326,139 @@ def test_organisation_names_are_normalised_and_legal_forms_split(built):
         if "общественная организация" in low.split("«")[0].split('"')[0]:
             assert form == "общественная организация", name
     assert {"АНО", "общественная организация"} <= set(forms.values())
+
+
+# --- each year's money once, and som in rubles: fact_funding over a store we write -----------
+
+
+def test_every_sample_agreement_year_is_its_periods_year_total_once(built):
+    """Per agreement and year, each recipient's share is the year's periods added once."""
+    db = built / "socfund.duckdb"
+    rows = _query(db, """
+        with years as (
+            select agreement_id, year, sum(amount) as total,
+                   count(*) filter (where month is null) as year_rows,
+                   count(*) filter (where month is not null) as month_rows
+            from staging.stg_ebudget__periods where year is not null group by all),
+        kept as (
+            select agreement_id, agreement_recipient_id,
+                   count(*) over (partition by agreement_id) as recipients
+            from staging.stg_ebudget__agreements
+            where is_nonprofit and budget_level in ('federal', 'regional', 'municipal'))
+        select y.agreement_id, y.year, y.total, y.year_rows, y.month_rows, k.recipients,
+               f.amount
+        from years as y
+        join kept as k using (agreement_id)
+        left join fact_funding as f
+            on f.funding_id = 'ebudget:' || k.agreement_recipient_id || ':' || y.year""")
+    assert rows
+    for agreement, year, total, year_rows, month_rows, recipients, amount in rows:
+        assert (year_rows, month_rows > 0) in ((1, False), (0, True)), (agreement, year)
+        assert amount == round(total / recipients, 2), (agreement, year)
+
+
+def _store_holding(path: Path, records: dict[str, list[dict]]) -> None:
+    """A store with every declared raw table, empty but for `records` (table -> rows)."""
+    lineage = {"_raw_sha256": "0" * 64, "_fetched_at": "2026-01-01T00:00:00+00:00"}
+    con = connect(path)
+    try:
+        for table, decl in declared_tables().items():
+            rows = [{**lineage, "_source_url": f"https://test.invalid/{table}", **r}
+                    for r in records.get(table, [])]
+            validated = validate(rows, decl.entity)
+            assert validated.quarantined == [], (table, validated.quarantined)
+            replace_entity(con, decl.entity, validated,
+                           {"_source": decl.entity.source, "_parser_version": "test"})
+    finally:
+        con.close()
+
+
+def _dbt_build(tmp: Path, select: str) -> Path:
+    """Seeds and models of `select` (no tests) over the store in `tmp`, into a new file."""
+    db = tmp / "socfund.duckdb"
+    dbt_vars = {"build_db": str(db), "store_db": str(tmp / "store.duckdb")}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--select", select,
+         "--exclude-resource-type", "test", "unit_test",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
+         "--vars", json.dumps(dbt_vars)],
+        capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    return db
+
+
+# Curated figures of Kyrgyz som: a year with both dollar rates, a year the World Bank gives
+# no ruble rate for (1995), and the base year.
+SOM_FIGURES = (
+    "figure_id,programme,country,region_code,year,funding_kind,indicator,value_text,unit,"
+    "document,source_file,locator\n"
+    "kg-2013,Соцзаказ,KG,KG,2013,municipal_budget,funds,\"1 234 567,89 сом\",сом,Д,f.txt,а\n"
+    "kg-1995,Соцзаказ,KG,KG,1995,municipal_budget,funds,2 000 сом,сом,Д,f.txt,б\n"
+    "kg-2024,Соцзаказ,KG,KG,2024,municipal_budget,funds,3 000 сом,сом,Д,f.txt,в\n"
+)
+
+
+@pytest.fixture(scope="module")
+def funding_over_a_store_we_write(tmp_path_factory) -> Path:
+    """fact_funding and the region mart built from agreement 250939 (its 2020 money given
+    as a month, as a year and in plansNormalized) and three som figures — nothing else."""
+    tmp = tmp_path_factory.mktemp("funding")
+    body = _page(_record_250939())
+    url = "https://test.invalid/ebudget?page=1"
+    _store_holding(tmp / "store.duckdb", {
+        "ebudget__agreements": ebudget.parse_agreements(body, url=url),
+        "ebudget__periods": ebudget.parse_agreement_periods(body, url=url),
+        "curated__figures": curated.parse_curated(SOM_FIGURES.encode("utf-8"),
+                                                  url="https://test.invalid/som.csv"),
+    })
+    return _dbt_build(tmp, "+fact_funding +mart_budget_vs_attracted")
+
+
+def test_an_agreement_year_given_as_month_and_year_is_counted_once(funding_over_a_store_we_write):
+    db = funding_over_a_store_we_write
+    by_year = dict(_query(db, "select year, amount from fact_funding where source = 'ebudget'"))
+    assert by_year == {2020: YEAR_2020, 2021: 0, 2022: 0, 2023: 0}  # not 3 121 791 244,68
+    periods = _query(db, "select period_code, origin from staging.stg_ebudget__periods "
+                         "where year = 2020")
+    assert periods == [("20201200", "facts_month")]
+    (budget,) = _query(db, "select budget_federal from mart_budget_vs_attracted "
+                           "where region_code = '71' and year = 2020")[0]
+    assert budget == YEAR_2020
+
+
+def test_som_is_converted_at_the_years_cross_rate_and_deflated_as_rubles(
+        funding_over_a_store_we_write):
+    db = funding_over_a_store_we_write
+    rows = {r[0]: r[1:] for r in _query(db, """
+        select f.year, f.amount, f.currency, f.amount_rub, f.rub_rate, f.rub_rate_source,
+               f.amount_real, f.real_missing, p.to_base_year
+        from fact_funding as f
+        left join intermediate.int_price_index as p on p.country_code = 'RU' and p.year = f.year
+        where f.source = 'curated'""")}
+    assert set(rows) == {2013, 1995, 2024}
+    rates = _published()
+
+    amount, currency, rub, rate, rate_source, real, missing, to_base = rows[2013]
+    assert (amount, currency) == (Decimal("1234567.89"), "KGS")  # the original is kept
+    rub_per_som = Decimal(rates[("RUB", 2013)]) / Decimal(rates[("KGS", 2013)])
+    assert rub == (amount * rub_per_som).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert abs(Decimal(str(rate)) - rub_per_som) < Decimal("1e-12")
+    assert "PA.NUS.FCRF" in rate_source and rates[("KGS", 2013)] in rate_source
+    # Deflated by the Russian series: rubles, once converted, whatever the territory.
+    assert not missing and real == round(rub * Decimal(str(to_base)), 2)
+
+    amount, currency, rub, rate, rate_source, real, missing, _ = rows[1995]
+    assert (amount, currency) == (Decimal("2000.00"), "KGS")
+    assert ("RUB", 1995) not in rates and ("KGS", 1995) in rates
+    assert (rub, rate, rate_source, real, missing) == (None, None, None, None, True)
+
+    amount, _, rub, _, _, real, missing, _ = rows[2024]
+    rub_per_som = Decimal(rates[("RUB", 2024)]) / Decimal(rates[("KGS", 2024)])
+    assert rub == (amount * rub_per_som).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert real == rub and not missing  # the base year: real rubles are that year's rubles
+
+    # The region mart adds rubles: 2013's som in rubles; 1995, with no rate, is not added.
+    marts = dict(_query(db, "select year, budget_municipal from mart_budget_vs_attracted "
+                            "where region_code = 'KG'"))
+    assert marts == {2013: rows[2013][2], 2024: rows[2024][2]}

@@ -26,11 +26,15 @@ chosen as (
    programme and year). For each group and budget level one basis is taken
    (`budget_bases`) and the others are listed beside it for comparison, never added.
    Attracted money (business, co-financing, funds attracted by executors, foreign donors)
-   is summed over all sources. #}
+   is summed over all sources. The sums are rubles: money in another currency enters at its
+   year's rate (fact_funding.amount_rub); a figure whose year has no rate cannot be added
+   in rubles and is left out. #}
 {% macro budget_vs_attracted(keys) %}
 {%- set cols = keys | join(', ') -%}
 with funding as (
-    select * from {{ ref('fact_funding') }}
+    select * exclude (amount), amount_rub as amount
+    from {{ ref('fact_funding') }}
+    where amount_rub is not null
 ),
 
 {{ budget_bases(keys) }},

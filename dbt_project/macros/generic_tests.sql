@@ -25,11 +25,11 @@
        or (budget_total <> 0 and abs({{ column_name }} - attracted_total / budget_total) > 0.0001)
 {% endtest %}
 
-{# In the base year a real amount equals the nominal one; elsewhere it is null only when
-   flagged missing. #}
+{# In the base year a real amount equals the amount in rubles; elsewhere it is null only
+   when flagged missing. #}
 {% test real_equals_nominal_in_base_year(model, column_name) %}
     select * from {{ model }}
-    where (year = real_base_year and currency = 'RUB' and {{ column_name }} <> amount)
+    where (year = real_base_year and {{ column_name }} <> amount_rub)
        or ({{ column_name }} is null and not real_missing)
        or ({{ column_name }} is not null and real_missing)
 {% endtest %}
@@ -83,4 +83,28 @@
     select * from {{ model }}
     where {% if min_value is not none %}{{ column_name }} < {{ min_value }}{% else %}false{% endif %}
        or {% if max_value is not none %}{{ column_name }} > {{ max_value }}{% else %}false{% endif %}
+{% endtest %}
+
+{# A plan's year is given once: by its months, or by one row with no month — never both,
+   never two year rows — so a sum of its rows counts the year once. `keys` name the plan
+   (the columns besides `year` and `month`). #}
+{% test months_or_one_year_row(model, keys) %}
+    select {{ keys | join(', ') }}, year,
+           count(*) filter (where month is null) as year_rows,
+           count(*) filter (where month is not null) as month_rows
+    from {{ model }}
+    where year is not null
+    group by all
+    having count(*) filter (where month is null) > 1
+        or (count(*) filter (where month is null) = 1
+            and count(*) filter (where month is not null) > 0)
+{% endtest %}
+
+{# One value per group of rows (nulls count as a value): a fact of the whole document,
+   such as the date a registry file was taken on. #}
+{% test same_within(model, column_name, group_by) %}
+    select {{ group_by }}, count(distinct coalesce({{ column_name }}::varchar, '')) as distinct_values
+    from {{ model }}
+    group by {{ group_by }}
+    having count(distinct coalesce({{ column_name }}::varchar, '')) > 1
 {% endtest %}

@@ -1,8 +1,9 @@
 -- Budget money from agreements and execution reports.
 --  * Agreements (Электронный бюджет): the planned amounts by year, shared equally among an
 --    agreement's non-profit recipients (the registry gives no split); later-year plans
---    (`-1`) have no year and are left out. Recipients whose legal form does not say
---    whether they are non-profit are left out.
+--    (`-1`) have no year and are left out. A year's periods are its months or one year
+--    row, never both (stg_ebudget__periods), so their sum counts the year once.
+--    Recipients whose legal form does not say whether they are non-profit are left out.
 --  * Execution reports (form 0503317, expense type 630): the subject's budget is regional
 --    money; the consolidated budget less the subject's is municipal money.
 with recipients as (

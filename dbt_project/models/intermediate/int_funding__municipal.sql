@@ -1,6 +1,7 @@
 -- Municipal money: competition winners (municipal budget) and curated programme figures.
 -- Of the curated figures only whole amounts enter (`funds`, `competition_fund`): the
--- `contribution` rows are parts of a competition fund and would count it twice.
+-- `contribution` rows are parts of a competition fund and would count it twice. A figure
+-- enters in its own currency (rubles, or som for Kyrgyzstan's): fact_funding converts.
 select
     'municipal:' || w.winner_id as funding_id,
     'municipal' as source,
@@ -31,13 +32,13 @@ select
     f.region_code,
     f.municipality,
     f.funding_kind,
-    f.amount_rub,
-    'RUB',
+    f.amount,
+    f.currency,
     null,
     null,
     f.source_url,
     f.raw_sha256
 from {{ ref('stg_curated__figures') }} as f
-where f.amount_rub is not null
+where f.amount is not null
   and f.indicator in ('funds', 'competition_fund')
   and f.year is not null

@@ -52,7 +52,9 @@ select
     ogrn,
     ogrn_valid,
     region_code,
-    year(decision_date) as year
+    -- A row with no decision date still shows the organisation in the registry on the
+    -- registry's own date.
+    year(coalesce(decision_date, snapshot_date)) as year
 from {{ ref('stg_sonko__federal') }}
 
 union all

@@ -1,11 +1,26 @@
 -- Money by programme × year × territory × funding kind, each figure with its basis and
--- the source row it came from. Amounts are rubles (DECIMAL(18,2)); `currency` says so.
+-- the source row it came from. `amount` is DECIMAL(18,2) in `currency`, as the source
+-- gives it; `amount_rub` is the same money in rubles: a ruble amount itself, another
+-- currency's (KGS) at its year's cross rate through the US dollar (int_rub_rates), or
+-- null when that year has no rate. Real rubles are `amount_rub` deflated by the Russian
+-- price series, whatever the territory: once converted, the money is rubles.
 with unioned as (
     select * from {{ ref('int_funding__grants') }}
     union all by name
     select * from {{ ref('int_funding__budget_reports') }}
     union all by name
     select * from {{ ref('int_funding__municipal') }}
+),
+
+in_rubles as (
+    select
+        u.*,
+        r.rub_rate,
+        r.rub_rate_source,
+        case when u.currency = 'RUB' then u.amount
+             else round(u.amount * r.rub_rate, 2) end::decimal(18, 2) as amount_rub
+    from unioned as u
+    left join {{ ref('int_rub_rates') }} as r on r.currency = u.currency and r.year = u.year
 )
 
 select
@@ -24,16 +39,16 @@ select
          then 'budget' else 'attracted' end as funding_group,
     u.amount::decimal(18, 2) as amount,
     u.currency,
-    case when u.currency = 'RUB' then round(u.amount * pi.to_base_year, 2)::decimal(18, 2)
-    end as amount_real,
+    u.amount_rub,
+    u.rub_rate,
+    u.rub_rate_source,
+    round(u.amount_rub * pi.to_base_year, 2)::decimal(18, 2) as amount_real,
     {{ var('real_base_year') }} as real_base_year,
-    u.currency <> 'RUB' or pi.to_base_year is null as real_missing,
+    u.amount_rub is null or pi.to_base_year is null as real_missing,
     u.organisation_key,
     u.grant_id,
     u.source_url,
     u.raw_sha256
-from unioned as u
+from in_rubles as u
 left join {{ ref('funding_basis_precedence') }} as p on p.basis = u.basis
-left join {{ ref('int_price_index') }} as pi
-    on pi.country_code = case when u.region_code = 'KG' then 'KG' else 'RU' end
-    and pi.year = u.year
+left join {{ ref('int_price_index') }} as pi on pi.country_code = 'RU' and pi.year = u.year

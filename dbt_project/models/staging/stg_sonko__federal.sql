@@ -1,4 +1,5 @@
--- Federal registry of socially oriented NGOs: one row per support decision.
+-- Federal registry of socially oriented NGOs: one row per support decision, with the
+-- registry's date from its file's title (`snapshot_date`).
 with source as (
     select * from {{ source('raw', 'sonko__federal') }}
 ),
@@ -22,6 +23,7 @@ select
     s.authority,
     s.decision_date,
     s.included_on,
+    s.snapshot_date,
     {{ region_code_of('r', 'null::varchar') }} as region_code,
     {{ region_method_of('r', 'null::varchar') }} as region_method,
     {{ lineage_columns('s') }}
