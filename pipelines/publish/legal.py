@@ -30,8 +30,13 @@ REFERENCE_TERMS: tuple[tuple[str, str], ...] = (
      "ISO 3166-2, federal districts (seeds `regions`, `region_names`)", "CC BY-SA 4.0"),
     ("HFLabs «Города России» (github.com/hflabs/city) — city to region (seed "
      "`region_cities`)", "CC BY-SA 4.0"),
-    ("World Bank, consumer price inflation FP.CPI.TOTL.ZG (seed `price_index`, where "
-     "present)", "CC BY 4.0"),
+    ("World Bank, consumer price inflation FP.CPI.TOTL.ZG (seed `price_index`, the years "
+     "it publishes)", "ODC PDDL 1.0 (datasets/cpi)"),
+    ("IMF, World Economic Outlook Database, October 2025, PCPIPCH (seed `price_index`, the "
+     "measured years after the World Bank series)", "IMF data, free to reuse with citation: "
+     "«IMF, World Economic Outlook Database, October 2025»"),
+    ("World Bank, official exchange rate PA.NUS.FCRF, local currency per US$ (seed "
+     "`exchange_rates`)", "CC BY 4.0"),
     ("Official region names: Конституция Российской Федерации, ст. 65", "official document, "
      "not an object of copyright (ГК РФ ст. 1259 п. 6)"),
 )
