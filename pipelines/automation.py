@@ -6,9 +6,9 @@
 - `bulk_files_changed` checks the single-file sources (the ФПГ projects XLSX, the 2013
   operators CSV, the federal СО НКО registry) and requests a live `build_all` when one of
   them changed. Also stopped until started.
-- `fetch_freshness_checks` fail when a source's `fetch/<source>` asset has not been
-  updated for 36 hours; `fetch_freshness_sensor` evaluates them (running by default: it
-  only reads the instance and launches check runs, never a fetch).
+- `with_fetch_freshness` gives every `fetch/<source>` asset the freshness policy
+  `FETCH_FRESHNESS_POLICY`: it fails when the asset has not been materialized for 36
+  hours. The daemon evaluates it; nothing launches a run for it.
 
 Nothing here reads the environment or the network at import time.
 """
@@ -17,30 +17,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from dagster import (
-    AssetChecksDefinition,
-    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
     DefaultScheduleStatus,
     DefaultSensorStatus,
+    FreshnessPolicy,
     RunRequest,
     ScheduleDefinition,
     SensorDefinition,
     SensorEvaluationContext,
     SkipReason,
-    SupersessionWarning,
-    build_last_update_freshness_checks,
-    build_sensor_for_freshness_checks,
+    map_asset_specs,
     sensor,
 )
 
+from pipelines import registry
 from pipelines.resources import WarehouseResource
-from scrapers import fpg, oprf2013, sonko
 from scrapers.http import FetchError, HttpClient
 from scrapers.rawstore import RawStore
 
@@ -68,7 +66,7 @@ nightly_schedule = ScheduleDefinition(
 
 @dataclass(frozen=True)
 class BulkFile:
-    """A source published as one file: where it is, and which source's raw store keeps it.
+    """A declared bulk file as the sensor checks it: which source's raw store keeps it.
 
     `find_url`, when given, reads the file's address from the page at `url` (the ФПГ
     catalogue links its projects XLSX under a name that may change).
@@ -76,18 +74,18 @@ class BulkFile:
 
     name: str
     source: str
-    host: str
     url: str
     find_url: Callable[[bytes, str], str] | None = None
 
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
 
-# Treasury reports and the regional СО НКО registries are one file per region and year on
-# hosts not yet configured live, and ebudget is a paged API: none of them is one bulk file.
-BULK_FILES: tuple[BulkFile, ...] = (
-    BulkFile("fpg/projects_xlsx", "fpg", fpg.HOST, fpg.OPEN_DATA_URL, fpg.find_bulk_url),
-    BulkFile("oprf2013/csv", "oprf2013", oprf2013.HOST, oprf2013.CSV_URL),
-    BulkFile("sonko/federal_xlsx", "sonko", sonko.FEDERAL_HOST, sonko.FEDERAL_URL),
-)
+
+# The sources' declarations name their bulk files (pipelines.registry): treasury reports
+# and regional registries are one file per region and year, ebudget a paged API.
+BULK_FILES: tuple[BulkFile, ...] = tuple(
+    BulkFile(f.name, s.key, f.url, f.find_url) for s, f in registry.bulk_files())
 
 BULK_CHECK_INTERVAL_SECONDS = 3600
 
@@ -97,10 +95,11 @@ def check_bulk_files(
 ) -> tuple[dict[str, dict], dict[str, str]]:
     """The current version of each bulk file, and why any could not be checked.
 
-    Each file is fetched with a conditional GET from the raw store's fetch log: an
-    unchanged file answers 304 and costs no download; a changed one is downloaded and
-    kept, so the build it triggers gets 304 and reuses that body. A version is the URL,
-    the validators and the SHA-256 of the body the raw store now holds for the URL.
+    Each file is fetched with a conditional GET from the validators the raw store keeps
+    for its source: an unchanged file answers 304 and costs no download; a changed one
+    is downloaded and kept, so the build it triggers gets 304 and reuses that body. A
+    version is the URL, the validators and the SHA-256 of the body the raw store now
+    holds for the URL.
     """
     urls: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -115,12 +114,13 @@ def check_bulk_files(
             errors[bulk.name] = str(exc)
             continue
         urls[bulk.name] = url
-    latest = store.last_success()
-    versions = {
-        name: {"url": url, "etag": latest[url].etag,
-               "last_modified": latest[url].last_modified, "sha256": latest[url].sha256}
-        for name, url in urls.items()
-    }
+    client.save_validators()
+    versions = {}
+    for bulk in files:
+        if bulk.name in urls:
+            kept = store.validators(bulk.source)[urls[bulk.name]]
+            versions[bulk.name] = {"url": urls[bulk.name], "etag": kept.etag,
+                                   "last_modified": kept.last_modified, "sha256": kept.sha256}
     return versions, errors
 
 
@@ -176,12 +176,9 @@ def build_bulk_files_sensor(
     )
     def _bulk_files_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
         store = warehouse.raw_store()
-        client = HttpClient(store, allowed_hosts=hosts, host_map=host_map,
-                            min_interval=min_interval, retries=1)
-        try:
+        with HttpClient(store, allowed_hosts=hosts, host_map=host_map,
+                        min_interval=min_interval, retries=1) as client:
             current, errors = check_bulk_files(client, store, files)
-        finally:
-            client.session.close()
         for file_name, error in sorted(errors.items()):
             context.log.warning(f"{file_name}: {error}")
         previous: dict[str, dict] = json.loads(context.cursor) if context.cursor else {}
@@ -203,39 +200,26 @@ def build_bulk_files_sensor(
 bulk_files_changed = build_bulk_files_sensor()
 
 
-# --- freshness ----------------------------------------------------------------------------
+# --- freshness ---------------------------------------------------------------------------
 
 FETCH_FRESHNESS = timedelta(hours=36)
+# 36 hours: one missed night fails, a night that ran late does not.
+FETCH_FRESHNESS_POLICY = FreshnessPolicy.time_window(fail_window=FETCH_FRESHNESS)
 
 
-def fetch_freshness_checks(fetch_keys: Sequence[AssetKey]) -> list[AssetChecksDefinition]:
-    """A `freshness_check` on every `fetch/<source>`: fails 36 hours after its last update.
+def with_fetch_freshness(assets: Sequence[AssetsDefinition]) -> list[AssetsDefinition]:
+    """The assets, every `fetch/<source>` among them with `FETCH_FRESHNESS_POLICY`.
 
-    The last update is the latest materialization, or its `dagster/last_updated_timestamp`
-    metadata when set (a fetch that fell back to an older good copy says when that was).
-    36 hours: one missed night fails, a night that ran late does not.
+    The policy is evaluated by the Dagster daemon from the asset's latest materialization.
+    A fetch that failed and kept its last good documents still materializes (its `fetched`
+    check and the `stale_sources` check fail instead), so the policy fails when a night's
+    fetch did not run at all: the schedule was off or its daemon down, the run failed or
+    was stuck before the fetches.
     """
-    with _superseded_quietly():
-        return list(build_last_update_freshness_checks(assets=list(fetch_keys),
-                                                       lower_bound_delta=FETCH_FRESHNESS))
+    return list(map_asset_specs(_fetch_freshness, assets))
 
 
-def fetch_freshness_sensor(checks: Sequence[AssetChecksDefinition]) -> SensorDefinition:
-    """Evaluates the freshness checks: a fetch that stops updating fails without a run."""
-    with _superseded_quietly():
-        return build_sensor_for_freshness_checks(
-            freshness_checks=checks,
-            name="fetch_freshness_sensor",
-            minimum_interval_seconds=600,
-            default_status=DefaultSensorStatus.RUNNING,
-        )
-
-
-@contextmanager
-def _superseded_quietly() -> Iterator[None]:
-    """Dagster 1.13 marks these builders superseded by a `FreshnessPolicy` on each asset.
-    They are kept because they honour `dagster/last_updated_timestamp` and live here, in
-    one place, without touching any source module's asset definitions."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SupersessionWarning)
-        yield
+def _fetch_freshness(spec: AssetSpec) -> AssetSpec:
+    if spec.key.path[0] != "fetch":
+        return spec
+    return spec.replace_attributes(freshness_policy=FETCH_FRESHNESS_POLICY)

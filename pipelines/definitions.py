@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job
+from dagster import AssetSelection, Definitions, define_asset_job, multi_or_in_process_executor
 from dagster_dbt import DbtCliResource
 
 from pipelines import automation, curated, ebudget, fpg, registry, warehouse
@@ -22,7 +22,7 @@ source_assets = [
 fetch_keys = [key for a in source_assets for key in a.keys if key.path[0] == "fetch"]
 load_keys = [key for a in source_assets for key in a.keys if key.path[0] == "raw"]
 all_assets = [
-    *source_assets,
+    *automation.with_fetch_freshness(source_assets),
     # The card steps fetch too: the log is read after them.
     warehouse.fetch_log_asset([*fetch_keys, *(k for a in source_assets for k in a.keys
                                              if k.path[0] == "parsed")]),
@@ -51,16 +51,14 @@ def make_resources(*, live: bool = False, mode: str = "", warehouse_dir: str = "
     }
 
 
-fetch_freshness_checks = automation.fetch_freshness_checks(fetch_keys)
-
 defs = Definitions(
     assets=all_assets,
-    asset_checks=fetch_freshness_checks,
     jobs=[build_job],
     schedules=[automation.nightly_schedule],
-    sensors=[automation.bulk_files_changed,
-             automation.fetch_freshness_sensor(fetch_freshness_checks)],
+    sensors=[automation.bulk_files_changed],
     resources=make_resources(),
+    # Every run, whichever job, selection or launcher, holds the warehouse's build lock.
+    executor=warehouse.build_locked(multi_or_in_process_executor),
 )
 
 

@@ -56,12 +56,15 @@ class SourcesResource(ConfigurableResource):
     def client(self, store: RawStore, allowed_hosts: set[str]) -> Iterator[HttpClient]:
         if self.from_raw:
             raise RuntimeError("sources mode 'raw' fetches nothing: no HTTP client")
+        # Closing the client writes the validators it learnt back to the raw store.
         if self.live:
-            yield HttpClient(store, allowed_hosts=allowed_hosts,
-                             min_interval=self.min_interval_seconds)
+            with HttpClient(store, allowed_hosts=allowed_hosts,
+                            min_interval=self.min_interval_seconds) as client:
+                yield client
             return
         root = Path(self.samples_dir) if self.samples_dir else SAMPLES_DIR
-        with serve_samples(root) as host_map:
-            # The loopback server answers at once: no politeness delay, few retries.
-            yield HttpClient(store, allowed_hosts=allowed_hosts, host_map=host_map,
-                             min_interval=0.0, retries=1, backoff=0.1)
+        # The loopback server answers at once: no politeness delay, few retries.
+        with serve_samples(root) as host_map, HttpClient(
+                store, allowed_hosts=allowed_hosts, host_map=host_map, min_interval=0.0,
+                retries=1, backoff=0.1) as client:
+            yield client

@@ -8,6 +8,11 @@ checked on every redirect. Every body is kept in the raw store, whole, before
 anything parses it; a fetch that fails keeps nothing and raises FetchError naming
 the source and the URL.
 
+The validators of a conditional GET come from the raw store's small validators file
+of each source; the versions a client downloads go back to it in batches and when
+the client is closed (`with HttpClient(...) as client:`). A client never closed loses
+only those last versions: their URLs are downloaded whole once more.
+
 Offline, the same client reaches `samples/` through a loopback HTTP server:
 `host_map` sends requests for a real host name to `127.0.0.1:<port>` with the
 real `Host` header, so the fetch path is identical to a live night.
@@ -21,17 +26,22 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from types import TracebackType
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
-from scrapers.rawstore import FetchRecord, RawStore
+from scrapers.rawstore import FetchRecord, RawStore, Validators
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "socfund/0.1 (open-data warehouse of social-sector funding; nightly, polite)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+# New versions are written to the store once this many are waiting, or a quarter of the
+# source's URLs if more: a first fetch of tens of thousands of pages rewrites the file a
+# few dozen times, not once a page.
+SAVE_AT_LEAST = 256
 
 
 class FetchError(RuntimeError):
@@ -87,7 +97,10 @@ class HttpClient:
         self._last_hit: dict[str, float] = {}
         self._host_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        self._validators = store.last_success() if conditional else {}
+        # Per source, read from the store on the source's first request.
+        self._versions: dict[str, dict[str, Validators]] = {}
+        self._unsaved: dict[str, dict[str, Validators]] = {}
+        self._versions_lock = threading.Lock()
 
     # -- public -------------------------------------------------------------
     def get(self, url: str, *, source: str) -> Fetched:
@@ -96,6 +109,27 @@ class HttpClient:
             return self._get(url, source)
         except FetchError as exc:
             raise FetchError(f"{source}: {exc}") from exc
+
+    def save_validators(self) -> None:
+        """Write the versions downloaded since the last save to the raw store."""
+        with self._versions_lock:
+            unsaved, self._unsaved = self._unsaved, {}
+        for source, changed in unsaved.items():
+            self.store.update_validators(source, changed)
+
+    def close(self) -> None:
+        """Save the validators and close the connections."""
+        try:
+            self.save_validators()
+        finally:
+            self.session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
     # -- internals ----------------------------------------------------------
     def _get(self, url: str, source: str) -> Fetched:
@@ -156,7 +190,7 @@ class HttpClient:
         """
         host = _host(url)
         wire, headers = self._wire_url(url)
-        previous = self._validators.get(url)
+        previous = self._previous(source, url)
         if previous is not None:
             if previous.etag:
                 headers["If-None-Match"] = previous.etag
@@ -239,10 +273,10 @@ class HttpClient:
         source: str,
     ) -> Fetched:
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        previous = self._validators.get(requested)
-        if response.status_code == 304 and previous is not None and previous.sha256:
+        previous = self._previous(source, requested)
+        if response.status_code == 304 and previous is not None:
             response.close()
-            body = self.store.get(previous.source, previous.sha256)
+            body = self.store.get(source, previous.sha256)
             record = FetchRecord(
                 source=source, url=requested, fetched_at=now, status=304,
                 sha256=previous.sha256, bytes=len(body), etag=previous.etag,
@@ -265,9 +299,36 @@ class HttpClient:
             content_type=response.headers.get("Content-Type"),
         )
         self.store.log(record)
-        self._validators[requested] = record
+        self._remember(source, requested, Validators(
+            sha256=digest, fetched_at=now, etag=record.etag,
+            last_modified=record.last_modified, content_type=record.content_type))
         return Fetched(source, requested, 200, digest, len(body), now,
                        record.content_type, False, body)
+
+    def _known(self, source: str) -> dict[str, Validators]:
+        """The source's versions as this client knows them; the caller holds the lock."""
+        known = self._versions.get(source)
+        if known is None:
+            known = self._versions[source] = self.store.validators(source)
+        return known
+
+    def _previous(self, source: str, url: str) -> Validators | None:
+        if not self.conditional:
+            return None
+        with self._versions_lock:
+            return self._known(source).get(url)
+
+    def _remember(self, source: str, url: str, version: Validators) -> None:
+        with self._versions_lock:
+            known = self._known(source)
+            if version.same_version(known.get(url)):
+                return  # nothing new to write: a server without validators sent it again
+            known[url] = version
+            unsaved = self._unsaved.setdefault(source, {})
+            unsaved[url] = version
+            due = len(unsaved) >= max(SAVE_AT_LEAST, len(known) // 4)
+        if due:
+            self.save_validators()
 
     def _log_failure(self, source: str, url: str, error: str, status: int = 0) -> None:
         self.store.log(FetchRecord(

@@ -8,20 +8,26 @@ were compressed keeps plain `<root>/<source>/<sha256>` files: they are read as
 they are, and never rewritten.
 
 `<root>/fetch_log.jsonl` has one line per request (url, time, status, sha256,
-bytes, etag, last-modified). The pipelines load the log into `raw.fetch_log`;
-the HTTP client reads it back for conditional GETs.
+bytes, etag, last-modified): the full history, which the pipelines load into
+`raw.fetch_log`. `<root>/<source>/validators.json` holds, per URL of the source, what
+a conditional GET sends (ETag, Last-Modified) and the kept body a 304 stands for: the
+HTTP client reads that small file instead of the whole log.
 """
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import json
+import os
 import threading
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from scrapers.files import write_bytes_atomic
+from scrapers.files import write_bytes_atomic, write_text_atomic
 
 try:
     import zstandard
@@ -36,6 +42,7 @@ ZSTD_LEVEL = 3
 GZIP_LEVEL = 6
 # Searched in this order; a plain file is a blob from before compression.
 _SUFFIXES = (ZSTD_SUFFIX, GZIP_SUFFIX, "")
+VALIDATORS_FILE = "validators.json"
 # Data files a parse depends on: none. The store reads kept documents and the fetch log,
 # which a load's input digest counts as its documents, by their SHA-256.
 DATA_FILES: tuple[Path, ...] = ()
@@ -54,6 +61,29 @@ class FetchRecord:
     content_type: str | None = None
     not_modified: bool = False
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class Validators:
+    """One URL's version as kept: what a conditional GET sends, and the body a 304 means.
+
+    `fetched_at` is when that body was downloaded.
+    """
+
+    sha256: str
+    fetched_at: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+
+    def same_version(self, other: Validators | None) -> bool:
+        """The same body under the same validators (when it was fetched aside)."""
+        return other is not None and (
+            self.sha256, self.etag, self.last_modified, self.content_type) == (
+            other.sha256, other.etag, other.last_modified, other.content_type)
+
+
+_VALIDATOR_FIELDS = frozenset(f.name for f in fields(Validators))
 
 
 class RawStore:
@@ -148,9 +178,91 @@ class RawStore:
         return out
 
     def last_success(self) -> dict[str, FetchRecord]:
-        """The newest stored body per URL, for conditional GETs."""
+        """The newest kept body per URL, of every source, from the whole fetch log."""
         latest: dict[str, FetchRecord] = {}
         for rec in self.read_log():
             if rec.sha256 and rec.status in (200, 304):
                 latest[rec.url] = rec
         return latest
+
+    # -- validators ---------------------------------------------------------------
+    def validators_path(self, source: str) -> Path:
+        return self.root / source / VALIDATORS_FILE
+
+    def validators(self, source: str) -> dict[str, Validators]:
+        """Every URL of `source` with a kept body, and its validators.
+
+        A store from before the validators file has only the fetch log: it is read once,
+        and the file written from it (when the log knows any version of the source).
+        """
+        kept = self._read_validators(source)
+        if kept is not None:
+            return kept
+        from_log = self._validators_from_log(source)
+        if not from_log:
+            return {}  # nothing kept for the source yet: no file to write
+        with self._source_locked(source):
+            kept = self._read_validators(source)  # another process may have written it
+            if kept is None:
+                kept = from_log
+                self._write_validators(source, kept)
+        return kept
+
+    def update_validators(self, source: str, changed: Mapping[str, Validators]) -> None:
+        """Merge newly fetched versions into the source's validators file.
+
+        Several processes may fetch one source (the ФПГ contests in parallel): each merges
+        under a lock on the source's folder, so none overwrites another's versions.
+        """
+        if not changed:
+            return
+        with self._source_locked(source):
+            kept = self._read_validators(source)
+            if kept is None:
+                kept = self._validators_from_log(source)
+            kept.update(changed)
+            self._write_validators(source, kept)
+
+    def _read_validators(self, source: str) -> dict[str, Validators] | None:
+        """The file's versions; None when there is no file, or one that cannot be read."""
+        try:
+            data = json.loads(self.validators_path(source).read_text(encoding="utf-8"))
+            return {url: Validators(**{k: v for k, v in entry.items()
+                                       if k in _VALIDATOR_FIELDS})
+                    for url, entry in data.items()}
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError, AttributeError):
+            return None  # rebuilt from the log, which is the full history
+
+    def _write_validators(self, source: str, kept: Mapping[str, Validators]) -> None:
+        # One URL a line: small to write, and readable with grep.
+        lines = (f"{json.dumps(url, ensure_ascii=False)}: "
+                 f"{json.dumps(asdict(version), ensure_ascii=False)}"
+                 for url, version in sorted(kept.items()))
+        write_text_atomic(self.validators_path(source), "{\n" + ",\n".join(lines) + "\n}\n")
+
+    def _validators_from_log(self, source: str) -> dict[str, Validators]:
+        kept: dict[str, Validators] = {}
+        for rec in self.read_log():
+            if rec.source != source or not rec.sha256 or rec.status not in (200, 304):
+                continue
+            previous = kept.get(rec.url)
+            if rec.status == 304 and previous is not None and previous.sha256 == rec.sha256:
+                continue  # the same body, confirmed: it was downloaded when first logged
+            kept[rec.url] = Validators(sha256=rec.sha256, fetched_at=rec.fetched_at,
+                                       etag=rec.etag, last_modified=rec.last_modified,
+                                       content_type=rec.content_type)
+        return kept
+
+    @contextmanager
+    def _source_locked(self, source: str) -> Iterator[None]:
+        """One writer of the source's validators at a time, across threads and processes."""
+        folder = self.root / source
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor drops the lock

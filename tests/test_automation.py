@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
-import time
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from dagster import (
     AssetKey,
     AssetMaterialization,
-    AssetSelection,
     AssetSpec,
     DagsterInstance,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     Definitions,
+    FreshnessPolicy,
     TimestampMetadataValue,
     asset,
     build_schedule_context,
     build_sensor_context,
     define_asset_job,
+    instance_for_test,
     validate_run_config,
 )
+
+# The freshness daemon's own evaluator of a policy, and its test helpers.
+from dagster._core.definitions.freshness_evaluator import FRESHNESS_EVALUATORS_BY_POLICY_TYPE
+from dagster._core.loader import LoadingContextForTest
+from dagster._core.test_utils import freeze_time
 
 from pipelines import automation
 from pipelines.resources import SourcesResource, WarehouseResource
@@ -33,6 +41,7 @@ from scrapers.http import HttpClient
 from scrapers.samples import SAMPLES_DIR
 from scrapers.samples_server import serve_samples
 
+REPO = Path(__file__).resolve().parent.parent
 BULK_HOSTS = (fpg.HOST, oprf2013.HOST, sonko.FEDERAL_HOST)
 
 
@@ -57,14 +66,11 @@ def test_nightly_schedule_runs_with_live_sources():
 
 
 def test_schedule_run_config_is_valid_for_the_real_job():
-    from pipelines.definitions import all_assets, build_job, fetch_keys, make_resources
+    from pipelines.definitions import all_assets, build_job, make_resources
 
-    checks = automation.fetch_freshness_checks(fetch_keys)
     defs = Definitions(
-        assets=all_assets, jobs=[build_job], asset_checks=checks,
-        schedules=[automation.nightly_schedule],
-        sensors=[automation.bulk_files_changed, automation.fetch_freshness_sensor(checks)],
-        resources=make_resources(),
+        assets=all_assets, jobs=[build_job], schedules=[automation.nightly_schedule],
+        sensors=[automation.bulk_files_changed], resources=make_resources(),
     )
     defs.resolve_all_job_defs()
     resolved = validate_run_config(defs.resolve_job_def("build_all"), automation.LIVE_RUN_CONFIG)
@@ -152,6 +158,19 @@ def test_unchanged_files_skip_without_downloading(sensor_run):
     assert [r.status for r in last_tick] == [304, 304, 304, 304]
 
 
+def test_the_sensor_reads_the_kept_validators_not_the_fetch_log(sensor_run, monkeypatch):
+    baseline = sensor_run(None).cursor
+    assert (sensor_run.store.root / "fpg" / "validators.json").exists()
+
+    def no_log(store):
+        raise AssertionError("the fetch log was read")
+
+    monkeypatch.setattr(type(sensor_run.store), "read_log", no_log)
+    data = sensor_run(baseline)
+    assert data.skip_message.startswith("unchanged:")
+    assert json.loads(data.cursor) == json.loads(baseline)
+
+
 def test_changed_file_requests_one_live_build(sensor_run, bulk_samples):
     baseline = sensor_run(None).cursor
     bulk = _bulk_file(bulk_samples)
@@ -213,6 +232,8 @@ def test_only_a_new_body_is_a_change():
 
 # --- fetch freshness ----------------------------------------------------------------------
 
+NIGHT = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)  # 03:00 in Moscow
+
 
 @pytest.fixture(scope="module")
 def fetch_keys() -> list[AssetKey]:
@@ -221,54 +242,91 @@ def fetch_keys() -> list[AssetKey]:
     return fetch_keys
 
 
-def test_every_fetch_asset_has_a_36_hour_freshness_check(fetch_keys):
-    checks = automation.fetch_freshness_checks(fetch_keys)
-    specs = [spec for check in checks for spec in check.check_specs]
-    assert {spec.asset_key for spec in specs} == set(fetch_keys)
-    assert {spec.name for spec in specs} == {"freshness_check"}
+def test_every_fetch_asset_has_the_36_hour_freshness_policy_and_nothing_else(fetch_keys):
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    policies = {key: graph.get(key).freshness_policy for key in graph.get_all_asset_keys()}
     assert AssetKey(["fetch", "fpg"]) in fetch_keys
+    assert {key for key, policy in policies.items() if policy is not None} == set(fetch_keys)
+    expected = FreshnessPolicy.time_window(fail_window=timedelta(hours=36))
+    assert all(policies[key] == expected for key in fetch_keys)
     assert automation.FETCH_FRESHNESS == timedelta(hours=36)
+    # Freshness is the assets' own policy now: no freshness checks, no sensor running them.
+    assert not any("freshness" in check.name for key in fetch_keys
+                   for check in graph.get(key).check_keys)
+    assert "fetch_freshness_sensor" not in {s.name for s in defs.sensors}
 
 
-def _evaluate_freshness(instance: DagsterInstance, fetch_keys: list[AssetKey]) -> dict:
-    checks = automation.fetch_freshness_checks(fetch_keys)
-    job = define_asset_job("fetch_freshness", selection=AssetSelection.checks(*checks))
-    defs = Definitions(assets=[AssetSpec(key) for key in fetch_keys], asset_checks=checks,
-                       jobs=[job])
-    result = defs.resolve_job_def("fetch_freshness").execute_in_process(instance=instance)
-    return {e.asset_key: e.passed for e in result.get_asset_check_evaluations()}
+def test_the_freshness_policy_is_set_without_a_warning():
+    from pipelines.definitions import source_assets
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a superseded or preview API would raise here
+        assets = automation.with_fetch_freshness(source_assets)
+    assert [a.keys for a in assets] == [a.keys for a in source_assets]
 
 
-def _report_fetch(instance: DagsterInstance, key: AssetKey, last_good: float | None) -> None:
+def _freshness(instance: DagsterInstance, keys: list[AssetKey]) -> dict[AssetKey, str]:
+    """Each asset's freshness as the daemon's evaluator of its policy finds it now."""
+    graph = Definitions(assets=automation.with_fetch_freshness(
+        [AssetSpec(key) for key in keys])).resolve_asset_graph()
+
+    async def states() -> dict[AssetKey, str]:
+        context = LoadingContextForTest(instance)
+        out = {}
+        for key in keys:
+            node = graph.get(key)
+            evaluator = FRESHNESS_EVALUATORS_BY_POLICY_TYPE[type(node.freshness_policy)]()
+            out[key] = (await evaluator.evaluate_freshness(context, node)).value
+        return out
+
+    return asyncio.run(states())
+
+
+def _report_fetch(instance: DagsterInstance, key: AssetKey, at: datetime,
+                  last_good: datetime | None = None) -> None:
     metadata = ({} if last_good is None else
-                {"dagster/last_updated_timestamp": TimestampMetadataValue(last_good)})
-    instance.report_runless_asset_event(AssetMaterialization(asset_key=key, metadata=metadata))
+                {"dagster/last_updated_timestamp": TimestampMetadataValue(last_good.timestamp())})
+    with freeze_time(at):
+        instance.report_runless_asset_event(AssetMaterialization(asset_key=key,
+                                                                 metadata=metadata))
 
 
-def test_freshness_fails_after_36_hours_and_passes_when_recent(fetch_keys):
-    fpg_key, oprf_key = AssetKey(["fetch", "fpg"]), AssetKey(["fetch", "oprf2013"])
+def test_freshness_fails_36_hours_after_the_last_fetch(fetch_keys):
+    fpg_key, oprf_key, sonko_key = (AssetKey(["fetch", s]) for s in ("fpg", "oprf2013",
+                                                                     "sonko"))
     with DagsterInstance.ephemeral() as instance:
-        # fpg fell back to a copy two days old; oprf2013 fetched an hour ago.
-        _report_fetch(instance, fpg_key, time.time() - 48 * 3600)
-        _report_fetch(instance, oprf_key, time.time() - 3600)
-        results = _evaluate_freshness(instance, fetch_keys)
-        assert results[fpg_key] is False
-        assert results[oprf_key] is True
-        assert results[AssetKey(["fetch", "sonko"])] is False  # never fetched
+        _report_fetch(instance, fpg_key, NIGHT)
+        _report_fetch(instance, oprf_key, NIGHT)
+        # The next night ran six hours late: still fresh.
+        with freeze_time(NIGHT + timedelta(hours=30)):
+            assert _freshness(instance, [fpg_key, oprf_key]) == {fpg_key: "PASS",
+                                                                 oprf_key: "PASS"}
+        _report_fetch(instance, oprf_key, NIGHT + timedelta(hours=30))
+        # fpg missed a night: failing 36 hours after its last fetch, until it fetches again.
+        with freeze_time(NIGHT + timedelta(hours=37)):
+            assert _freshness(instance, [fpg_key, oprf_key, sonko_key]) == {
+                fpg_key: "FAIL", oprf_key: "PASS", sonko_key: "UNKNOWN"}  # never fetched
+        _report_fetch(instance, fpg_key, NIGHT + timedelta(hours=48))
+        with freeze_time(NIGHT + timedelta(hours=49)):
+            assert _freshness(instance, [fpg_key])[fpg_key] == "PASS"
 
-        # A good fetch of fpg (no fallback timestamp): fresh again.
-        _report_fetch(instance, fpg_key, None)
-        assert _evaluate_freshness(instance, fetch_keys)[fpg_key] is True
 
-
-def test_freshness_sensor_requests_the_checks_never_evaluated(fetch_keys):
-    checks = automation.fetch_freshness_checks(fetch_keys)
-    sensor_def = automation.fetch_freshness_sensor(checks)
-    assert sensor_def.default_status == DefaultSensorStatus.RUNNING
-    defs = Definitions(assets=[AssetSpec(key) for key in fetch_keys], asset_checks=checks,
-                       sensors=[sensor_def])
+def test_a_failed_fetch_counts_as_an_update_its_checks_fail_instead(fetch_keys):
+    """The policy reads the latest materialization, not `dagster/last_updated_timestamp`:
+    a fetch that failed and kept two-day-old documents leaves the asset fresh. Its
+    `fetched` check and the `stale_sources` check (test_operations) report the failure."""
+    fpg_key = AssetKey(["fetch", "fpg"])
     with DagsterInstance.ephemeral() as instance:
-        data = sensor_def.evaluate_tick(build_sensor_context(instance=instance,
-                                                             definitions=defs))
-    (request,) = data.run_requests
-    assert {key.asset_key for key in request.asset_check_keys} == set(fetch_keys)
+        _report_fetch(instance, fpg_key, NIGHT + timedelta(hours=48),
+                      last_good=NIGHT)
+        with freeze_time(NIGHT + timedelta(hours=49)):
+            assert _freshness(instance, [fpg_key])[fpg_key] == "PASS"
+
+
+def test_the_instance_socfund_ships_evaluates_freshness_policies():
+    overrides = yaml.safe_load((REPO / "ops" / "dagster.yaml").read_text(encoding="utf-8"))
+    with instance_for_test(overrides=overrides) as instance:
+        assert instance.freshness_enabled
+        assert "FRESHNESS_DAEMON" in instance.get_required_daemon_types()

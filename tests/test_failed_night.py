@@ -62,7 +62,14 @@ def _dbt_test(build_db: Path, store_db: Path, live: bool) -> subprocess.Complete
 
 def test_unknown_region_fails_offline_keeps_yesterday_and_warns_live(tmp_path):
     warehouse = tmp_path / "warehouse"
+    # Libraries set variables of their own once, when imported (pandera: SPARK_LOCAL_IP);
+    # the build itself must set none.
+    import pipelines.definitions  # noqa: F401
+
+    environment = dict(os.environ)
     assert main(["build", "--warehouse", str(warehouse)]) == 0
+    # dbt got the warehouse's paths as vars: the run changed nothing in the environment.
+    assert dict(os.environ) == environment
     published = warehouse / "socfund.duckdb"
     before = published.read_bytes()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
+from scrapers import http
 from scrapers.http import FetchError, HttpClient
-from scrapers.rawstore import RawStore
+from scrapers.rawstore import FetchRecord, RawStore
 
 HOST = "example-source.test"
 
@@ -160,7 +162,8 @@ def test_conditional_get_reuses_kept_bytes(tmp_path, http_server):
 
     addr = http_server(handle)
     first = _client(tmp_path, addr).get(f"https://{HOST}/f", source="demo")
-    # A new client (a new night) reads the validators back from the fetch log.
+    # A new client (a new night); the first was never closed, so the validators it learnt
+    # are read back from the fetch log.
     second = _client(tmp_path, addr).get(f"https://{HOST}/f", source="demo")
     assert conditional == [True]
     assert second.not_modified and second.sha256 == first.sha256
@@ -172,3 +175,87 @@ def test_connection_refused_is_retried_then_reported(tmp_path):
                         host_map={HOST: "127.0.0.1:9"}, min_interval=0, retries=1, backoff=0.01)
     with pytest.raises(FetchError, match="gave up after 2 attempts"):
         client.get(f"https://{HOST}/", source="demo")
+
+
+LAST_MODIFIED = "Sun, 01 Mar 2026 00:00:00 GMT"
+
+
+def _versioned(requests_seen: list[dict]):
+    """A server of one page with an ETag and a Last-Modified; 304 to a request naming both."""
+
+    def handle(h):
+        requests_seen.append({k: h.headers.get(k) for k in ("If-None-Match",
+                                                             "If-Modified-Since")})
+        if (h.headers.get("If-None-Match") == '"v1"'
+                and h.headers.get("If-Modified-Since") == LAST_MODIFIED):
+            _send(h, 304)
+        else:
+            _send(h, body=b"version one",
+                  headers={"ETag": '"v1"', "Last-Modified": LAST_MODIFIED})
+
+    return handle
+
+
+def _no_log(store):
+    raise AssertionError("the fetch log was read")
+
+
+def test_validators_are_kept_per_source_and_read_without_the_log(tmp_path, http_server,
+                                                                  monkeypatch):
+    seen: list[dict] = []
+    addr = http_server(_versioned(seen))
+    url = f"https://{HOST}/f"
+    with _client(tmp_path, addr) as client:
+        first = client.get(url, source="demo")
+    kept = client.store.validators_path("demo")
+    assert kept == tmp_path / "raw" / "demo" / "validators.json"
+    entry = json.loads(kept.read_text(encoding="utf-8"))[url]
+    assert entry["etag"] == '"v1"' and entry["last_modified"] == LAST_MODIFIED
+    assert entry["sha256"] == first.sha256 and entry["fetched_at"] == first.fetched_at
+
+    monkeypatch.setattr(RawStore, "read_log", _no_log)
+    with _client(tmp_path, addr) as client:
+        second = client.get(url, source="demo")
+    assert seen[-1] == {"If-None-Match": '"v1"', "If-Modified-Since": LAST_MODIFIED}
+    assert second.not_modified and second.body == b"version one"
+    assert second.sha256 == first.sha256
+
+
+def test_an_older_store_reads_the_log_once_and_writes_the_validators(tmp_path, http_server,
+                                                                     monkeypatch):
+    seen: list[dict] = []
+    addr = http_server(_versioned(seen))
+    url = f"https://{HOST}/f"
+    store = RawStore(tmp_path / "raw")
+    sha = store.put("demo", b"version one")
+    store.log(FetchRecord(source="demo", url=url, fetched_at="2026-03-01T00:00:00+00:00",
+                          status=200, sha256=sha, bytes=11, etag='"v1"',
+                          last_modified=LAST_MODIFIED))
+    assert not store.validators_path("demo").exists()
+    reads = []
+    read_log = RawStore.read_log
+    monkeypatch.setattr(RawStore, "read_log", lambda s: reads.append(1) or read_log(s))
+    with _client(tmp_path, addr) as client:
+        assert client.get(url, source="demo").not_modified
+    assert seen == [{"If-None-Match": '"v1"', "If-Modified-Since": LAST_MODIFIED}]
+    assert store.validators_path("demo").exists()
+    before = len(reads)
+    with _client(tmp_path, addr) as client:
+        assert client.get(url, source="demo").not_modified
+    assert len(reads) == before, "the log is read once, then the validators file"
+
+
+def test_a_long_fetch_saves_its_validators_before_it_ends(tmp_path, http_server, monkeypatch):
+    monkeypatch.setattr(http, "SAVE_AT_LEAST", 2)
+
+    def handle(h):
+        _send(h, body=h.path.encode(), headers={"ETag": f'"{h.path}"'})
+
+    client = _client(tmp_path, http_server(handle))
+    for page in ("/1", "/2", "/3"):
+        client.get(f"https://{HOST}{page}", source="demo")
+    saved = json.loads(client.store.validators_path("demo").read_text(encoding="utf-8"))
+    assert set(saved) == {f"https://{HOST}/1", f"https://{HOST}/2"}  # /3 waits for close
+    client.close()
+    saved = json.loads(client.store.validators_path("demo").read_text(encoding="utf-8"))
+    assert saved[f"https://{HOST}/3"]["etag"] == '"/3"'

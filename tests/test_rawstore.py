@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
+import threading
 
 import pytest
 
 from scrapers import rawstore
-from scrapers.rawstore import RawStore
+from scrapers.rawstore import FetchRecord, RawStore, Validators
 
 CARD = ("<html><body>" + "<li class='winner-info__list-item'>Конкурс</li>" * 400
         + "</body></html>").encode("utf-8")
@@ -87,3 +89,55 @@ def test_failed_write_leaves_no_blob_and_no_temporary_file(tmp_path, monkeypatch
         store.put("fpg", CARD)
     assert not store.has("fpg", hashlib.sha256(CARD).hexdigest())
     assert list((tmp_path / "fpg").iterdir()) == []
+
+
+# --- validators -------------------------------------------------------------------------------
+
+def _version(n: int) -> Validators:
+    return Validators(sha256=f"{n:064x}", fetched_at="2026-03-01T00:00:00+00:00",
+                      etag=f'"{n}"')
+
+
+def test_a_source_never_fetched_has_no_validators_and_no_file(tmp_path):
+    store = RawStore(tmp_path)
+    assert store.validators("demo") == {}
+    assert not (tmp_path / "demo").exists()
+
+
+def test_writers_in_parallel_lose_no_version(tmp_path):
+    """Each writer is its own store object, as the processes fetching one source are."""
+
+    def write(writer: int) -> None:
+        store = RawStore(tmp_path)
+        for n in range(20):
+            store.update_validators("fpg", {f"https://h.test/{writer}/{n}": _version(n)})
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    kept = RawStore(tmp_path).validators("fpg")
+    assert len(kept) == 6 * 20
+    assert kept["https://h.test/5/19"] == _version(19)
+    assert [p.name for p in (tmp_path / "fpg").iterdir()] == ["validators.json"]
+
+
+def test_an_unreadable_validators_file_is_rebuilt_from_the_log(tmp_path):
+    store = RawStore(tmp_path)
+    sha = store.put("demo", b"body")
+    url = "https://h.test/a"
+    store.log(FetchRecord(source="demo", url=url, fetched_at="2026-03-01T00:00:00+00:00",
+                          status=200, sha256=sha, bytes=4, etag='"a"'))
+    store.log(FetchRecord(source="demo", url=url, fetched_at="2026-03-02T00:00:00+00:00",
+                          status=304, sha256=sha, bytes=4, etag='"a"', not_modified=True))
+    store.log(FetchRecord(source="other", url="https://h.test/b", fetched_at="2026-03-02",
+                          status=200, sha256=sha, bytes=4))
+    store.validators_path("demo").write_text('{"cut off', encoding="utf-8")
+    kept = store.validators("demo")
+    # The body's download time, not the 304 that confirmed it; another source's URL apart.
+    assert kept == {url: Validators(sha256=sha, fetched_at="2026-03-01T00:00:00+00:00",
+                                    etag='"a"')}
+    rewritten = json.loads(store.validators_path("demo").read_text(encoding="utf-8"))
+    assert rewritten == {url: {"sha256": sha, "fetched_at": "2026-03-01T00:00:00+00:00",
+                               "etag": '"a"', "last_modified": None, "content_type": None}}

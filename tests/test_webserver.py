@@ -178,6 +178,7 @@ ASSET_GRAPH = """
 { assetNodes {
     assetKey { path }
     dependencyKeys { path }
+    internalFreshnessPolicy { __typename ... on TimeWindowFreshnessPolicy { failWindowSeconds } }
     assetChecksOrError { __typename ... on AssetChecks { checks { name } } } } }
 """
 
@@ -192,11 +193,15 @@ def test_asset_graph(servers: Servers):
     assert "main/fact_grant" in deps["warehouse/published"]
     checks = {_key(n["assetKey"]): {c["name"] for c in n["assetChecksOrError"].get("checks", [])}
               for n in nodes}
+    assert "stale_sources" in checks["warehouse/sources_health"]
+    policies = {_key(n["assetKey"]): n["internalFreshnessPolicy"] for n in nodes}
     fetches = [key for key in deps if key.startswith("fetch/")]
     assert fetches
     for key in fetches:
-        assert "freshness_check" in checks[key], (
-            f"{key} has no freshness check: wire pipelines.automation into {MODULE}")
+        assert policies[key] == {"__typename": "TimeWindowFreshnessPolicy",
+                                 "failWindowSeconds": 36 * 3600}, (
+            f"{key} has no 36-hour freshness policy: wire pipelines.automation into {MODULE}")
+    assert policies["warehouse/published"] is None
 
 
 INSTIGATORS = """
@@ -230,10 +235,10 @@ def test_schedule_and_sensors(servers: Servers):
     assert nightly["scheduleState"]["status"] == "STOPPED"
 
     sensors = {s["name"]: s for s in repo["sensors"]}
-    assert {"bulk_files_changed", "fetch_freshness_sensor"} <= set(sensors)
+    # Freshness is the assets' policy, evaluated by the daemon: no sensor of its own.
+    assert set(sensors) == {"bulk_files_changed"}
     assert sensors["bulk_files_changed"]["sensorState"]["status"] == "STOPPED"
     assert [t["pipelineName"] for t in sensors["bulk_files_changed"]["targets"]] == ["build_all"]
-    assert sensors["fetch_freshness_sensor"]["sensorState"]["status"] == "RUNNING"
 
     selector = {"repositoryLocationName": LOCATION, "repositoryName": repo["name"],
                 "scheduleName": "nightly_schedule"}
@@ -254,6 +259,13 @@ mutation($params: ExecutionParams!) {
     ... on InvalidSubsetError { message }
     ... on PipelineNotFoundError { message } } }
 """
+
+FRESHNESS = """
+query($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) {
+    __typename ... on AssetNode { freshnessStatusInfo { freshnessStatus } } } }
+"""
+# The daemon's freshness loop runs every 30 seconds.
+FRESHNESS_TIMEOUT = 300
 
 RUN_STATUS = """
 query($runId: ID!) { runOrError(runId: $runId) { __typename ... on Run { status } } }
@@ -280,7 +292,7 @@ def _failure_summary(servers: Servers, run_id: str) -> str:
     return "\n".join(lines[-20:])
 
 
-@pytest.mark.timeout(STARTUP_TIMEOUT + RUN_TIMEOUT + 120)
+@pytest.mark.timeout(STARTUP_TIMEOUT + RUN_TIMEOUT + FRESHNESS_TIMEOUT + 120)
 def test_build_all_through_the_run_queue(servers: Servers):
     data = servers.gql(INSTIGATORS)["repositoriesOrError"]
     (repo,) = [r for r in data["nodes"] if r["location"]["name"] == LOCATION]
@@ -317,3 +329,13 @@ def test_build_all_through_the_run_queue(servers: Servers):
     finally:
         con.close()
     assert grants > 0
+
+    # The daemon evaluates the fetches' freshness policy: just fetched, so fresh.
+    deadline, freshness = time.monotonic() + FRESHNESS_TIMEOUT, None
+    while time.monotonic() < deadline:
+        node = servers.gql(FRESHNESS, {"key": {"path": ["fetch", "fpg"]}})["assetNodeOrError"]
+        freshness = (node.get("freshnessStatusInfo") or {}).get("freshnessStatus")
+        if freshness == "HEALTHY":
+            break
+        time.sleep(5)
+    assert freshness == "HEALTHY", f"fetch/fpg freshness {freshness}\n{servers.tail()}"
