@@ -10,7 +10,8 @@ as a `FetchBody`.
 A source that fails on a night (site down after every retry, a layout change that
 leaves nothing to parse) does not stop the others: its last good documents and rows
 stay, `meta.source_status` marks it stale, the fetch asset's `fetched` check fails
-and the `warehouse/sources_health` asset fails the run naming it.
+and the blocking check `stale_sources` of `warehouse/sources_health` fails the run
+naming it.
 """
 
 
@@ -33,12 +34,12 @@ from dagster import (
 )
 
 from pipelines.faults import checkpoint
+from pipelines.inputs import input_digest, load_inputs
 from pipelines.loading import (
     RECONCILES,
     Document,
     SourceFailure,
     documents,
-    input_digest,
     load_entity,
     parse_documents,
     read_manifest,
@@ -180,8 +181,9 @@ def fetch_documents_asset(
 def load_entity_asset(decl: EntityDecl, parser_version: str) -> AssetsDefinition:
     """`raw/<source>__<entity>`: parse the kept documents of one kind, validate, load.
 
-    Skipped (nothing re-parsed) when the documents, the parser and the schema are the
-    same as for the rows already loaded.
+    Skipped (nothing re-parsed) when the documents, the parser and the schema, the modules
+    they import and the data files those read are the same as for the rows already loaded
+    (`pipelines.inputs`).
     """
     entity, kind, parse = decl.entity, decl.document_kind, decl.parse
     per_document_errors, description = decl.per_document_errors, decl.description
@@ -205,7 +207,7 @@ def load_entity_asset(decl: EntityDecl, parser_version: str) -> AssetsDefinition
             return validated_writer(context, entity, records, parser_version, rejected)
 
         return load_entity(context, warehouse, entity,
-                           input_digest(entity, parser_version, parse, docs), produce,
+                           input_digest(load_inputs(decl, parser_version), docs), produce,
                            extra_metadata={"documents": len(docs)})
 
     return _load
