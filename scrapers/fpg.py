@@ -18,7 +18,6 @@ shown on winners' rows only. The `--fond` element also carries the class
 from __future__ import annotations
 
 import re
-import threading
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -27,6 +26,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import numpy as np
 from lxml import etree
 
+from scrapers.documents import html_tree
 from scrapers.headers import (
     Column,
     column,
@@ -146,26 +146,12 @@ def contest_year(text: Any) -> int | None:
 
 # --- HTML ---------------------------------------------------------------------------------
 
-_PARSERS = threading.local()
-
-
-def _html(body: bytes) -> etree._Element:
-    """The page as a plain lxml tree (the site serves UTF-8 and says so in <meta>).
-
-    Plain elements rather than `lxml.html`'s, whose element-class lookup runs for
-    every element a parser touches (50 000 cards a night); no ID collection, since
-    nothing here looks elements up by id. One parser per thread, as lxml asks.
-    """
-    parser = getattr(_PARSERS, "parser", None)
-    if parser is None:
-        parser = _PARSERS.parser = etree.HTMLParser(collect_ids=False)
-    try:
-        root = etree.fromstring(body, parser)
-    except etree.LxmlError as exc:  # an empty body, or bytes that are not a document
-        raise ValueError(f"not an HTML page: {exc}") from exc
-    if root is None:
-        raise ValueError("not an HTML page: empty document")
-    return root
+# Class names only the Fund's own pages carry: a page with them is a ФПГ card or list page,
+# whichever parser it is handed (`scrapers.documents.other_kind`).
+PAGE_MARKS: dict[str, tuple[str, ...]] = {
+    "a ФПГ project card (read it as fpg.card)": ("winner-info__title", "circle-bar__info-item"),
+    "a ФПГ list page (read it as fpg.list)": ("table--projects",),
+}
 
 
 def _text(el: etree._Element | None) -> str | None:
@@ -213,7 +199,7 @@ def parse_page_count(body: bytes) -> int:
     not a list page (a block page, a JavaScript shell) and raises ValueError rather
     than end the crawl quietly after page 1.
     """
-    doc = _html(body)
+    doc = html_tree(body, "ФПГ list page", "a ФПГ list page")
     numbers = []
     for item in _PAGINATION_ITEMS(doc):
         text = _text(item)
@@ -257,7 +243,7 @@ def _status_of(scope: etree._Element) -> str | None:
 def parse_list(body: bytes, *, url: str = "") -> list[dict]:
     """One record per project card linked from a list page; `_row` is its position."""
     where = url or "ФПГ list page"
-    doc = _html(body)
+    doc = html_tree(body, where, "a ФПГ list page")
     tables = _PROJECT_TABLES(doc)
     if not tables:
         raise ValueError(f"{where}: no project table (div.table--projects) on the page")
@@ -422,15 +408,12 @@ def parse_card(body: bytes, *, url: str = "") -> list[dict]:
     """The one record of a project card page (a list of one, like every parser).
 
     A page without the card's title or number (a block page, a changed layout)
-    still yields its record, with the reasons in `_errors`, so it is quarantined.
+    still yields its record, with the reasons in `_errors`, so it is quarantined. What is
+    no page at all (empty, binary, nested past reading) is refused with a ValueError, which
+    a night's load quarantines as that document and `socfund parse` reports as unreadable.
     """
     card_id = _card_id(url)
-    try:
-        doc = _html(body)
-    except ValueError as exc:
-        record = _empty_card(card_id)
-        record["_errors"] = [f"{url or 'ФПГ card page'}: {exc}"]
-        return [record]
+    doc = html_tree(body, url or "ФПГ card page", "a ФПГ project card")
     if card_id is None:
         card_id = next((cid for cid in map(_card_id, _CANONICAL(doc)) if cid), None)
     record = _empty_card(card_id)
@@ -521,7 +504,7 @@ def find_bulk_url(body: bytes, base_url: str = OPEN_DATA_URL) -> str:
     link text) and by the dataset they belong to: the text around the link must
     speak of projects, and the regional co-financing dataset is passed over.
     """
-    doc = _html(body)
+    doc = html_tree(body, base_url, "the ФПГ open-data page")
     links = [a for a in doc.iter("a") if _is_xlsx_link(a)]
     best: tuple[int, str] | None = None
     for link in links:

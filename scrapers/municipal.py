@@ -14,8 +14,10 @@ heading. Quirks handled, each where it happens:
 - amounts with no-break spaces and a decimal comma, in rubles or, when the
   header says so (`тыс. руб.`), in thousands, scaled to rubles here, once;
 - a row of column numbers (`1 2 3 4`) under the header, as official tables print;
-- windows-1251 pages that declare their encoding only in `<meta charset>`
-  (BeautifulSoup reads the declaration; nothing is assumed from HTTP headers);
+- windows-1251 pages that declare their encoding only in `<meta charset>`, or not at all
+  (`scrapers.documents` reads the declaration or tells the encoding from the bytes;
+  nothing is assumed from HTTP headers), and what is no page (empty, binary, nested past
+  reading), refused there;
 - layout tables around the content and other tables on the same page.
 
 `HOST` is a host of our own naming, not a real site: the Perm city pages that
@@ -36,6 +38,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
+from scrapers.documents import html_soup
 from scrapers.values import clean_text, parse_decimal, parse_identifier, set_converted
 
 HOST = "municipal.socfund.invalid"
@@ -338,8 +341,7 @@ class _Page:
 
 def _read_page(body: bytes, url: str) -> _Page:
     where = url or "municipal winners page"
-    # Bytes, not text: BeautifulSoup then honours `<meta charset="windows-1251">`.
-    soup = BeautifulSoup(body, "lxml")
+    soup = html_soup(body, where, "a municipal winners page")
     heading, title = _heading(soup)
     competition, year = _competition_and_year(heading, title)
     municipality = WINNERS_URLS.get(url)

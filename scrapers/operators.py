@@ -197,7 +197,13 @@ def _csv_records(body: bytes, where: str) -> list[list[str]]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{where}: not UTF-8 text: {exc}") from exc
-    return list(csv.reader(io.StringIO(text, newline="")))
+    if not text.strip():
+        raise ValueError(f"{where}: empty file, no records")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise ValueError(f"{where}: line {reader.line_num}: not a CSV record: {exc}") from exc
 
 
 def _nbfond_row_kind(fields: list[str]) -> str:

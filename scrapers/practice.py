@@ -76,7 +76,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, NavigableString, PageElement, Tag
 
 from schemas.vocabularies.indicators import (
     OTHER,
@@ -86,7 +86,8 @@ from schemas.vocabularies.indicators import (
     is_listed_lemma,
     noun_indicators,
 )
-from scrapers import russian
+from scrapers import fpg, russian
+from scrapers.documents import html_soup, other_kind
 from scrapers.values import clean_text, parse_date, set_converted
 
 HOST = "practices.socfund.invalid"
@@ -96,6 +97,9 @@ PRACTICE_URLS = (
     f"{BASE_URL}/practices/dobrososedstvo-v-rayonakh.html",
 )
 PARSER_VERSION = "practice/2"  # 2: pymorphy3 lemmas, «из них»
+# The most article text one page may have: reading indicators runs at some 300 000
+# characters a second, and a practice page has a few thousand.
+MAX_TEXT_CHARS = 500_000
 
 MONEY_UNIT = "руб."
 PERCENT_UNIT = "%"
@@ -784,6 +788,7 @@ _BLOCKS = ("p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr
            "figure", "header", "footer", "main", "aside", "nav", "time", "pre")
 _NOT_TEXT = ("script", "style", "noscript", "template", "svg", "iframe", "form", "button",
              "nav", "header", "footer", "aside", "select")
+_TEXT_STRINGS = (NavigableString, CData)
 _BODY_SELECTORS = ("[itemprop=articleBody]", "article", "main", ".content", "body")
 _REGION_WORDS = re.compile(
     r"(?:област|кра[йя]|республик|округ|^г\.?\s*(?:москва|санкт|севастополь)|^москва$"
@@ -794,10 +799,10 @@ _TEXT_DATE = re.compile(r"(\d{1,2})\s+([а-яё]+)\s+(\d{4})", re.IGNORECASE)
 _DMY = re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}")
 
 
-def soup_of(body: bytes) -> BeautifulSoup:
-    """Bytes, not text: BeautifulSoup then honours `<meta charset>` and the old
-    `<meta http-equiv="Content-Type" content="…; charset=windows-1251">`."""
-    return BeautifulSoup(body, "lxml")
+def soup_of(body: bytes, where: str, what: str) -> BeautifulSoup:
+    """The page, or a ValueError saying why it is none: empty, binary, oversized, nested
+    past reading, or in no encoding we can tell (`scrapers.documents`)."""
+    return html_soup(body, where, what)
 
 
 def text_blocks(container: Tag, *, drop: str | None = None) -> list[str]:
@@ -806,21 +811,53 @@ def text_blocks(container: Tag, *, drop: str | None = None) -> list[str]:
 
     Block elements and `<br>` end a paragraph; inline ones do not («<b>339</b>
     клубов» is one phrase), nor does a line break in the HTML source, which is
-    only white space. The container is copied, so the caller's tree is not changed.
+    only white space. One walk with a stack of its own, not recursion and not edits
+    to a copy of the tree: the time is the page's size whatever its depth.
     """
-    copy = BeautifulSoup(str(container), "lxml")
-    for tag in copy.find_all(_NOT_TEXT):
-        tag.decompose()
-    for tag in copy.select(drop) if drop else ():
-        tag.decompose()
-    for br in copy.find_all("br"):
-        br.replace_with(NavigableString(_BREAK))
-    for tag in copy.find_all(_BLOCKS):
-        tag.insert_before(NavigableString(_BREAK))
-        tag.append(NavigableString(_BREAK))
-    text = copy.get_text("")
+    dropped = {id(tag) for tag in container.select(drop)} if drop else set()
+    if drop and container.parent is not None and container.css.match(drop):
+        return []
+    pieces: list[str] = []
+    # (node, True) marks where a block element ends.
+    stack: list[tuple[PageElement, bool]] = [(container, False)]
+    while stack:
+        node, end = stack.pop()
+        if end:
+            pieces.append(_BREAK)
+        elif isinstance(node, NavigableString):
+            # Text and CDATA; not comments, doctypes or processing instructions.
+            if type(node) in _TEXT_STRINGS:
+                pieces.append(node)
+        elif isinstance(node, Tag) and node.name not in _NOT_TEXT and id(node) not in dropped:
+            if node.name == "br":
+                pieces.append(_BREAK)
+                continue
+            if node.name in _BLOCKS:
+                pieces.append(_BREAK)
+                stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.contents))
     # In HTML a tab is white space like any other (indentation), never a cell.
-    return [p for p in (clean_text(p) for p in text.split(_BREAK)) if p]
+    return [p for p in (clean_text(p) for p in "".join(pieces).split(_BREAK)) if p]
+
+
+def article_text(container: Tag, where: str) -> list[str]:
+    """The paragraphs of an article (its `h1`, the page's title, left out), refusing
+    (ValueError) one with no text or with more than the indicator reader takes."""
+    paragraphs = text_blocks(container, drop="h1")
+    if not paragraphs:
+        raise ValueError(f"{where}: no article text, not a page of text to read "
+                         f"indicators from")
+    check_text_size(paragraphs, where)
+    return paragraphs
+
+
+def check_text_size(paragraphs: Iterable[str], where: str) -> None:
+    """Refuse (ValueError) more text than the indicator reader takes from one page."""
+    size = sum(map(len, paragraphs))
+    if size > MAX_TEXT_CHARS:
+        raise ValueError(f"{where}: {size:_} characters of text, more than the "
+                         f"{MAX_TEXT_CHARS:_} the indicator reader takes from one page"
+                         .replace("_", " "))
 
 
 def _body(soup: BeautifulSoup) -> Tag:
@@ -912,15 +949,19 @@ def parse_page(body: bytes, *, url: str = "") -> list[dict]:
     one in the text and is not counted twice. `_row` is the indicator's order on
     the page, from 1.
     """
-    soup = soup_of(body)
+    where = url or "best-practice page"
+    soup = soup_of(body, where, "a best-practice page")
+    foreign = other_kind(soup, fpg.PAGE_MARKS)
+    if foreign is not None:
+        raise ValueError(f"{where}: {foreign}, not a best-practice page")
     container = _body(soup)
+    paragraphs = article_text(container, where)
     title = _title(soup, container)
     page: dict[str, Any] = {"page_title": title}
     set_converted(page, "published_on", _published_on, _published_raw(soup, container))
     page["region_text"] = region_text(soup, container)
     records = []
-    for number, found in enumerate(extract_indicators(text_blocks(container, drop="h1")),
-                                   start=1):
+    for number, found in enumerate(extract_indicators(paragraphs), start=1):
         record = {**page, **found, "_row": number}
         if page.get("_errors"):
             record["_errors"] = list(page["_errors"])

@@ -32,9 +32,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, CData, NavigableString, Tag
 
-from scrapers.practice import extract_indicators, soup_of, text_blocks
+from scrapers import fpg
+from scrapers.documents import other_kind
+from scrapers.practice import check_text_size, extract_indicators, soup_of, text_blocks
 from scrapers.values import clean_text, set_converted
 
 HOST = "programmes.socfund.invalid"
@@ -59,6 +61,8 @@ _LABELS: dict[str, str] = {
     "источник финансирования": "funder", "финансирование": "funder",
     "при поддержке": "funder",
 }
+_FIELD_EXAMPLES = ("Цель", "Год начала", "Сроки реализации", "Регионы", "Целевые группы",
+                   "Донор")
 _LABEL_ONLY = re.compile(r"^(?P<label>[^:]{2,40}?)\s*:?$")
 _LABEL_FIRST = re.compile(r"^(?P<label>[^:]{2,40}?)\s*:\s*(?P<rest>.+)$", re.DOTALL)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -107,16 +111,75 @@ def _value_after_label(label: Tag) -> _Value:
     return _Value(clean_text(sibling.get_text(" ")), _items(sibling))
 
 
-def _labelled_values(card: Tag) -> dict[str, _Value]:
+@dataclass
+class _Outline:
+    """What the label search needs of every element, found in one walk of the page: its
+    text as `get_text(" ")` gives it while that is short enough to be a label (None
+    beyond), and whether a block element lies inside it. Asking each element for these
+    reads its whole subtree again: minutes on a page of 100 000 nested elements."""
+
+    short_text: dict[int, str | None]
+    holds_block: set[int]
+
+
+_LABEL_TEXT_MAX = 2000  # characters before white space is collapsed; a label has ~40
+_TEXT_STRINGS = {NavigableString, CData}  # what `get_text` reads of an ordinary element
+
+
+def _outline(root: Tag) -> _Outline:
+    short: dict[int, str | None] = {}
+    blocks: set[int] = set()
+    pieces: dict[int, list[str] | None] = {}
+    stack: list[tuple[Tag, bool]] = [(root, False)]
+    while stack:
+        tag, done = stack.pop()
+        if not done:
+            stack.append((tag, True))
+            stack.extend((c, False) for c in reversed(tag.contents) if isinstance(c, Tag))
+            continue
+        own: list[str] | None = []
+        size = 0
+        for child in tag.contents:
+            if isinstance(child, Tag):
+                if child.name in _BLOCK_CHILDREN or id(child) in blocks:
+                    blocks.add(id(tag))
+                part = pieces.pop(id(child))
+            else:
+                part = [child] if type(child) in _TEXT_STRINGS else []
+            if own is None or part is None:
+                own = None
+                continue
+            own.extend(part)
+            size += sum(map(len, part)) + len(part)  # with the spaces that join them
+            if size > _LABEL_TEXT_MAX + 1:
+                own = None
+        pieces[id(tag)] = own
+        # Other string types (a script's, a style's) are this element's text only for it.
+        if tag.interesting_string_types != _TEXT_STRINGS:
+            short[id(tag)] = _get_short(tag)
+        else:
+            text = " ".join(own) if own is not None else None
+            short[id(tag)] = text if text is not None and len(text) <= _LABEL_TEXT_MAX else None
+    return _Outline(short, blocks)
+
+
+def _get_short(tag: Tag) -> str | None:
+    text = tag.get_text(" ")
+    return text if len(text) <= _LABEL_TEXT_MAX else None
+
+
+def _labelled_values(card: Tag, outline: _Outline) -> dict[str, _Value]:
     """Field -> its value, the first label of each field winning."""
     found: dict[str, _Value] = {}
     for tag in card.find_all(True):
-        field = _field_of(tag.get_text(" "))
-        if field is not None and field not in found and not tag.find(_BLOCK_CHILDREN):
+        if id(tag) in outline.holds_block:
+            continue
+        field = _field_of(outline.short_text.get(id(tag)))
+        if field is not None and field not in found:
             found[field] = _value_after_label(tag)
     # `<p>Цель: содействие …</p>`: a label starting a paragraph, with no element of its own.
     for tag in card.find_all(_LEAF_BLOCKS):
-        if tag.find(_BLOCK_CHILDREN):
+        if id(tag) in outline.holds_block:
             continue
         match = _LABEL_FIRST.match(clean_text(tag.get_text(" ")) or "")
         field = _LABELS.get(_key(match.group("label"))) if match else None
@@ -152,9 +215,9 @@ def _list(value: _Value | None) -> list[str]:
     return [t for t in _ITEM_SPLIT.split(value.text) if t]
 
 
-def _cards(soup: BeautifulSoup) -> list[Tag]:
+def _cards(soup: BeautifulSoup, outline: _Outline) -> list[Tag]:
     """The cards of a page: the innermost card-like elements that hold a label; else the body."""
-    labelled = [c for c in soup.select(_CARD_SELECTORS) if _labelled_values(c)]
+    labelled = [c for c in soup.select(_CARD_SELECTORS) if _labelled_values(c, outline)]
     ids = {id(c) for c in labelled}
     # Identity, not equality: bs4 compares tags by their markup.
     inner = [c for c in labelled if not any(id(d) in ids for d in c.find_all(True))]
@@ -177,10 +240,11 @@ def _card_title(card: Tag, soup: BeautifulSoup, alone: bool) -> str | None:
     return None
 
 
-def _card_record(card: Tag, title: str | None, number: int, where: str) -> dict[str, Any]:
+def _card_record(card: Tag, title: str | None, number: int, where: str,
+                 outline: _Outline) -> dict[str, Any]:
     if title is None:
         raise ValueError(f"{where}: card {number} has no title (no heading, no page h1)")
-    values = _labelled_values(card)
+    values = _labelled_values(card, outline)
     record: dict[str, Any] = {
         "programme": title,
         "funder": values["funder"].text if "funder" in values else None,
@@ -202,11 +266,21 @@ def _card_record(card: Tag, title: str | None, number: int, where: str) -> dict[
 
 
 def _read(body: bytes, url: str) -> list[tuple[dict[str, Any], Tag]]:
+    """The page's cards, each with its record; a ValueError for a page that is not a
+    programme card: no page at all (`scrapers.documents`), another kind's page, or a page
+    with no labelled field anywhere."""
     where = url or "programme card page"
-    soup = soup_of(body)
-    cards = _cards(soup)
+    soup = soup_of(body, where, "a programme card page")
+    foreign = other_kind(soup, fpg.PAGE_MARKS)
+    if foreign is not None:
+        raise ValueError(f"{where}: {foreign}, not a programme card")
+    outline = _outline(soup)
+    cards = _cards(soup, outline)
+    if len(cards) == 1 and not _labelled_values(cards[0], outline):
+        raise ValueError(f"{where}: not a programme card: no labelled field "
+                         f"({', '.join(_FIELD_EXAMPLES)}, …)")
     alone = len(cards) == 1
-    return [(_card_record(card, _card_title(card, soup, alone), number, where), card)
+    return [(_card_record(card, _card_title(card, soup, alone), number, where, outline), card)
             for number, card in enumerate(cards, start=1)]
 
 
@@ -222,13 +296,16 @@ def parse_card_indicators(body: bytes, *, url: str = "") -> list[dict]:
     `region_text` the card's regions joined with `; ` (None when it names none).
     The labelled year fields hold no counted noun, so they give no indicator.
     """
+    cards = [(record, text_blocks(card, drop="h1")) for record, card in _read(body, url)]
+    check_text_size((p for _, paragraphs in cards for p in paragraphs),
+                    url or "programme card page")
     out: list[dict] = []
-    for record, card in _read(body, url):
+    for record, paragraphs in cards:
         page = {
             "page_title": record["programme"],
             "published_on": None,
             "region_text": "; ".join(record["regions"]) or None,
         }
-        for found in extract_indicators(text_blocks(card, drop="h1")):
+        for found in extract_indicators(paragraphs):
             out.append({**page, **found, "_row": len(out) + 1})
     return out

@@ -55,11 +55,20 @@ def read_csv(body: bytes, where: str) -> tuple[list[str], Iterator[list[str]]]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{where}: not UTF-8 text: {exc}") from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = _records(csv.reader(io.StringIO(text, newline="")), where)
     header = next(reader, None)
     if header is None:
         raise ValueError(f"{where}: empty file, no header")
     return [clean_text(h) or "" for h in header], reader
+
+
+def _records(reader: Any, where: str) -> Iterator[list[str]]:
+    """The reader's records; a record it cannot read (a field past the csv module's size
+    limit, a NUL) is a ValueError naming the line, like every other unreadable file."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise ValueError(f"{where}: line {reader.line_num}: not a CSV record: {exc}") from exc
 
 
 def clean_text(value: Any) -> str | None:

@@ -10,13 +10,14 @@ import pytest
 from bs4 import BeautifulSoup
 from lxml import etree
 
+from pipelines.loading import Document, parse_documents
 from schemas.base import validate
 from schemas.fpg import CARDS
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
 from scrapers import fpg
-from scrapers.samples import SAMPLES_DIR
+from scrapers.samples import FIXTURES_DIR
 
-CARD_FILES = sorted((SAMPLES_DIR / fpg.HOST / "public" / "application").glob("item@id=*"))
+CARD_FILES = sorted((FIXTURES_DIR / fpg.HOST / "public" / "application").glob("item@id=*"))
 LATIN_C_LABEL = "Cофинансирование"  # as the site writes it: a Latin C, then Cyrillic
 
 
@@ -244,13 +245,30 @@ def test_a_block_page_is_a_quarantined_record_not_a_crash():
     assert not result.valid and len(result.quarantined) == 1
 
 
-@pytest.mark.parametrize("body", [b"", b"   ", b"\x00\x01"])
-def test_an_empty_or_broken_body_is_a_quarantined_record(body):
+class _Kept:
+    """A raw store holding one body, whatever its digest."""
+
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def get(self, source: str, sha256: str) -> bytes:
+        return self.body
+
+
+@pytest.mark.parametrize("body, reason", [(b"", "empty document"), (b"   ", "empty document"),
+                                          (b"\x00\x01", "binary data")])
+def test_an_empty_or_broken_body_is_refused_and_a_night_quarantines_it(body, reason):
     url = _url(CARD_FILES[0])
-    (record,) = fpg.parse_card(body, url=url)
-    assert record["card_id"] == CARD_FILES[0].name.removeprefix("item@id=")
-    assert any(url in e for e in record["_errors"])
-    assert not validate([record], CARDS).valid
+    with pytest.raises(ValueError, match=rf"^{re.escape(url)}: {reason}.*not a ФПГ project card"):
+        fpg.parse_card(body, url=url)
+    # A night's load keeps going: the document is one quarantined entry naming its URL.
+    doc = Document("card", url, "0" * 64, "2024-01-01T00:00:00+00:00")
+    records, rejected = parse_documents(_Kept(body), "fpg", [doc], fpg.parse_card,
+                                        per_document_errors=True)
+    assert records == []
+    (held,) = rejected
+    assert held.record == {"url": url} and held.reasons[0].startswith(f"{url}: ")
+    assert reason in held.reasons[0]
 
 
 def test_a_card_missing_its_title_is_quarantined():

@@ -106,7 +106,8 @@ def _entity_page(secret: Path) -> bytes:
         + f'<!ENTITY xxe SYSTEM "file://{secret}">]>'
         '<html><head><meta charset="utf-8"><title>&lol9;</title></head><body><main>'
         '<h2 class="winner-info__title">&lol9; &xxe;</h2>'
-        "<article><h1>&lol9;</h1><p>&xxe; Более 700 человек &lol9;</p></article>"
+        "<article><h1>&lol9;</h1><p>&xxe; Более 700 человек &lol9;</p><p>Цель: &lol9;</p>"
+        "</article>"
         "<table><tr><th>Наименование организации</th><th>Название проекта</th>"
         "<th>Сумма гранта, руб.</th></tr><tr><td>&lol9;&xxe;</td><td>Двор</td><td>1</td></tr>"
         "</table></main></body></html>"
@@ -119,6 +120,8 @@ def test_html_parsers_expand_no_entity_and_read_no_file(tmp_path, parse):
     secret = tmp_path / "secret.txt"
     secret.write_text("socfund-secret-marker", encoding="utf-8")
     page = _entity_page(secret)
+    if parse is not fpg.parse_card:  # the others refuse a ФПГ card's markup as its kind's
+        page = page.replace(b' class="winner-info__title"', b"")
     started = time.monotonic()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
