@@ -46,7 +46,9 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     try:
         records = spec.parse(body, url=str(path))
     except ValueError as exc:
-        print(f"socfund parse: {spec.cli_name}: {path}: {exc}", file=sys.stderr)
+        # A parser's reason may already begin with the document it names.
+        reason = str(exc).removeprefix(f"{path}: ")
+        print(f"socfund parse: {spec.cli_name}: {path}: {reason}", file=sys.stderr)
         return EXIT_CANNOT_START
     result = validate(records, spec.entity)
     for rec in result.valid:
