@@ -8,12 +8,9 @@ re-derived from kept bytes after a parser fix without fetching anything.
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from functools import cache
 from pathlib import Path
 
 from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, MetadataValue
@@ -58,7 +55,7 @@ def write_json(target: Path, value: dict) -> None:
 
 def write_manifest(store: RawStore, source: str, documents: Iterable[Document],
                    failures: Iterable[dict] = (), *, target: Path | None = None,
-                   **extra: str | None) -> dict:
+                   **extra: object) -> dict:
     """`raw/<source>/manifest.json` (or `target`): the documents of the latest fetch."""
     manifest = {
         "source": source,
@@ -81,42 +78,6 @@ def read_manifest(store: RawStore, source: str) -> dict:
 
 def documents(manifest: dict, kind: str) -> list[Document]:
     return [Document(**d) for d in manifest["documents"] if d["kind"] == kind]
-
-
-@cache
-def _file_digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def code_fingerprint(*objects: object) -> str:
-    """The digest of the source files that define these parsers and schemas.
-
-    A parser or schema fix changes the digest, so the next night re-parses the kept
-    bytes without anyone remembering to bump a version.
-    """
-    import schemas.base
-    import scrapers.values
-
-    files = {inspect.getsourcefile(schemas.base), inspect.getsourcefile(scrapers.values)}
-    for obj in objects:
-        module = inspect.getmodule(obj)
-        if module is not None and getattr(module, "__file__", None):
-            files.add(inspect.getsourcefile(module))
-    return hashlib.sha256(
-        "".join(f"{Path(f).name}:{_file_digest(f)}\n" for f in sorted(f for f in files if f))
-        .encode()
-    ).hexdigest()
-
-
-def input_digest(entity: Entity, parser_version: str, parse: Parser,
-                 docs: Iterable[Document]) -> str:
-    """What a load's rows are a function of: the kept bytes, the parser and the schema."""
-    h = hashlib.sha256()
-    h.update(f"{entity.table}\n{parser_version}\n".encode())
-    h.update(code_fingerprint(parse, entity.model).encode())
-    for doc in docs:
-        h.update(f"{doc.url}\t{doc.sha256}\n".encode())
-    return h.hexdigest()
 
 
 def parse_documents(
@@ -217,6 +178,9 @@ def load_entity(
     extra_metadata: dict | None = None,
 ) -> MaterializeResult:
     """Load one entity unless its inputs are unchanged; keep the last good rows on failure.
+
+    `digest` is the load's `pipelines.inputs.input_digest`; equal to the one recorded in
+    `meta.loads` with the rows, nothing is parsed.
 
     `produce` parses and validates (no store lock held meanwhile) and returns the counts
     and a function that writes the rows given a store connection and the digest.

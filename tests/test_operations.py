@@ -5,6 +5,7 @@ and the next build completes it without duplicates."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -15,12 +16,18 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import AssetCheckSeverity
 
+from pipelines.cli import _failure_message
 from pipelines.definitions import build_job, defs, make_resources
 from pipelines.duckdb_config import quote_ident as ident
 from pipelines.faults import POINTS
+from pipelines.paths import REPO_ROOT, WarehousePaths
+from pipelines.resources import SourcesResource
+from pipelines.unchanged import unchanged_since_last_good_build
 from scrapers import fpg, treasury
-from scrapers.samples import SAMPLES_DIR, sample_relpath
+from scrapers.samples import FIXTURES_DIR, sample_relpath
+from tests.test_inputs import loads_using
 
 CARD_ID = "0a565296-4e53-477d-b118-b89e25e1af62"
 CARD_URL = f"{fpg.BASE_URL}/public/application/item?id={CARD_ID}"
@@ -28,7 +35,7 @@ OLD_TITLE = "Семейная гостиная: поддержка молоды�
 NEW_TITLE = "Семейная гостиная (в новой редакции): поддержка молодых семей"
 
 
-def _run(warehouse: Path, samples: Path | None = None, mode: str = ""):
+def _run(warehouse: Path, samples: Path | None = FIXTURES_DIR, mode: str = ""):
     resources = make_resources(mode=mode, warehouse_dir=str(warehouse),
                                samples_dir=str(samples) if samples else "")
     return defs.resolve_job_def(build_job.name).execute_in_process(
@@ -65,7 +72,7 @@ def _counts(db: Path) -> dict[str, int]:
 
 def _changed_card_samples(root: Path) -> Path:
     samples = root / "samples"
-    shutil.copytree(SAMPLES_DIR, samples)
+    shutil.copytree(FIXTURES_DIR, samples)
     card = samples / sample_relpath(CARD_URL)
     body = card.read_bytes()
     assert OLD_TITLE.encode() in body
@@ -139,13 +146,16 @@ def test_rebuild_from_raw_store_fetches_nothing(baseline, tmp_path):
     assert log.read_bytes() == before
 
 
-def test_failed_source_keeps_last_good_rows_and_fails_the_run_by_name(baseline, tmp_path):
+def test_failed_source_keeps_last_good_rows_and_fails_the_run_by_name(baseline, tmp_path,
+                                                                       monkeypatch):
     warehouse = _copy(baseline, tmp_path)
     samples = tmp_path / "samples"
-    shutil.copytree(SAMPLES_DIR, samples)
+    shutil.copytree(FIXTURES_DIR, samples)
     # The treasury site is down: every report answers 404 (the samples server has no file).
+    # Requested as on a live night: offline, a document with no copy is not requested.
     for url in treasury.REPORT_URLS.values():
         (samples / sample_relpath(url)).unlink()
+    monkeypatch.setattr(SourcesResource, "has_copy", lambda self, url: True)
     # The ФПГ bulk file changed its layout: the application-number column is gone.
     xlsx = samples / sample_relpath(fpg.BASE_URL + "/upload/opendata/projects.xlsx")
     _drop_xlsx_header(xlsx, "Номер заявки")
@@ -154,10 +164,22 @@ def test_failed_source_keeps_last_good_rows_and_fails_the_run_by_name(baseline, 
     result = _run(warehouse, samples)
     assert not result.success
     failures = {e.step_key: e.step_failure_data for e in result.all_events if e.is_step_failure}
+    # The check `stale_sources` (ERROR, blocking) fails the step, naming each source.
     assert set(failures) == {"warehouse__sources_health"}
-    message = failures["warehouse__sources_health"].user_failure_data.description
+    assert failures["warehouse__sources_health"].error.cls_name == (
+        "DagsterAssetCheckFailedError")
+    verdicts = {(e.asset_key.to_user_string(), e.check_name): e
+                for e in result.get_asset_check_evaluations()}
+    verdict = verdicts[("warehouse/sources_health", "stale_sources")]
+    assert not verdict.passed and verdict.severity == AssetCheckSeverity.ERROR
+    message = verdict.description
+    assert message.startswith("stale sources (last good data kept): ")
     assert "treasury fetch" in message and "fpg fpg__applications" in message
     assert "404" in message and "Номер заявки" in message
+    # `socfund build` prints the check's verdict as the step's failure.
+    events = list(result.all_events)
+    (failure,) = [e for e in events if e.is_step_failure]
+    assert _failure_message(failure, events) == message
 
     mats = _materialized(result)
     assert mats["fetch/treasury"]["status"] == "failed"
@@ -294,8 +316,59 @@ def test_unchanged_rebuild_from_raw_stops_before_dagster(baseline, tmp_path, cap
     assert "Nothing changed since the last good build" in capsys.readouterr().out
     assert time.monotonic() - started < 5
     assert published.read_bytes() == before
-    # A kept document listed anew (here: one manifest rewritten) is a change again.
+    # The same documents listed anew (one manifest rewritten): nothing a load reads changed.
     manifest = warehouse / "raw" / "oprf2013" / "manifest.json"
     manifest.write_text(manifest.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert main(args) == 0
+    assert "Nothing changed since the last good build" in capsys.readouterr().out
+    # A document kept anew is a change: the build goes through Dagster again.
+    listed = json.loads(manifest.read_text(encoding="utf-8"))
+    listed["documents"][0]["sha256"] = "0" * 64
+    manifest.write_text(json.dumps(listed), encoding="utf-8")
+    assert not unchanged_since_last_good_build(WarehousePaths(warehouse))
+
+
+def _load_records(warehouse: Path) -> dict[str, tuple]:
+    """`meta.loads`: each raw table's input digest and load time."""
+    con = duckdb.connect(str(warehouse / "store.duckdb"), read_only=True)
+    try:
+        return {t: (d, at) for t, d, at in con.execute(
+            "SELECT table_name, input_digest, loaded_at FROM meta.loads "
+            "WHERE table_name <> 'fetch_log'").fetchall()}
+    finally:
+        con.close()
+
+
+def test_from_raw_after_a_module_change_reparses_exactly_the_loads_using_it(baseline, tmp_path,
+                                                                           monkeypatch, capsys):
+    """`scrapers/workbooks.py` changed (as the change detector reads it), `socfund build
+    --from-raw` re-parses the loads whose parsers import it, and no other."""
+    from pipelines import inputs
+    from pipelines.cli import main
+
+    warehouse = _copy(baseline, tmp_path)
+    args = ["build", "--warehouse", str(warehouse), "--from-raw", "--log-level", "WARNING"]
+    assert main(args) == 0  # records the last good build; nothing to re-parse
+    before = _load_records(warehouse)
+    assert before == _load_records(baseline)
+    workbooks = (REPO_ROOT / "scrapers" / "workbooks.py").resolve()
+    expected = loads_using(workbooks)
+    assert {"fpg__applications", "sonko__federal"} <= expected
+    real = inputs.file_digest
+
+    def edited(path: Path) -> str:
+        return "edited:" + real(path) if path.resolve() == workbooks else real(path)
+
+    monkeypatch.setattr(inputs, "file_digest", edited)
+    capsys.readouterr()
+    assert main(args) == 0
     assert "Nothing changed" not in capsys.readouterr().out
+    after = _load_records(warehouse)
+    assert after.keys() == before.keys()
+    reparsed = {t for t in before if after[t] != before[t]}
+    assert reparsed == expected
+    assert all(after[t][1] > before[t][1] for t in reparsed)
+    # The edit changed no behaviour, so the rows are the same.
+    assert _counts(warehouse / "socfund.duckdb") == _counts(baseline / "socfund.duckdb")
+    assert main(args) == 0
+    assert "Nothing changed since the last good build" in capsys.readouterr().out
