@@ -45,6 +45,7 @@ from pipelines.publish.tables import (
 )
 from pipelines.publish.xlsx import EXPORT_WORKERS_ENV, export_workers, write_xlsx
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
+from scrapers.samples import FIXTURES_DIR
 from tests.conftest import SHARED
 
 SPECS = SHARED / "data" / "specs"
@@ -128,7 +129,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("warehouse")
-    assert main(["build", "--warehouse", str(root)]) == 0
+    assert main(["build", "--warehouse", str(root), "--samples", str(FIXTURES_DIR)]) == 0
     return root / "socfund.duckdb"
 
 
@@ -307,13 +308,16 @@ def test_xlsx_continues_on_new_sheets_past_the_row_limit(poisoned, tmp_path):
     try:
         con.execute("ATTACH ? AS wh (READ_ONLY)", [str(poisoned)])
         table = next(t for t in describe_public_tables(con, docs) if t.name == "fact_grant")
-        names = write_xlsx(con, table, tmp_path / "g.xlsx", rows_per_sheet=20)
+        # A limit that the table's rows fill two sheets and part of a third.
+        per_sheet = -(-table.rows // 3) + 1
+        names = write_xlsx(con, table, tmp_path / "g.xlsx", rows_per_sheet=per_sheet)
     finally:
         con.close()
     assert names == ["fact_grant", "fact_grant (2)", "fact_grant (3)"]
     book = openpyxl.load_workbook(tmp_path / "g.xlsx")
     counts = [book[n].max_row - 1 for n in names]
-    assert counts[:2] == [20, 20] and sum(counts) == table.rows
+    assert counts[:2] == [per_sheet, per_sheet] and 0 < counts[2] < per_sheet
+    assert sum(counts) == table.rows
 
 
 # ------------------------------------------------------------------ datapackage

@@ -53,6 +53,7 @@ from pipelines.site import (
     render_chart_file,
     short_label,
 )
+from scrapers.samples import FIXTURES_DIR
 
 BUILT_AT = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)
 RELEASE = "2026-11-23"
@@ -130,7 +131,7 @@ def _make_fake_release(db: Path, exports_dir: Path, name: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("site_warehouse")
-    assert main(["build", "--warehouse", str(root)]) == 0
+    assert main(["build", "--warehouse", str(root), "--samples", str(FIXTURES_DIR)]) == 0
     # Where the build already exports, its release is kept aside for one test; the others
     # read a small release whose content they know.
     if (root / "exports").exists():
@@ -413,14 +414,22 @@ def test_sources_table_names_every_source_with_rows_by_its_registry_title(page, 
 
 
 # The funders chart as the page computed it before mart_funder_year existed: one basis per
-# funder, year, territory and budget level, the best precedence. The mart must agree.
+# funder, year, territory and budget level, the best precedence — after one basis per
+# programme and year (an operator's allocation and its listed grants are the same money).
+# The mart must agree.
 FUNDERS_BEFORE_THE_MART = """
-    WITH by_basis AS (
+    WITH one_basis_per_programme AS (
+        SELECT * FROM fact_funding
+        WHERE funding_group = 'budget'
+        QUALIFY programme_id IS NULL OR basis_precedence = min(basis_precedence) OVER (
+            PARTITION BY programme_id, year, funding_kind)
+    ),
+    by_basis AS (
         SELECT p.funder, f.year, f.region_code, f.funding_kind, f.basis_precedence,
                sum(f.amount) AS amount
-        FROM fact_funding AS f
+        FROM one_basis_per_programme AS f
         JOIN dim_programme AS p USING (programme_id)
-        WHERE f.funding_group = 'budget' AND f.currency = 'RUB' AND p.funder IS NOT NULL
+        WHERE f.currency = 'RUB' AND p.funder IS NOT NULL
         GROUP BY p.funder, f.year, f.region_code, f.funding_kind, f.basis_precedence
         QUALIFY row_number() OVER (
             PARTITION BY p.funder, f.year, f.region_code, f.funding_kind

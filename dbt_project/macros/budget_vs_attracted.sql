@@ -1,9 +1,14 @@
-{# Budget money by basis, and the one basis taken, as two CTEs: `budget_by_basis` (the sum
-   of every basis per group and budget level) and `chosen` (per group and budget level the
-   basis of the best precedence in the seed `funding_basis_precedence`, 1 first). Sources
-   overlap — the treasury's expense type 630 contains the subsidies the registries list —
-   so bases are compared, never added. `funding` names a relation or CTE with the columns
-   of fact_funding the keys need. Every mart that weighs budget money by basis uses this. #}
+{# Budget money by basis, and the one basis taken, as CTEs: `budget_by_basis` (the sum of
+   every basis per group and budget level, for comparison), `budget_rows` (the budget rows,
+   one basis per programme and year) and `chosen` (of those, per group and budget level the
+   basis of the best precedence in the seed `funding_basis_precedence`, 1 first). Sources overlap — the
+   treasury's expense type 630 contains the subsidies the registries list, an operator's
+   allocation is the money its list of winners names — so bases are compared, never added.
+   A programme's money for a year is taken on one basis first: an allocation (a figure for
+   the whole programme, with no territory) and the grants of the same programme listed by
+   region are the same money, so only the better basis of the two enters, whatever the
+   group. `funding` names a relation or CTE with the columns of fact_funding the keys need
+   and `programme_id`. Every mart that weighs budget money by basis uses this. #}
 {% macro budget_bases(keys, funding='funding') -%}
 {%- set cols = keys | join(', ') -%}
 budget_by_basis as (
@@ -13,9 +18,22 @@ budget_by_basis as (
     group by all
 ),
 
+budget_rows as (
+    select *
+    from {{ funding }}
+    where funding_group = 'budget'
+    qualify programme_id is null
+         or basis_precedence = min(basis_precedence) over (
+                partition by programme_id, year, funding_kind)
+),
+
 chosen as (
     select *
-    from budget_by_basis
+    from (
+        select {{ cols }}, funding_kind, basis, basis_precedence, sum(amount) as amount
+        from budget_rows
+        group by all
+    )
     qualify row_number() over (
         partition by {{ cols }}, funding_kind order by basis_precedence
     ) = 1
@@ -28,13 +46,19 @@ chosen as (
    Attracted money (business, co-financing, funds attracted by executors, foreign donors)
    is summed over all sources. The sums are rubles: money in another currency enters at its
    year's rate (fact_funding.amount_rub); a figure whose year has no rate cannot be added
-   in rubles and is left out. #}
+   in rubles and is left out. Grouped by region, figures of a whole programme with no
+   territory (a basis the seed marks `programme_level`: an operator's allocation) are left
+   out: never shown under no region, never added to a region's money. #}
 {% macro budget_vs_attracted(keys) %}
 {%- set cols = keys | join(', ') -%}
 with funding as (
-    select * exclude (amount), amount_rub as amount
-    from {{ ref('fact_funding') }}
-    where amount_rub is not null
+    select f.* exclude (amount), f.amount_rub as amount
+    from {{ ref('fact_funding') }} as f
+    {%- if 'region_code' in keys %}
+    join {{ ref('funding_basis_precedence') }} as b
+        on b.basis = f.basis and not b.programme_level
+    {%- endif %}
+    where f.amount_rub is not null
 ),
 
 {{ budget_bases(keys) }},

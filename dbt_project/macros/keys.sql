@@ -12,3 +12,10 @@
 {% macro grant_id(source, native_id) -%}
     '{{ source }}:' || {{ native_id }}
 {%- endmacro %}
+
+{# The programme of a grant operator in a year: one id for the operator's allocation by
+   decree and the grants of its list (`operators:operator:<operator key>:<year>`), the
+   2013 file's operators included. #}
+{% macro operator_programme_id(operator_key, year) -%}
+    'operators:operator:' || {{ operator_key }} || ':' || {{ year }}
+{%- endmacro %}

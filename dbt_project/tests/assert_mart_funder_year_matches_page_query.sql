@@ -1,16 +1,25 @@
 -- mart_funder_year gives, per funder, the RUB total and the first and last year the page's
 -- funders chart computed itself from fact_funding before the chart read the mart: the
 -- same precedence rule written out here as the page wrote it (the best basis_precedence
--- per funder, year, territory and budget level). A row is a funder on which they differ.
--- In Dagster it is a check of mart_funder_year (it reads three models).
+-- per funder, year, territory and budget level), after one basis per programme and year
+-- (an operator's allocation and its listed grants are the same money). A row is a funder
+-- on which they differ. In Dagster it is a check of mart_funder_year (it reads three models).
 {{ config(meta={'dagster': {'ref': {'name': 'mart_funder_year'}}}) }}
 
-with by_basis as (
+with one_basis_per_programme as (
+    select *
+    from {{ ref('fact_funding') }}
+    where funding_group = 'budget'
+    qualify programme_id is null or basis_precedence = min(basis_precedence) over (
+        partition by programme_id, year, funding_kind)
+),
+
+by_basis as (
     select p.funder, f.year, f.region_code, f.funding_kind, f.basis_precedence,
            sum(f.amount) as amount
-    from {{ ref('fact_funding') }} as f
+    from one_basis_per_programme as f
     join {{ ref('dim_programme') }} as p using (programme_id)
-    where f.funding_group = 'budget' and f.currency = 'RUB' and p.funder is not null
+    where f.currency = 'RUB' and p.funder is not null
     group by p.funder, f.year, f.region_code, f.funding_kind, f.basis_precedence
     qualify row_number() over (
         partition by p.funder, f.year, f.region_code, f.funding_kind

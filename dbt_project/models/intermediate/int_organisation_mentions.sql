@@ -30,6 +30,20 @@ from {{ ref('stg_oprf2013__grants') }}
 union all
 
 select
+    'operators' as source,
+    listed_grant_key as native_id,
+    organisation_name,
+    inn,
+    inn_valid,
+    null as ogrn,
+    null as ogrn_valid,
+    region_code,
+    year
+from {{ ref('int_operators__winners') }}
+
+union all
+
+select
     'sonko' as source,
     decision_key as native_id,
     organisation_name,

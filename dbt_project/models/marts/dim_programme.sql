@@ -1,5 +1,6 @@
--- Funding programmes: ФПГ contests and grant directions, the 2013 operators, and the
--- authorities that decide support in the regional registries.
+-- Funding programmes: ФПГ contests and grant directions, the presidential grant operators
+-- (one programme per operator and year 2007–2013, shared by its allocation and its list of
+-- winners), and the authorities that decide support in the regional registries.
 with fpg_contests as (
     select distinct contest as name, contest_year as year
     from {{ ref('int_fpg__applications') }}
@@ -12,9 +13,18 @@ fpg_directions as (
     where direction is not null
 ),
 
+operator_years as (
+    select operator_key, year, operator as name from {{ ref('stg_operators__allocations') }}
+    union all
+    select operator_key, year, operator from {{ ref('int_operators__winners') }}
+    union all
+    select operator_key, 2013, operator_name from {{ ref('stg_oprf2013__grants') }}
+),
+
 operators as (
-    select distinct operator as name
-    from {{ ref('stg_oprf2013__grants') }}
+    select operator_key, year, min(name) as name
+    from operator_years
+    group by operator_key, year
 ),
 
 competitions as (
@@ -58,8 +68,8 @@ select 'fpg:direction:' || name, 'direction', name, null::integer,
        'Фонд президентских грантов', 'fpg'
 from fpg_directions
 union all
-select 'oprf2013:operator:' || name, 'operator', name, 2013,
-       'Президент Российской Федерации (гранты 2013 года через операторов)', 'oprf2013'
+select {{ operator_programme_id('operator_key', 'year') }}, 'operator', name, year,
+       'Президент Российской Федерации (гранты через операторов)', 'operators'
 from operators
 union all
 select 'sonko:authority:' || name, 'authority', name, null::integer,

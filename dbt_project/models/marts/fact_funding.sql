@@ -10,6 +10,8 @@ with unioned as (
     select * from {{ ref('int_funding__budget_reports') }}
     union all by name
     select * from {{ ref('int_funding__municipal') }}
+    union all by name
+    select * from {{ ref('int_funding__allocations') }}
 ),
 
 in_rubles as (

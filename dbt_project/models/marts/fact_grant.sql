@@ -1,6 +1,8 @@
--- One row per award or support decision: ФПГ winners, the 2013 grants through operators,
--- and the decisions of the regional registries of support to socially oriented NGOs.
--- The year is the year the award was decided (for ФПГ the contest year).
+-- One row per award or support decision: ФПГ winners, the presidential grants through
+-- operators (the operators' own lists 2007–2012, one list per operator and year, and the
+-- 2013 file), and the decisions of the regional registries of support to socially
+-- oriented NGOs. The year is the year the award was decided (for ФПГ the contest year,
+-- for an operator's list the list's year). No person's name is loaded.
 with fpg as (
     select
         {{ grant_id('fpg', 'application_number') }} as grant_id,
@@ -45,7 +47,7 @@ oprf as (
         {{ grant_id('oprf2013', 'g.grant_key') }} as grant_id,
         'oprf2013' as source,
         g.grant_key as native_id,
-        'oprf2013:operator:' || g.operator as programme_id,
+        {{ operator_programme_id('g.operator_key', '2013') }} as programme_id,
         null as direction_programme_id,
         2013 as year,
         g.title,
@@ -78,6 +80,47 @@ oprf as (
     from {{ ref('stg_oprf2013__grants') }} as g
     left join {{ ref('int_organisation_keys') }} as k
         on k.source = 'oprf2013' and k.native_id = g.grant_key
+),
+
+operators as (
+    select
+        {{ grant_id('operators', 'w.listed_grant_key') }} as grant_id,
+        'operators' as source,
+        w.listed_grant_key as native_id,
+        {{ operator_programme_id('w.operator_key', 'w.year') }} as programme_id,
+        null as direction_programme_id,
+        w.year,
+        w.title,
+        k.organisation_key,
+        w.organisation_name as recipient_name,
+        w.inn,
+        w.inn_valid,
+        null as ogrn,
+        null::boolean as ogrn_valid,
+        w.region_code,
+        w.region_method,
+        null::decimal(18, 2) as amount_requested,
+        w.amount as amount_awarded,
+        null::decimal(18, 2) as cofinancing,
+        null::decimal(18, 2) as amount_transferred,
+        'RUB' as currency,
+        null::date as start_date,
+        null::date as end_date,
+        null::date as decision_date,
+        'победитель конкурса' as status,
+        null as evaluation,
+        null as violations,
+        -- The two copies of a list disagree on this grant (int_operators__winners).
+        len(w.differences) > 0 as sources_disagree,
+        false as repaired,
+        'federal' as budget_level,
+        'грант' as support_form,
+        null::boolean as carried_out,
+        w.source_url,
+        w.raw_sha256
+    from {{ ref('int_operators__winners') }} as w
+    left join {{ ref('int_organisation_keys') }} as k
+        on k.source = 'operators' and k.native_id = w.listed_grant_key
 ),
 
 sonko as (
@@ -125,5 +168,7 @@ sonko as (
 select * from fpg
 union all by name
 select * from oprf
+union all by name
+select * from operators
 union all by name
 select * from sonko

@@ -1,10 +1,12 @@
 -- Budget money per funder (dim_programme.funder) and year: the figures of the page's
--- funders chart. Sources overlap, so for each funder × year × territory × budget level one
--- basis is taken by the precedence of the seed `funding_basis_precedence` (the macro
--- `budget_bases`, as in mart_budget_vs_attracted); the others are not added.
+-- funders chart. Sources overlap, so for each programme × year, then for each funder ×
+-- year × territory × budget level, one basis is taken by the precedence of the seed
+-- `funding_basis_precedence` (the macro `budget_bases`, as in mart_budget_vs_attracted);
+-- the others are not added.
 with funding as (
     select
         p.funder,
+        f.programme_id,
         f.year,
         f.currency,
         f.region_code,
