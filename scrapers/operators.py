@@ -332,11 +332,20 @@ def _winner(source: ListFile, year: int | None, raw: dict[str, Any], number: int
     return record
 
 
+# Word's conditional markup for a pasted picture, left in some cells of znanie_2008 and
+# gosclub_2009 without its `<!--` (`[if gte vml 1]><v:shape …</v:shape><![endif]`); it
+# holds a path on the compiler's computer with a person's name, so it is cut out whole.
+_WORD_MARKUP = re.compile(r"\[if [^\]]*\]>?.*?<!\[endif\]|\[if [^\]]*\]\[endif\]", re.DOTALL)
+# Box-drawing characters left around cells by a text-mode table (`═`).
+_BOX_DRAWING = re.compile(r"[\u2500-\u257f]+")
+
+
 def _text(value: Any) -> str | None:
-    """A name, project or place: HTML entities decoded, tabs and runs of spaces made one."""
+    """A name, project or place: HTML entities decoded, Word's picture markup and
+    box-drawing characters removed, tabs and runs of spaces made one."""
     if value is None or isinstance(value, float | int):
         return None if value is None else clean_text(value)
-    return clean_text(html.unescape(value))
+    return clean_text(_BOX_DRAWING.sub(" ", _WORD_MARKUP.sub(" ", html.unescape(value))))
 
 
 def _error(record: dict, message: str) -> None:
