@@ -33,11 +33,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 from babel.dates import format_datetime
-from babel.numbers import format_compact_currency, format_currency, format_decimal
+from babel.numbers import (
+    format_compact_currency,
+    format_currency,
+    format_decimal,
+    format_percent,
+)
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from pipelines.duckdb_config import connect, quote_ident
+from pipelines.illustrative import PAGE_WARNING_RU, read_build
 from pipelines.publish.release import sha256_file
 from pipelines.registry import SOURCES
 from scrapers.files import write_text_atomic
@@ -335,11 +341,13 @@ def read_chart_data(con: duckdb.DuckDBPyConnection, top: int = TOP_N) -> ChartDa
         LEFT JOIN dim_region AS r USING (region_code)
         WHERE r.kind IS DISTINCT FROM 'country' AND m.year IS NOT NULL
         GROUP BY m.year ORDER BY m.year""")
+    # Grants whose list names no place for the recipient have no region to chart.
     regions = _rows(con, """
         SELECT coalesce(r.name, m.region_name, m.region_code), sum(m.amount_awarded),
                sum(m.grants)
         FROM mart_region_year AS m
         LEFT JOIN dim_region AS r USING (region_code)
+        WHERE m.region_code IS NOT NULL
         GROUP BY m.region_code, r.name, m.region_name
         HAVING sum(m.amount_awarded) > 0
         ORDER BY 2 DESC, 1 LIMIT ?""", [top])
@@ -370,6 +378,37 @@ def read_chart_data(con: duckdb.DuckDBPyConnection, top: int = TOP_N) -> ChartDa
                              else f"грантов: {format_int(n)}")
                          for name, inn, amount, n in recipients),
     )
+
+
+@dataclass(frozen=True)
+class OperatorYear:
+    """One row of the operators' allocations against their lists of winners."""
+
+    operator: str
+    year: int
+    allocation: Decimal | None
+    listed: Decimal | None
+    gap: Decimal | None
+    share: float | None
+    listed_grants: int
+    status: str
+
+
+# The mart's statuses as the page says them.
+RECONCILIATION_STATUSES = {"ok": "сверено", "no list at hand": "списка нет",
+                           "no allocation": "распределения нет"}
+
+
+def read_operator_reconciliation(con: duckdb.DuckDBPyConnection) -> list[OperatorYear]:
+    return [OperatorYear(*row) for row in _rows(con, """
+        SELECT operator, year, allocation, listed_amount, gap, share, listed_grants, status
+        FROM mart_operator_reconciliation
+        ORDER BY year, operator""")]
+
+
+def format_share(value: float) -> str:
+    """`93,9 %`: a share as a percentage with one decimal."""
+    return format_percent(value, format=f"#,##0.0{NBSP}%", locale=LOCALE)
 
 
 def _years(first: int | None, last: int | None) -> str:
@@ -774,7 +813,8 @@ def _templates() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters.update(num=format_int, rub=format_rub, rub_short=format_rub_short,
-                       size=format_bytes, moment=format_moment, coord=coordinate, cell=_cell)
+                       size=format_bytes, moment=format_moment, coord=coordinate, cell=_cell,
+                       share=format_share)
     return env
 
 
@@ -851,18 +891,22 @@ def _tables(release: Release) -> list[TableEntry]:
 def render_page(*, built_at: datetime, headline: Headline, sources: list[SourceFreshness],
                 charts: list[Chart], release: Release | None, site_dir: Path, db_path: Path,
                 examples: list[tuple[ExampleQuery, list[str], list[tuple]]],
-                index_json: str | None, index_count: int, preview_rows: int = 5) -> str:
+                index_json: str | None, index_count: int, preview_rows: int = 5,
+                reconciliation: Sequence[OperatorYear] = (), illustrative: bool = False) -> str:
     style = static_text(STYLE_FILE, "style")
     script = static_text(SCRIPT_FILE, "script")
     dictionary = release.dictionary() if release is not None else None
     return _templates().get_template("index.html.j2").render(
         csp=content_security_policy(style, script), style=style.text, script=script.text,
         built_at=built_at,
+        illustrative_warning=PAGE_WARNING_RU if illustrative else None,
         newest=max((s.last_fetched for s in sources if s.last_fetched), default=None),
         headline=headline,
         index_json=_embed_json(index_json) if index_json is not None else None,
         index_count=index_count,
         charts=charts,
+        reconciliation=reconciliation,
+        reconciliation_statuses=RECONCILIATION_STATUSES,
         release=release,
         downloads=_downloads(release, site_dir) if release is not None else [],
         extras=_extras(release, site_dir) if release is not None else [],
@@ -893,9 +937,11 @@ def build_site(db_path: Path, exports_dir: Path, site_dir: Path, *, built_at: da
     release = read_release(exports_dir)
     con = connect(db_path, read_only=True)
     try:
+        illustrative = read_build(con).illustrative
         sources = read_sources(con)
         headline = read_headline(con)
         charts = make_charts(read_chart_data(con))
+        reconciliation = read_operator_reconciliation(con)
         index = read_search_index(con)
         examples = [(q, *run_example(con, q)) for q in EXAMPLE_QUERIES]
     finally:
@@ -904,7 +950,8 @@ def build_site(db_path: Path, exports_dir: Path, site_dir: Path, *, built_at: da
     embedded = index_json if len(index_json.encode()) <= SEARCH_EMBED_MAX_BYTES else None
     page = render_page(built_at=built_at, headline=headline, sources=sources, charts=charts,
                        release=release, site_dir=site_dir, db_path=db_path, examples=examples,
-                       index_json=embedded, index_count=len(index))
+                       index_json=embedded, index_count=len(index),
+                       reconciliation=reconciliation, illustrative=illustrative)
     for chart in charts:
         write_text_atomic(site_dir / "charts" / f"{chart.chart_id}.svg",
                           render_chart_file(chart))

@@ -40,6 +40,7 @@ from pipelines.dbt_project import dbt_project
 from pipelines.duckdb_config import connect
 from pipelines.factory import STORE_POOL
 from pipelines.faults import checkpoint
+from pipelines.illustrative import kept_origin, mark_public_tables, record_build
 from pipelines.inputs import dbt_digest
 from pipelines.memory import release_memory
 from pipelines.paths import WarehousePaths
@@ -204,6 +205,8 @@ def build_fingerprint(paths: WarehousePaths, live: bool) -> str:
     not count: a night that fetched only 304s builds nothing.
     """
     h = hashlib.sha256(f"live={live}\n".encode())
+    # A build from the same documents marked illustrative or not is another warehouse.
+    h.update(f"illustrative={kept_origin(paths.raw_dir).illustrative}\n".encode())
     with store_writer(paths) as con:
         for table in sorted(t for (t,) in con.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw' "
@@ -264,12 +267,15 @@ def socfund_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
         yield event
         if n == 0:
             checkpoint("dbt")
+    # After dbt's contracts and tests, which know no `illustrative` column; before the swap.
+    origin = kept_origin(paths.raw_dir)
     con = connect(paths.build_db)
     try:
-        con.execute("CREATE SCHEMA IF NOT EXISTS meta")
-        con.execute("CREATE TABLE IF NOT EXISTS meta.build "
-                    "(fingerprint VARCHAR, built_at TIMESTAMPTZ)")
-        con.execute("INSERT INTO meta.build VALUES (?, now())", [fingerprint])
+        if origin.illustrative:
+            marked = mark_public_tables(con)
+            context.log.warning(f"illustrative build (documents from {origin.samples_dir}): "
+                                f"{len(marked)} public tables marked `illustrative` on every row")
+        record_build(con, fingerprint, origin)
     finally:
         con.close()
 

@@ -17,12 +17,17 @@ data-dictionary.md|.html    every table and column: description, type, rules, so
 socfund.duckdb              the warehouse, read-only snapshot
 CHANGES.md                  rows added / changed / removed per table since the last release
 CITATION.cff  LICENSE.md    how to cite; the licence and each source's terms as known
+README.md                   what each file is (an illustrative release: a warning first)
 manifest.json               [{path, format, table, rows, bytes, sha256, description}]
 SHA256SUMS                  `sha256sum -c` checks every file above
 ```
 
-and then points `<exports_dir>/latest` (a one-line text file) at it. The release is written
-aside and renamed into place, so a reader never sees half a release.
+and then points `<exports_dir>/latest` (a one-line text file) at it. A release of an
+illustrative build (`pipelines.illustrative`, `meta.build.illustrative`) says so at the top
+of each file: `illustrative` (true) is the first column of every CSV, XLSX and Parquet file,
+each XLSX `about` sheet and the README begin with a warning, the datapackage's title with
+«ILLUSTRATIVE —». The release is written aside and renamed into place, so a reader never
+sees half a release.
 
 One module per artefact: `dbt_docs` (what the dbt manifest says), `tables` (what is
 exported, CSV and Parquet), `xlsx` (spreadsheets, in worker processes), `sources` (the

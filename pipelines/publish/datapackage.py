@@ -104,17 +104,28 @@ def table_resource(table: Table, path: str, digest: str, size: int,
     return resource
 
 
-def datapackage(release_date: date, resources: list[dict], sources: Sequence[Source]) -> dict:
+ILLUSTRATIVE_TITLE = "ILLUSTRATIVE — "
+ILLUSTRATIVE_DESCRIPTION = (
+    "Every row of this release is data of invented documents (tests/fixtures), made up for "
+    "demonstration: no organisation, grant or amount in it is real; the first column of "
+    "every file, `illustrative`, is true on every row. ")
+
+
+def datapackage(release_date: date, resources: list[dict], sources: Sequence[Source],
+                illustrative: bool = False) -> dict:
     """The package: its resources, and `sources` — the declared sources the release holds
-    rows of (`pipelines.publish.sources.published_sources`)."""
+    rows of (`pipelines.publish.sources.published_sources`). An illustrative release's
+    title and description begin by saying its rows are invented."""
     return {
         "name": "socfund",
-        "title": "socfund: social-sector funding in Russia and its neighbours",
-        "description": "Who gave how much money to which non-profit, for what, where and in "
-                       "which year: grant registries, budget reports and competition results, "
-                       "validated and modelled. CSV files: UTF-8 with BOM, comma, CRLF; text "
-                       "cells starting with = + - @ tab or CR are prefixed with '; lists are "
-                       f"joined with `{LIST_SEPARATOR}`. See data-dictionary.md.",
+        "title": (ILLUSTRATIVE_TITLE if illustrative else "")
+        + "socfund: social-sector funding in Russia and its neighbours",
+        "description": (ILLUSTRATIVE_DESCRIPTION if illustrative else "")
+        + "Who gave how much money to which non-profit, for what, where and in "
+          "which year: grant registries, budget reports and competition results, "
+          "validated and modelled. CSV files: UTF-8 with BOM, comma, CRLF; text "
+          "cells starting with = + - @ tab or CR are prefixed with '; lists are "
+          f"joined with `{LIST_SEPARATOR}`. See data-dictionary.md.",
         "version": release_date.isoformat(),
         "created": f"{release_date.isoformat()}T00:00:00Z",
         "licenses": [{"name": LICENCE_ID, "path": LICENCE_URL, "title": LICENCE_TITLE}],

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from pipelines.illustrative import WARNING_EN
 from pipelines.publish.legal import SHARE_ALIKE_TABLES
 from pipelines.publish.markup import render
 from pipelines.publish.tables import LIST_SEPARATOR, Column, Table
@@ -95,15 +96,19 @@ def dictionary_entries(tables: Sequence[Table]) -> list[TableEntry]:
     ) for t in tables]
 
 
-def _context(tables: Sequence[Table], release_date: date) -> dict:
+def _context(tables: Sequence[Table], release_date: date, illustrative: bool) -> dict:
     return {"tables": dictionary_entries(tables), "release_date": release_date.isoformat(),
-            "list_separator": LIST_SEPARATOR, "sheet_rows": f"{XLSX_MAX_ROWS - 1:,}"}
+            "list_separator": LIST_SEPARATOR, "sheet_rows": f"{XLSX_MAX_ROWS - 1:,}",
+            "illustrative": illustrative, "illustrative_warning": WARNING_EN}
 
 
-def dictionary_markdown(tables: Sequence[Table], release_date: date) -> str:
-    return render("release/dictionary.md.j2", **_context(tables, release_date))
+def dictionary_markdown(tables: Sequence[Table], release_date: date,
+                        illustrative: bool = False) -> str:
+    return render("release/dictionary.md.j2", **_context(tables, release_date, illustrative))
 
 
-def dictionary_html(tables: Sequence[Table], release_date: date) -> str:
+def dictionary_html(tables: Sequence[Table], release_date: date,
+                    illustrative: bool = False) -> str:
     """The data dictionary as one HTML page with its style inline: no external CSS or JS."""
-    return render("release/dictionary.html.j2", **_context(tables, release_date))
+    return render("release/dictionary.html.j2",
+                  **_context(tables, release_date, illustrative))

@@ -12,9 +12,17 @@ from typing import Any
 
 import duckdb
 
+from pipelines.illustrative import WARNING_EN
 from pipelines.publish.legal import LICENCE_URL, PUBLISHER
 from pipelines.publish.sources import to_uri
-from pipelines.publish.tables import Column, ReleaseFile, Table, fetch_rows, write_rows_csv
+from pipelines.publish.tables import (
+    Column,
+    ReleaseFile,
+    Table,
+    fetch_rows,
+    illustrative_column,
+    write_rows_csv,
+)
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
 
 # Our own 360Giving identifier prefix: 360Giving assigns `360G-<publisher>` prefixes to
@@ -229,25 +237,35 @@ def giving_flat_rows(grants: Iterable[dict]) -> Iterator[list[Any]]:
                loc.get("geoCode"), loc.get("geoCodeType"), g.get("dataSource")]
 
 
-def write_giving(con: duckdb.DuckDBPyConnection, folder: Path,
-                 release_date: date) -> tuple[list[ReleaseFile], Table]:
+def write_giving(con: duckdb.DuckDBPyConnection, folder: Path, release_date: date,
+                 illustrative: bool = False) -> tuple[list[ReleaseFile], Table]:
     """`360giving/grants.json` and `360giving/grants.csv`; the flat file described as a
-    table, for the datapackage and the dictionary."""
+    table, for the datapackage and the dictionary. An illustrative release's package says
+    so first, and its flat file's first column `illustrative` is true on every row."""
     package = giving_package(con, release_date)
+    if illustrative:
+        package["title"] = "ILLUSTRATIVE — " + package["title"]
+        package["description"] = WARNING_EN + " " + package["description"]
     json_path = folder / "360giving" / "grants.json"
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n",
                          encoding="utf-8")
-    n = write_rows_csv(folder / "360giving" / "grants.csv",
-                       [name for name, *_ in GIVING_FLAT_COLUMNS],
-                       giving_flat_rows(package["grants"]))
+    header = [name for name, *_ in GIVING_FLAT_COLUMNS]
+    rows = giving_flat_rows(package["grants"])
+    columns = [Column(name=name, duckdb_type="", kind=kind, description=about,
+                      required=name in _FLAT_REQUIRED, unique=name == "Identifier")
+               for name, kind, about in GIVING_FLAT_COLUMNS]
+    if illustrative:
+        marker = illustrative_column("")
+        header = [marker.name, *header]
+        rows = (["true", *row] for row in rows)  # as the other CSVs write a boolean
+        columns = [marker, *columns]
+    n = write_rows_csv(folder / "360giving" / "grants.csv", header, rows)
     flat = Table(
         name="360giving-grants", relation="", rows=n,
         description="Grants in the 360Giving Data Standard's flat layout (column titles of "
                     "its spreadsheet template). " + package["description"],
-        columns=tuple(Column(name=name, duckdb_type="", kind=kind, description=about,
-                             required=name in _FLAT_REQUIRED, unique=name == "Identifier")
-                      for name, kind, about in GIVING_FLAT_COLUMNS),
+        columns=tuple(columns),
         primary_key=("Identifier",), upstream=("main.fact_grant",),
         files=("360giving/grants.csv", "360giving/grants.json"))
     files = [ReleaseFile("360giving/grants.json", "json",

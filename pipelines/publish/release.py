@@ -13,15 +13,18 @@ from datetime import date
 from pathlib import Path
 
 from pipelines.duckdb_config import connect
+from pipelines.illustrative import WARNING_EN, WARNING_RU, BuildOrigin, read_build
 from pipelines.publish.changes import changes_markdown, previous_release, release_changes
 from pipelines.publish.datapackage import datapackage, table_resource
 from pipelines.publish.dbt_docs import read_dbt_docs
 from pipelines.publish.dictionary import dictionary_html, dictionary_markdown
 from pipelines.publish.giving import write_giving
 from pipelines.publish.legal import citation_cff, licence_markdown
+from pipelines.publish.markup import render
 from pipelines.publish.sources import published_sources
 from pipelines.publish.tables import (
     ReleaseFile,
+    Table,
     describe_public_tables,
     export_select,
     quarantine_table,
@@ -41,6 +44,8 @@ _DOCUMENT_FILES = (
     ReleaseFile("data-dictionary.md", "markdown", "Data dictionary: every table and "
                 "column with description, type, rules and source."),
     ReleaseFile("data-dictionary.html", "html", "The data dictionary as one web page."),
+    ReleaseFile("README.md", "markdown", "What each file of this release is; an "
+                "illustrative release warns on its first line that its rows are invented."),
     ReleaseFile(DUCKDB_FILE_NAME, "duckdb", "The whole warehouse (DuckDB, read-only "
                 "snapshot): public tables in schema main, raw, quarantine, reference."),
     ReleaseFile("CHANGES.md", "markdown", "Rows added, changed and removed per table "
@@ -96,6 +101,18 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def readme_markdown(release_date: date, tables: list[Table], files: list[ReleaseFile],
+                    origin: BuildOrigin) -> str:
+    """The release's README.md: its tables and their files, then every other file."""
+    own = {path for t in tables for path in t.files}
+    others = [f for f in [*files, *_DOCUMENT_FILES]
+              if f.path not in own and f.path != "README.md"]
+    return render("release/readme.md.j2", release_date=release_date.isoformat(),
+                  illustrative=origin.illustrative, samples_dir=origin.samples_dir or "",
+                  warning_en=WARNING_EN, warning_ru=WARNING_RU, tables=tables,
+                  others=sorted(others, key=lambda f: f.path))
+
+
 def _write_release(db_path: Path, folder: Path, *, release_date: date, manifest_path: Path,
                    previous: Path | None) -> None:
     snapshot = folder / DUCKDB_FILE_NAME
@@ -105,17 +122,18 @@ def _write_release(db_path: Path, folder: Path, *, release_date: date, manifest_
     xlsx: XlsxWriters | None = None
     try:
         con.execute("ATTACH ? AS wh (READ_ONLY)", [str(snapshot)])
+        origin = read_build(con, "wh")
         tables = describe_public_tables(con, docs)
         xlsx = XlsxWriters(snapshot, folder, tables, export_workers())
         files, csvs = write_table_files(con, folder, tables)
 
-        quarantine = quarantine_table(con)
+        quarantine = quarantine_table(con, origin.illustrative)
         write_csv(con, export_select(quarantine.relation, quarantine.columns),
                   folder / "quarantine" / "records.csv")
         files.append(ReleaseFile("quarantine/records.csv", "csv", quarantine.description,
                                  "quarantine", quarantine.rows))
 
-        giving_files, flat = write_giving(con, folder, release_date)
+        giving_files, flat = write_giving(con, folder, release_date, origin.illustrative)
         files += giving_files
         sources = published_sources(con)
         changes, dropped = release_changes(con, tables, previous)
@@ -132,11 +150,14 @@ def _write_release(db_path: Path, folder: Path, *, release_date: date, manifest_
         resources.append(table_resource(table, rel, sha256_file(p), p.stat().st_size,
                                         sources))
     _write_text(folder / "datapackage.json",
-                json.dumps(datapackage(release_date, resources, sources), ensure_ascii=False,
-                           indent=2) + "\n")
+                json.dumps(datapackage(release_date, resources, sources, origin.illustrative),
+                           ensure_ascii=False, indent=2) + "\n")
     documented = [*tables, quarantine, flat]
-    _write_text(folder / "data-dictionary.md", dictionary_markdown(documented, release_date))
-    _write_text(folder / "data-dictionary.html", dictionary_html(documented, release_date))
+    _write_text(folder / "data-dictionary.md",
+                dictionary_markdown(documented, release_date, origin.illustrative))
+    _write_text(folder / "data-dictionary.html",
+                dictionary_html(documented, release_date, origin.illustrative))
+    _write_text(folder / "README.md", readme_markdown(release_date, tables, files, origin))
     _write_text(folder / "CHANGES.md",
                 changes_markdown(release_date, changes, previous, dropped))
     _write_text(folder / "LICENSE.md", licence_markdown(release_date, sources))

@@ -14,6 +14,8 @@ from typing import Any
 import duckdb
 
 from pipelines.duckdb_config import quote_ident
+from pipelines.illustrative import COLUMN as ILLUSTRATIVE
+from pipelines.illustrative import COLUMN_DESCRIPTION as ILLUSTRATIVE_DESCRIPTION
 from pipelines.publish.dbt_docs import DbtDocs, ModelDoc
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -85,6 +87,11 @@ class Table:
     upstream: tuple[str, ...] = ()
     model_path: str = ""
     files: tuple[str, ...] = ()
+
+    @property
+    def illustrative(self) -> bool:
+        """Its rows come from invented documents: its first column says so."""
+        return bool(self.columns) and self.columns[0].name == ILLUSTRATIVE
 
 
 @dataclass
@@ -179,12 +186,17 @@ def _table(name: str, relation: str, columns: list[tuple[str, str]], rows: int,
            catalogue: dict[tuple[str, str], list[tuple[str, str]]],
            exported: set[str]) -> Table:
     doc = doc or ModelDoc(unique_id="", name=name, schema="main")
+    # An illustrative build's marker column comes first in every file, whatever its place.
+    columns = sorted(columns, key=lambda column: column[0] != ILLUSTRATIVE)
     names = [c for c, _ in columns]
     fks = tuple(ForeignKey(col, target, fld) for col, target, fld in doc.relationships
                 if target in exported and col in names)
     pk = _primary_key(names, doc)
     cols = []
     for col, dtype in columns:
+        if col == ILLUSTRATIVE:
+            cols.append(illustrative_column(dtype))
+            continue
         info = doc.columns.get(col, {})
         fk = next((f for f in fks if f.column == col), None)
         cols.append(Column(
@@ -201,6 +213,12 @@ def _table(name: str, relation: str, columns: list[tuple[str, str]], rows: int,
                  columns=tuple(cols), rows=rows, primary_key=pk, row_key=tuple(row_key),
                  foreign_keys=fks, upstream=doc.upstream, model_path=doc.path,
                  files=(f"csv/{name}.csv", f"parquet/{name}.parquet", f"xlsx/{name}.xlsx"))
+
+
+def illustrative_column(duckdb_type: str = "BOOLEAN") -> Column:
+    """The column an illustrative build puts first in every table and file."""
+    return Column(name=ILLUSTRATIVE, duckdb_type=duckdb_type, kind="boolean",
+                  description=ILLUSTRATIVE_DESCRIPTION, required=True)
 
 
 def _primary_key(names: list[str], doc: ModelDoc) -> tuple[str, ...]:
@@ -271,8 +289,9 @@ def _quarantine_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def quarantine_table(con: duckdb.DuckDBPyConnection) -> Table:
-    """Every quarantine table's records in one relation, with a `table` column first."""
+def quarantine_table(con: duckdb.DuckDBPyConnection, illustrative: bool = False) -> Table:
+    """Every quarantine table's records in one relation, with a `table` column first (after
+    `illustrative`, true on every row, in an illustrative build)."""
     names = _quarantine_tables(con)
     if names:
         sql = " UNION ALL BY NAME ".join(
@@ -280,10 +299,13 @@ def quarantine_table(con: duckdb.DuckDBPyConnection) -> Table:
             for n in names)
     else:
         sql = "SELECT NULL::VARCHAR AS \"table\" WHERE false"
+    if illustrative:
+        sql = f"SELECT true AS {quote_ident(ILLUSTRATIVE)}, * FROM ({sql})"
     relation = f"({sql})"
     described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     (rows,) = con.execute(f"SELECT count(*) FROM {relation}").fetchone()
-    columns = tuple(Column(name=n, duckdb_type=t, description=_QUARANTINE_NOTES.get(n, ""),
+    columns = tuple(illustrative_column(t) if n == ILLUSTRATIVE else
+                    Column(name=n, duckdb_type=t, description=_QUARANTINE_NOTES.get(n, ""),
                            required=n in ("table", "reasons"))
                     for n, t, *_ in described)
     return Table(name="quarantine", relation=relation, rows=rows, columns=columns,
@@ -309,10 +331,13 @@ def write_csv(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
     body.unlink()
 
 
-def write_parquet(con: duckdb.DuckDBPyConnection, relation: str, path: Path) -> None:
+def write_parquet(con: duckdb.DuckDBPyConnection, relation: str, path: Path,
+                  columns: Sequence[Column] = ()) -> None:
+    """The relation's values as stored, in the order of `columns` (default: its own)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY (SELECT * FROM {relation}) TO ? (FORMAT parquet, COMPRESSION zstd)",
-                [str(path)])
+    select = ", ".join(quote_ident(c.name) for c in columns) or "*"
+    con.execute(f"COPY (SELECT {select} FROM {relation}) TO ? "
+                "(FORMAT parquet, COMPRESSION zstd)", [str(path)])
 
 
 def write_rows_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -349,7 +374,7 @@ def write_table_files(con: duckdb.DuckDBPyConnection, folder: Path, tables: Sequ
         about = t.description or t.name
         csv_path = f"csv/{t.name}.csv"
         write_csv(con, export_select(t.relation, t.columns), folder / csv_path)
-        write_parquet(con, t.relation, folder / "parquet" / f"{t.name}.parquet")
+        write_parquet(con, t.relation, folder / "parquet" / f"{t.name}.parquet", t.columns)
         files += [ReleaseFile(csv_path, "csv", about, t.name, t.rows),
                   ReleaseFile(f"parquet/{t.name}.parquet", "parquet", about, t.name, t.rows)]
         csvs.append((t, csv_path))

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from pipelines.duckdb_config import connect
+from pipelines.illustrative import WARNING_EN, WARNING_RU
 from pipelines.publish.tables import (
     Column,
     ReleaseFile,
@@ -125,6 +126,9 @@ def _xlsx_about(sheet: Any, table: Table, names: list[str], rows_per_sheet: int,
                            "with ' so it is never run as a formula."),
         ("", "", ""),
     ]
+    if table.illustrative:
+        # The first thing the sheet says: its rows are invented.
+        intro.insert(0, ("ILLUSTRATIVE", "", f"{WARNING_RU} {WARNING_EN}"))
     lines = [*intro, ("column", "type", "description"),
              *[(c.name, c.duckdb_type, c.description) for c in table.columns]]
     for r, line in enumerate(lines):
