@@ -22,7 +22,7 @@ import xlsxwriter
 
 from bench import reference as ref
 from pipelines.fpg import contest_slug
-from scrapers.samples import SAMPLES_DIR, sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 from tests.sample_makers import make_fpg_samples as fs
 
 BASE = fs.BASE
@@ -246,7 +246,7 @@ def write_bulk_xlsx(path: Path, seed: int, scale: float) -> int:
 @lru_cache(maxsize=1)
 def _chrome(kind: str) -> tuple[str, str]:
     """The live site's page around `<main>`, from a sample page: (before, after)."""
-    folder = sample_path(f"{BASE}/public/application/cards?page=1").parent
+    folder = sample_path(f"{BASE}/public/application/cards?page=1", FIXTURES_DIR).parent
     pattern = "item@id=*" if kind == "card" else "cards@page=1"
     text = sorted(folder.glob(pattern))[0].read_text(encoding="utf-8")
     opening = '    <main class="main">\n'
@@ -476,4 +476,4 @@ def list_pages(scale: float) -> int:
 
 def open_data_page() -> bytes:
     """The catalogue page, as in our samples (it links the projects XLSX)."""
-    return sample_path(OPEN_DATA_URL, SAMPLES_DIR).read_bytes()
+    return sample_path(OPEN_DATA_URL, FIXTURES_DIR).read_bytes()

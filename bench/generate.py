@@ -5,7 +5,7 @@
 At scale 1: a 190 000-row ФПГ bulk XLSX, 50 000 ФПГ card pages (kept per contest in
 `raw/fpg/cards/<contest>.json`) and the list pages linking them, a 111 000-row
 federal СО НКО registry, 200 000 subsidy agreements in 200 JSON pages. Every other
-source is what an offline build keeps (`socfund build` on our samples, run first),
+source is what an offline build keeps (`socfund build` on our test fixtures, run first),
 so a build from the raw store covers every source. Manifests have the layout the
 pipeline writes; the fetch log gets one line per generated document.
 
@@ -34,6 +34,7 @@ from bench import ebudget_corpus, fpg_corpus, sonko_corpus
 from bench import reference as ref
 from scrapers.files import write_text_atomic
 from scrapers.rawstore import FetchRecord, RawStore
+from scrapers.samples import FIXTURES_DIR
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_WORK_DIR = REPO / "bench" / ".work"
@@ -347,7 +348,10 @@ def corpus_exists(warehouse: Path, seed: int, scale: float) -> bool:
 def build_base(warehouse: Path) -> None:
     """Every source as an offline build keeps it, then nothing but the raw store."""
     socfund = Path(sys.executable).parent / "socfund"
-    command = [str(socfund), "build", "--warehouse", str(warehouse), "--log-level", "WARNING"]
+    # The fixtures, not samples/: they hold a document of every source (samples/ has no copy
+    # of several, which would be empty here).
+    command = [str(socfund), "build", "--warehouse", str(warehouse), "--samples",
+               str(FIXTURES_DIR), "--log-level", "WARNING"]
     print(f"bench: offline build of every source into {warehouse}", file=sys.stderr)
     if warehouse.exists():
         clear_derived(warehouse)

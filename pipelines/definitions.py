@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job, multi_or_in_process_executor
 from dagster_dbt import DbtCliResource
 
-from pipelines import automation, curated, ebudget, fpg, registry, warehouse
+from pipelines import automation, curated, ebudget, fpg, registry, sonko, warehouse
 from pipelines.dbt_project import dbt_executable, dbt_project
 from pipelines.factory import source_assets as assets_of
 from pipelines.resources import SourcesResource, WarehouseResource
@@ -13,7 +13,7 @@ from pipelines.resources import SourcesResource, WarehouseResource
 # The sources whose fetch is code of their own; every other declared source fetches the
 # documents its declaration lists.
 OWN_FETCH = {"fpg": fpg.fetch_lists, "ebudget": ebudget.fetch_pages,
-             "curated": curated.keep_files}
+             "curated": curated.keep_files, "sonko": sonko.fetch_registries}
 
 source_assets = [
     *(a for s in registry.SOURCES for a in assets_of(s, OWN_FETCH.get(s.key))),

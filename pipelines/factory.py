@@ -12,6 +12,11 @@ leaves nothing to parse) does not stop the others: its last good documents and r
 stay, `meta.source_status` marks it stale, the fetch asset's `fetched` check fails
 and the blocking check `stale_sources` of `warehouse/sources_health` fails the run
 naming it.
+
+Offline, a document the samples folder holds no copy of is not requested: a fetch left
+with nothing to request is `live only` (`meta.source_status`), keeps an empty manifest
+that names the documents only a live night fetches, and its loads write empty tables, so
+the models downstream still run. It is no failure: nothing is stale.
 """
 
 
@@ -34,6 +39,7 @@ from dagster import (
 )
 
 from pipelines.faults import checkpoint
+from pipelines.illustrative import fetched_from
 from pipelines.inputs import input_digest, load_inputs
 from pipelines.loading import (
     RECONCILES,
@@ -49,7 +55,7 @@ from pipelines.loading import (
 from pipelines.progress import Progress
 from pipelines.registry import EntityDecl, Source
 from pipelines.resources import SourcesResource, WarehouseResource
-from pipelines.store import record_status, source_statuses, store_writer
+from pipelines.store import LIVE_ONLY, record_status, source_statuses, store_writer
 from scrapers.http import FetchError
 from scrapers.rawstore import RawStore
 
@@ -72,6 +78,18 @@ class FetchOutcome:
     docs: list[Document]
     failures: list[dict] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
+    # (kind, url) of the documents not requested: the samples folder holds no copy of them.
+    live_only: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def only_live(self) -> bool:
+        """Nothing was there to fetch offline: the source is live only on this build."""
+        return not self.docs and bool(self.live_only)
+
+
+def live_only_kinds(manifest: dict) -> set[str]:
+    """The document kinds the last fetch left to a live night (no offline copy)."""
+    return {d["kind"] for d in manifest.get("live_only", ())}
 
 
 FetchBody = Callable[[AssetExecutionContext, RawStore, SourcesResource], FetchOutcome]
@@ -117,9 +135,15 @@ def source_fetch_asset(source: str, description: str, body: FetchBody) -> Assets
             if sources.live and context.retry_number < FETCH_RETRY.max_retries:
                 raise  # Dagster retries the step with backoff
             return _failed_fetch(context, warehouse, store, source, exc)
-        write_manifest(store, source, outcome.docs, outcome.failures)
+        # Where the documents came from, so a rebuild from the raw store knows it too.
+        write_manifest(store, source, outcome.docs, outcome.failures,
+                       live_only=[{"kind": kind, "url": url} for kind, url in outcome.live_only],
+                       fetched_from=fetched_from(sources.live, sources.samples_root))
         with store_writer(warehouse.paths()) as con:
-            record_status(con, source, "fetch")
+            record_status(con, source, "fetch", live_only=outcome.only_live)
+        if outcome.live_only:
+            context.log.info(f"{source}: {len(outcome.live_only)} documents have no offline copy "
+                             f"and are fetched on a live night only")
         return MaterializeResult(
             metadata={
                 "documents": len(outcome.docs),
@@ -127,10 +151,14 @@ def source_fetch_asset(source: str, description: str, body: FetchBody) -> Assets
                              for d in outcome.docs),
                 "not_modified": sum(d.not_modified for d in outcome.docs),
                 "failures": len(outcome.failures),
-                "status": "ok",
+                "live_only": len(outcome.live_only),
+                "status": LIVE_ONLY if outcome.only_live else "ok",
                 **outcome.metadata,
             },
-            check_results=[AssetCheckResult(check_name=FETCHED, passed=True)],
+            check_results=[AssetCheckResult(
+                check_name=FETCHED, passed=True,
+                description="no offline copy: fetched on a live night only"
+                if outcome.only_live else None)],
         )
 
     return _fetch
@@ -166,14 +194,17 @@ def fetch_documents_asset(
 
     def body(context: AssetExecutionContext, store: RawStore,
              sources: SourcesResource) -> FetchOutcome:
+        wanted = [(kind, url) for kind, url in urls if sources.has_copy(url)]
+        live_only = [(kind, url) for kind, url in urls if (kind, url) not in wanted]
         docs: list[Document] = []
-        progress = Progress(f"{source} documents", len(urls), context.log)
-        with sources.client(store, hosts) as client:
-            for kind, url in urls:
-                docs.append(Document.of(kind, client.get(url, source=source)))
-                progress.advance()
-        progress.done()
-        return FetchOutcome(docs)
+        if wanted:
+            progress = Progress(f"{source} documents", len(wanted), context.log)
+            with sources.client(store, hosts) as client:
+                for kind, url in wanted:
+                    docs.append(Document.of(kind, client.get(url, source=source)))
+                    progress.advance()
+            progress.done()
+        return FetchOutcome(docs, live_only=live_only)
 
     return source_fetch_asset(source, description, body)
 
@@ -193,7 +224,8 @@ def load_entity_asset(decl: EntityDecl, parser_version: str) -> AssetsDefinition
            check_specs=[AssetCheckSpec(RECONCILES, asset=key)], description=description)
     def _load(context: AssetExecutionContext, warehouse: WarehouseResource):
         store = warehouse.raw_store()
-        docs = documents(read_manifest(store, entity.source), kind)
+        manifest = read_manifest(store, entity.source)
+        docs = documents(manifest, kind)
 
         def produce():
             progress = Progress(f"{entity.table} parse", len(docs), context.log)
@@ -206,9 +238,14 @@ def load_entity_asset(decl: EntityDecl, parser_version: str) -> AssetsDefinition
                     f"(first: {rejected[0].reasons[0]})")
             return validated_writer(context, entity, records, parser_version, rejected)
 
-        return load_entity(context, warehouse, entity,
-                           input_digest(load_inputs(decl, parser_version), docs), produce,
-                           extra_metadata={"documents": len(docs)})
+        result = load_entity(context, warehouse, entity,
+                             input_digest(load_inputs(decl, parser_version), docs), produce,
+                             extra_metadata={"documents": len(docs)})
+        if not docs and kind in live_only_kinds(manifest):
+            # An empty table, for the models; its documents come on a live night.
+            with store_writer(warehouse.paths()) as con:
+                record_status(con, entity.source, entity.table, live_only=True)
+        return result
 
     return _load
 

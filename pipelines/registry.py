@@ -184,13 +184,17 @@ SOURCES: tuple[Source, ...] = (
         title_ru="Реестры поддержки социально ориентированных НКО (федеральный и региональные)",
         title_en="Registries of support to socially oriented NGOs: federal registry "
                  "(Минэкономразвития) and regional registries",
-        hosts=frozenset({sonko.FEDERAL_HOST, sonko.REGISTRY2011_HOST}),
-        addresses=(sonko.FEDERAL_URL,),
+        # The portal's registry files are on its own host; REGISTRY2011_HOST is that of the
+        # invented registry the fixture portal page links (`.invalid`: never reachable live).
+        hosts=frozenset({sonko.FEDERAL_HOST, sonko.REGISTRY_PORTAL_HOST,
+                         sonko.REGISTRY2011_HOST}),
+        addresses=(sonko.FEDERAL_URL, sonko.REGISTRY_PORTAL_URL),
         status=LIVE,
         terms=UNKNOWN_TERMS,
         parser_version=sonko.PARSER_VERSION,
-        fetch_description="Fetch the regional registries (2011 template) and the federal "
-                          "registry XLSX.",
+        fetch_description="Fetch the regional registries (2011 template) linked from the "
+                          "Smolensk NGO portal's registries page, and the federal registry "
+                          "XLSX.",
         entities=(
             EntityDecl("registry2011", "registry2011", sonko.parse_registry2011,
                        sonko_schema.REGISTRY2011,
@@ -200,8 +204,6 @@ SOURCES: tuple[Source, ...] = (
                        "federal registry of socially oriented NGOs (XLSX): one record per "
                        "decision"),
         ),
-        documents=(*(("registry2011", url) for url in sonko.REGISTRY2011_URLS),
-                   ("federal", sonko.FEDERAL_URL)),
         bulk_files=(BulkFileDecl("sonko/federal_xlsx", sonko.FEDERAL_URL),),
     ),
     Source(

@@ -258,21 +258,28 @@ def last_load(con: duckdb.DuckDBPyConnection, table: str) -> LastLoad | None:
     return LastLoad(row[0], LoadCounts(table, int(row[1]), int(row[2]), int(row[3])), row[4])
 
 
+# A stage with nothing to read offline: the samples folder holds no copy of its documents,
+# which only a live night fetches. Neither a success nor a failure (nothing is stale).
+LIVE_ONLY = "live only"
+
+
 def record_status(con: duckdb.DuckDBPyConnection, source: str, stage: str, *,
-                  error: str | None = None) -> None:
-    """Note one stage of a source as succeeded (no error) or failed, keeping the last success."""
+                  error: str | None = None, live_only: bool = False) -> None:
+    """Note one stage of a source as succeeded (no error), failed, or live only, keeping the
+    last success."""
     _ensure_table(con, "meta", "source_status", STATUS_COLUMNS)
     previous = con.execute(
         "SELECT succeeded_at FROM meta.source_status WHERE source = ? AND stage = ?",
         [source, stage],
     ).fetchone()
     con.execute("DELETE FROM meta.source_status WHERE source = ? AND stage = ?", [source, stage])
-    if error is None:
+    if error is None and not live_only:
         con.execute("INSERT INTO meta.source_status VALUES (?, ?, 'ok', now(), now(), NULL)",
                     [source, stage])
     else:
-        con.execute("INSERT INTO meta.source_status VALUES (?, ?, 'failed', now(), ?, ?)",
-                    [source, stage, previous[0] if previous else None, error])
+        con.execute("INSERT INTO meta.source_status VALUES (?, ?, ?, now(), ?, ?)",
+                    [source, stage, "failed" if error is not None else LIVE_ONLY,
+                     previous[0] if previous else None, error])
 
 
 def source_statuses(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -303,6 +310,22 @@ def replace_fetch_log(con: duckdb.DuckDBPyConnection, rows: Sequence[dict],
         con.execute("ROLLBACK")
         raise
     return len(rows)
+
+
+def live_only_stages(db: Path) -> list[tuple[str, str]]:
+    """(source, stage) of every stage now `live only` in `meta.source_status`, read-only."""
+    con = connect(db, read_only=True)
+    try:
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'meta' AND table_name = 'source_status'").fetchone()[0]
+        if not exists:
+            return []
+        return [(r[0], r[1]) for r in con.execute(
+            "SELECT source, stage FROM meta.source_status WHERE status = ? ORDER BY 1, 2",
+            [LIVE_ONLY]).fetchall()]
+    finally:
+        con.close()
 
 
 def table_counts(db: Path, schemas: Sequence[str]) -> list[tuple[str, str, int]]:

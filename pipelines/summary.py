@@ -1,4 +1,5 @@
-"""What `socfund build` prints at the end: tables, row counts, quarantine, where things are."""
+"""What `socfund build` prints at the end: tables, row counts, quarantine, the sources that
+only a live night fetches, where things are."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import shlex
 import sys
 
 from pipelines.paths import WarehousePaths
-from pipelines.store import table_counts
+from pipelines.store import live_only_stages, table_counts
 
 EXAMPLE_QUERY = (
     "SELECT region_name, year, grants, amount_awarded FROM mart_region_year "
@@ -27,6 +28,9 @@ def print_summary(paths: WarehousePaths) -> None:
     for schema, table, n in counts:
         if schema != "main":
             print(f"  {schema + '.' + table:<{width}} {n:>8}")
+    live_only = live_only_line(paths)
+    if live_only:
+        print(live_only)
     print()
     print(f"Warehouse:  {paths.published_db}")
     print(f"Raw store:  {paths.raw_dir}  (bodies by SHA-256, fetch_log.jsonl)")
@@ -41,3 +45,15 @@ def print_summary(paths: WarehousePaths) -> None:
     code = (f"import duckdb; print(duckdb.connect({json.dumps(str(paths.published_db))}, "
             f"read_only=True).sql({json.dumps(EXAMPLE_QUERY)}))")
     print(f"  {shlex.quote(sys.executable)} -c {shlex.quote(code)}")
+
+
+def live_only_line(paths: WarehousePaths) -> str:
+    """The sources (or parts of one) with no offline copy this build: fetched live only."""
+    stages = live_only_stages(paths.store_db)
+    whole = sorted({source for source, stage in stages if stage == "fetch"})
+    parts = [f"{source} ({stage})" for source, stage in stages
+             if stage != "fetch" and source not in whole]
+    if not whole and not parts:
+        return ""
+    return ("Live only (no offline copy in the samples folder; `socfund build --live` fetches "
+            "them): " + ", ".join([*whole, *parts]))

@@ -11,12 +11,14 @@ on NGOs, art. 31.2). Two shapes are read here (SOURCES.md §2a, §2b):
   (`FEDERAL_URL`), one XLSX, one row per decision about an organisation.
 
 Regional registries have no common host: each region publishes its files on its
-own portal, at addresses that move from year to year. `REGISTRY2011_URLS` are
-therefore our offline copies, on a host of our own naming
-(`REGISTRY2011_HOST`, under the reserved `.invalid` domain, so nothing can be
-fetched from it by mistake) served from `samples/`. Live registries are
-configured per region; their live host is unverified. The
-Smolensk files in `../shared/data/real/` are read by the tests only.
+own portal, at addresses that move from year to year. The one region configured is
+Smolensk: its NGO portal lists the yearly registries on `REGISTRY_PORTAL_URL`
+(SOURCES.md §2a), and `find_registry_links` finds them there by link text and
+extension, so a new year's file is found without a change here. Offline, `samples/`
+holds the real registries 2012–2015 under the portal's host, linked from an index page
+of ours at the portal page's address; `tests/fixtures/` holds an invented 2016 registry
+(`REGISTRY2011_URLS`, on a host of our own naming under the reserved `.invalid` domain)
+linked from a fixture page at the same address.
 
 Both parsers are pure: bytes in, one dict per record out. Headers are matched by
 their text, never by position; a value that does not convert is stored as None
@@ -30,7 +32,9 @@ import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+from scrapers.documents import html_tree
 from scrapers.headers import (
     Column,
     column,
@@ -54,11 +58,64 @@ from scrapers.workbooks import read_sheets
 
 FEDERAL_HOST = "data.economy.gov.ru"
 FEDERAL_URL = f"https://{FEDERAL_HOST}/files/sonko_organizations.xlsx"
+# The Smolensk region's NGO portal (нко67.рф), section «Реестр СО НКО – получателей поддержки».
+REGISTRY_PORTAL_HOST = "www.xn--67-1lclg.xn--p1ai"
+REGISTRY_PORTAL_URL = (f"http://{REGISTRY_PORTAL_HOST}/baza-dannyx-o-so-nko/"
+                       "reestr-so-nko-poluchatelej-podderzhki/")
+# The invented registry of tests/fixtures, linked from the fixture portal page.
 REGISTRY2011_HOST = "sonko-registries.socfund.invalid"
 REGISTRY2011_URLS = [
     f"https://{REGISTRY2011_HOST}/smolensk/sonko_registry_2016.xlsx",
 ]
 PARSER_VERSION = "sonko/1"
+
+
+# --- the regional registries' page --------------------------------------------------------
+
+_REGISTRY_EXTENSIONS = (".xls", ".xlsx")
+_REGISTRY_WORD = re.compile(r"реестр", re.IGNORECASE)
+_LINK_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+WANTED_LINKS = "links to .xls/.xlsx files whose text names «реестр» and a year"
+
+
+def _link_text(link: Any) -> str:
+    text = " ".join(filter(None, (" ".join(link.itertext()), link.get("title"))))
+    return clean_text(text) or ""
+
+
+def _names_a_registry(text: str) -> bool:
+    return bool(_REGISTRY_WORD.search(text) and _LINK_YEAR.search(text))
+
+
+def find_registry_links(body: bytes, url: str) -> list[str]:
+    """The yearly registry files a registries page links, as absolute URLs, in page order.
+
+    A link counts when its address ends in `.xls` or `.xlsx` and its text (or title) names
+    «реестр» and a year; a link whose own text is bare («скачать») is judged by the text
+    of the line it stands in. No such link means the page changed: a ValueError names the
+    page and what was looked for.
+    """
+    doc = html_tree(body, url, "the registries page")
+    found: dict[str, None] = {}
+    seen = 0
+    for link in doc.iter("a"):
+        href = (link.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        seen += 1
+        target = urljoin(url, href)
+        if not urlsplit(target).path.lower().endswith(_REGISTRY_EXTENSIONS):
+            continue
+        text = _link_text(link)
+        parent = link.getparent()
+        if not _names_a_registry(text) and parent is not None:
+            text = clean_text(" ".join(parent.itertext())) or ""
+        if _names_a_registry(text):
+            found.setdefault(target)
+    if not found:
+        raise ValueError(f"{url}: no registry file linked ({WANTED_LINKS}; {seen} links on the "
+                         f"page): the page's layout may have changed")
+    return list(found)
 
 
 # --- shared cell helpers ------------------------------------------------------------------

@@ -38,7 +38,7 @@ from pipelines import automation
 from pipelines.resources import SourcesResource, WarehouseResource
 from scrapers import fpg, oprf2013, sonko
 from scrapers.http import HttpClient
-from scrapers.samples import SAMPLES_DIR
+from scrapers.samples import FIXTURES_DIR
 from scrapers.samples_server import serve_samples
 
 REPO = Path(__file__).resolve().parent.parent
@@ -107,7 +107,7 @@ def bulk_samples(tmp_path: Path) -> Path:
     """A copy of the samples of the bulk files' hosts, to change files in."""
     root = tmp_path / "samples"
     for host in BULK_HOSTS:
-        shutil.copytree(SAMPLES_DIR / host, root / host)
+        shutil.copytree(FIXTURES_DIR / host, root / host)
     return root
 
 

@@ -8,7 +8,7 @@ import sys
 
 from pipelines.registry import parse_kinds
 from scrapers import oprf2013
-from scrapers.samples import sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -27,7 +27,7 @@ def test_parse_list_names_every_kind():
 
 
 def test_parse_prints_valid_records_and_quarantine_with_exit_1():
-    out = _run("parse", "oprf2013.csv", str(sample_path(oprf2013.CSV_URL)))
+    out = _run("parse", "oprf2013.csv", str(sample_path(oprf2013.CSV_URL, FIXTURES_DIR)))
     assert out.returncode == 1  # the sample has a row whose amount does not parse
     valid = [json.loads(line) for line in out.stdout.splitlines()]
     held = [json.loads(line) for line in out.stderr.splitlines() if line.startswith("{")]
@@ -40,7 +40,8 @@ def test_parse_prints_valid_records_and_quarantine_with_exit_1():
 
 
 def test_parse_clean_file_exits_0(tmp_path):
-    lines = sample_path(oprf2013.CSV_URL).read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = sample_path(oprf2013.CSV_URL, FIXTURES_DIR).read_text(encoding="utf-8")
+    lines = lines.splitlines(keepends=True)
     clean = tmp_path / "clean.csv"
     clean.write_text(lines[0] + lines[1], encoding="utf-8")
     out = _run("parse", "oprf2013.csv", str(clean))
@@ -64,7 +65,7 @@ def test_parse_card_prints_iso_dates_numbers_and_flags():
 
     from scrapers import fpg
 
-    page = sorted(sample_path(fpg.list_page_url(1)).parent.glob("item@id=*"))[0]
+    page = sorted(sample_path(fpg.list_page_url(1), FIXTURES_DIR).parent.glob("item@id=*"))[0]
     out = _run("parse", "fpg.card", str(page))
     assert out.returncode == 0, out.stderr
     (record,) = [json.loads(line) for line in out.stdout.splitlines()]
@@ -80,7 +81,7 @@ def test_parse_practice_page_prints_one_indicator_per_line_with_numeric_values()
 
     for kind, url in (("practice.page", practice.PRACTICE_URLS[0]),
                       ("programme.card", programme_card.PROGRAMME_URLS[0])):
-        out = _run("parse", kind, str(sample_path(url)))
+        out = _run("parse", kind, str(sample_path(url, FIXTURES_DIR)))
         assert out.returncode == 0, out.stderr
         records = [json.loads(line) for line in out.stdout.splitlines()]
         assert records

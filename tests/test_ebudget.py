@@ -11,7 +11,7 @@ import pytest
 from schemas.base import validate
 from schemas.ebudget import AGREEMENTS, PERIOD_ORIGINS, PERIODS
 from scrapers import ebudget
-from scrapers.samples import sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 
 PAGES = (1, 2, 3)
 
@@ -21,7 +21,7 @@ def _url(page: int) -> str:
 
 
 def _body(page: int) -> bytes:
-    return sample_path(_url(page)).read_bytes()
+    return sample_path(_url(page), FIXTURES_DIR).read_bytes()
 
 
 def _page(*items: dict, count: int | None = None) -> bytes:
@@ -76,9 +76,9 @@ def test_live_urls_ask_for_1000_and_samples_live_at_the_sample_page_size():
     assert "pageNum=2&pageSize=1000&blocks=info,grbs,receiver,plansSubject" in live
     assert live.endswith("filterminstartdate=01.01.2017")
     for page in PAGES:
-        assert sample_path(_url(page)).is_file()
-    assert not sample_path(_url(4)).exists()
-    assert not sample_path(ebudget.page_url(1)).exists()
+        assert sample_path(_url(page), FIXTURES_DIR).is_file()
+    assert not sample_path(_url(4), FIXTURES_DIR).exists()
+    assert not sample_path(ebudget.page_url(1), FIXTURES_DIR).exists()
     with pytest.raises(ValueError, match=r"dd\.mm\.yyyy"):
         ebudget.page_url(1, min_start_date="2017-01-01")
 

@@ -16,14 +16,14 @@ import openpyxl
 from pipelines.cli import main
 from pipelines.paths import DBT_PROJECT_DIR
 from scrapers import fpg
-from scrapers.samples import SAMPLES_DIR, sample_relpath
+from scrapers.samples import FIXTURES_DIR, sample_relpath
 
 UNKNOWN = "Неведомая область"
 
 
 def _samples_with_unknown_region(root: Path) -> Path:
     samples = root / "samples"
-    shutil.copytree(SAMPLES_DIR, samples)
+    shutil.copytree(FIXTURES_DIR, samples)
     xlsx = samples / sample_relpath(fpg.BASE_URL + "/upload/opendata/projects.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(xlsx.read_bytes()))
     sheet = book.active
@@ -67,7 +67,7 @@ def test_unknown_region_fails_offline_keeps_yesterday_and_warns_live(tmp_path):
     import pipelines.definitions  # noqa: F401
 
     environment = dict(os.environ)
-    assert main(["build", "--warehouse", str(warehouse)]) == 0
+    assert main(["build", "--warehouse", str(warehouse), "--samples", str(FIXTURES_DIR)]) == 0
     # dbt got the warehouse's paths as vars: the run changed nothing in the environment.
     assert dict(os.environ) == environment
     published = warehouse / "socfund.duckdb"

@@ -34,8 +34,8 @@ from schemas import fpg as fpg_schema
 from schemas.base import validate
 from scrapers import fpg, municipal, practice, programme_card, sonko, treasury, workbooks
 from scrapers.http import Fetched, FetchError, HttpClient
-from scrapers.rawstore import FetchRecord, RawStore
-from scrapers.samples import SAMPLES_DIR, sample_path
+from scrapers.rawstore import VALIDATORS_FILE, FetchRecord, RawStore
+from scrapers.samples import FIXTURES_DIR, sample_path
 from scrapers.samples_server import serve_samples
 from scrapers.workbooks import WorkbookTooLarge
 from tests.test_http_client import _send
@@ -58,8 +58,10 @@ def _client(store: RawStore, addr: str, **kw) -> HttpClient:
 
 
 def _names(store: RawStore, source: str = SOURCE) -> list[str]:
+    """The files of the source's kept bodies (and of anything half-written)."""
     folder = store.root / source
-    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    return sorted(p.name for p in folder.iterdir()
+                  if p.name != VALIDATORS_FILE) if folder.is_dir() else []
 
 
 def _names_the_fetch(url: str = URL) -> str:
@@ -363,9 +365,9 @@ FPG_LIST_URL = fpg.list_page_url(1)
 def _fpg_root(tmp_path: Path, url: str, rewrite: Callable[[str], str]) -> Path:
     """A samples root holding the ФПГ samples, with one page rewritten."""
     root = tmp_path / "samples"
-    for path in (SAMPLES_DIR / fpg.HOST).rglob("*"):
+    for path in (FIXTURES_DIR / fpg.HOST).rglob("*"):
         if path.is_file():
-            target = root / path.relative_to(SAMPLES_DIR)
+            target = root / path.relative_to(FIXTURES_DIR)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(path.read_bytes())
     page = sample_path(url, root)
@@ -376,7 +378,7 @@ def _fpg_root(tmp_path: Path, url: str, rewrite: Callable[[str], str]) -> Path:
 def test_fpg_card_links_to_other_hosts_are_never_followed(tmp_path, evil):
     evil_addr, evil_hits = evil
     ids = re.findall(r'href="/public/application/item\?id=([0-9a-f-]+)"',
-                     sample_path(FPG_LIST_URL).read_text(encoding="utf-8"))
+                     sample_path(FPG_LIST_URL, FIXTURES_DIR).read_text(encoding="utf-8"))
     unicode_host = fpg.HOST.encode("ascii").decode("idna")  # президентскиегранты.рф
     hrefs = [
         f"https://{EVIL}/public/application/item?id={ids[0]}",
@@ -453,7 +455,7 @@ def test_windows_1251_pages_without_a_charset_header_are_read_right(tmp_path, de
     root = tmp_path / "samples"
     expected = {}
     for parse, url in CP1251_PAGES:
-        sample = sample_path(url).read_bytes()
+        sample = sample_path(url, FIXTURES_DIR).read_bytes()
         expected[url] = parse(sample, url=url)
         page = sample_path(url, root)
         page.parent.mkdir(parents=True, exist_ok=True)
@@ -475,7 +477,7 @@ def test_windows_1251_pages_without_a_charset_header_are_read_right(tmp_path, de
 
 def test_fpg_card_with_a_changed_layout_is_quarantined_naming_its_url(tmp_path):
     ids = re.findall(r'href="/public/application/item\?id=([0-9a-f-]+)"',
-                     sample_path(FPG_LIST_URL).read_text(encoding="utf-8"))
+                     sample_path(FPG_LIST_URL, FIXTURES_DIR).read_text(encoding="utf-8"))
     healthy, changed = (f"{fpg.BASE_URL}/public/application/item?id={i}" for i in ids[:2])
     # The site renamed its blocks: every class the parser reads is gone.
     root = _fpg_root(tmp_path, changed, lambda text: text.replace("winner", "project-card")

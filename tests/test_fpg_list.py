@@ -10,13 +10,13 @@ import pytest
 from bs4 import BeautifulSoup
 
 from scrapers import fpg
-from scrapers.samples import SAMPLES_DIR, sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 
-CARD_DIR = SAMPLES_DIR / fpg.HOST / "public" / "application"
+CARD_DIR = FIXTURES_DIR / fpg.HOST / "public" / "application"
 
 
 def _page(n: int) -> bytes:
-    return sample_path(fpg.list_page_url(n)).read_bytes()
+    return sample_path(fpg.list_page_url(n), FIXTURES_DIR).read_bytes()
 
 
 def _soup_links(body: bytes) -> list:
@@ -38,8 +38,8 @@ def _crawl() -> list[dict]:
 def test_list_page_url_maps_to_a_sample():
     url = fpg.list_page_url(2)
     assert url == f"https://{fpg.HOST}/public/application/cards?page=2"
-    assert sample_path(url).name == "cards@page=2"
-    assert sample_path(url).is_file()
+    assert sample_path(url, FIXTURES_DIR).name == "cards@page=2"
+    assert sample_path(url, FIXTURES_DIR).is_file()
     with pytest.raises(ValueError):
         fpg.list_page_url(0)
 
@@ -59,7 +59,7 @@ def test_page_without_pagination_has_one_page():
 
 
 def test_a_page_that_is_not_a_list_page_is_refused():
-    not_a_list = sample_path(fpg.OPEN_DATA_URL).read_bytes()
+    not_a_list = sample_path(fpg.OPEN_DATA_URL, FIXTURES_DIR).read_bytes()
     with pytest.raises(ValueError, match="neither pagination nor a project table"):
         fpg.parse_page_count(not_a_list)
     with pytest.raises(ValueError, match="open-data"):
@@ -88,7 +88,7 @@ def test_the_last_shorter_page_is_kept_and_every_card_is_linked():
     saved = {p.name.removeprefix("item@id=") for p in CARD_DIR.glob("item@id=*")}
     assert linked == saved  # every link has its sample, every sample is linked
     assert len(saved) >= 12
-    assert all(sample_path(r["card_url"]).is_file() for r in records)
+    assert all(sample_path(r["card_url"], FIXTURES_DIR).is_file() for r in records)
 
 
 def test_relative_links_resolve_against_the_page_or_the_site():
@@ -137,7 +137,7 @@ def test_only_winners_rows_carry_a_grant():
 
 def test_list_amounts_agree_with_the_cards_they_link():
     for record in _crawl():
-        (card,) = fpg.parse_card(sample_path(record["card_url"]).read_bytes(),
+        (card,) = fpg.parse_card(sample_path(record["card_url"], FIXTURES_DIR).read_bytes(),
                                  url=record["card_url"])
         assert card["application_number"] == record["application_number"]
         assert card["title"] == record["title"]

@@ -16,10 +16,10 @@ from schemas.base import each, validate
 from schemas.identifiers import is_valid_inn
 from schemas.vocabularies.statuses import KNOWN_STATUSES, status_key
 from scrapers import fpg
-from scrapers.samples import SAMPLES_DIR, sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 
 XLSX_URL = f"https://{fpg.HOST}/upload/opendata/projects.xlsx"
-CARD_FILES = sorted((SAMPLES_DIR / fpg.HOST / "public" / "application").glob("item@id=*"))
+CARD_FILES = sorted((FIXTURES_DIR / fpg.HOST / "public" / "application").glob("item@id=*"))
 FLAGS = {"inn_valid", "ogrn_valid"}
 BOOKKEEPING = {"_row", "_errors"}
 
@@ -33,7 +33,7 @@ def list_items() -> list[dict]:
     items = []
     for n in (1, 2, 3):
         url = fpg.list_page_url(n)
-        items += fpg.parse_list(sample_path(url).read_bytes(), url=url)
+        items += fpg.parse_list(sample_path(url, FIXTURES_DIR).read_bytes(), url=url)
     return items
 
 
@@ -44,7 +44,7 @@ def cards() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def applications() -> list[dict]:
-    return fpg.parse_xlsx(sample_path(XLSX_URL).read_bytes(), url=XLSX_URL)
+    return fpg.parse_xlsx(sample_path(XLSX_URL, FIXTURES_DIR).read_bytes(), url=XLSX_URL)
 
 
 def _card(cards, number):

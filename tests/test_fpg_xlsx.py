@@ -15,11 +15,11 @@ from schemas.base import validate
 from schemas.fpg import APPLICATIONS
 from schemas.identifiers import is_valid_inn
 from scrapers import fpg
-from scrapers.samples import SAMPLES_DIR, sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 
-CATALOGUE = sample_path(fpg.OPEN_DATA_URL)
+CATALOGUE = sample_path(fpg.OPEN_DATA_URL, FIXTURES_DIR)
 XLSX_URL = f"https://{fpg.HOST}/upload/opendata/projects.xlsx"
-CARD_FILES = sorted((SAMPLES_DIR / fpg.HOST / "public" / "application").glob("item@id=*"))
+CARD_FILES = sorted((FIXTURES_DIR / fpg.HOST / "public" / "application").glob("item@id=*"))
 HEADERS = ["Номер заявки", "Конкурс", "Организация", "ОГРН", "ИНН", "Регион",
            "Название проекта", "Грантовое направление", "Запрошенная сумма",
            "Общая сумма расходов", "Начало реализации", "Окончание реализации",
@@ -28,7 +28,7 @@ HEADERS = ["Номер заявки", "Конкурс", "Организация"
 
 @pytest.fixture(scope="module")
 def bulk() -> bytes:
-    return sample_path(XLSX_URL).read_bytes()
+    return sample_path(XLSX_URL, FIXTURES_DIR).read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_bulk_link_is_found_on_the_catalogue_page():
     body = CATALOGUE.read_bytes()
     assert body.count(b".xlsx") >= 2  # the projects file and the co-financing one
     assert fpg.find_bulk_url(body) == XLSX_URL
-    assert sample_path(XLSX_URL).is_file()
+    assert sample_path(XLSX_URL, FIXTURES_DIR).is_file()
     mirror = "http://127.0.0.1:9000/public/open-data"
     assert fpg.find_bulk_url(body, mirror) == "http://127.0.0.1:9000/upload/opendata/projects.xlsx"
 

@@ -19,6 +19,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.publish.release import export_release
+from scrapers.samples import FIXTURES_DIR
 from tests.test_exports import INJECTED, TEST_INN, add_test_rows, cell_text, manifest_path
 
 # Calc's CSV import options: comma, double quote, UTF-8 (76), from line 1.
@@ -64,7 +65,7 @@ def column(sheet, name: str) -> list:
 def release(tmp_path_factory) -> Path:
     soffice()
     root = tmp_path_factory.mktemp("warehouse")
-    assert main(["build", "--warehouse", str(root)]) == 0
+    assert main(["build", "--warehouse", str(root), "--samples", str(FIXTURES_DIR)]) == 0
     copy = tmp_path_factory.mktemp("copy") / "socfund.duckdb"
     shutil.copyfile(root / "socfund.duckdb", copy)
     add_test_rows(copy)

@@ -9,14 +9,14 @@ import pytest
 from schemas.base import validate
 from schemas.municipal import WINNERS
 from scrapers import municipal
-from scrapers.samples import sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 
 UTF8_URL = f"{municipal.BASE_URL}/perm/konkurs/2023/pobediteli.html"
 CP1251_URL = f"{municipal.BASE_URL}/perm/rayon/2022/itogi.html"
 
 
 def _body(url: str) -> bytes:
-    return sample_path(url).read_bytes()
+    return sample_path(url, FIXTURES_DIR).read_bytes()
 
 
 def _page(table: str, *, h1: str = "Итоги конкурса «Тест» 2021 года", head: str = "") -> bytes:
@@ -46,7 +46,7 @@ def test_samples_live_where_the_urls_point():
     assert set(municipal.WINNERS_URLS) == {UTF8_URL, CP1251_URL}
     for url in municipal.WINNERS_URLS:
         assert url.startswith(f"https://{municipal.HOST}/")
-        assert sample_path(url).is_file()
+        assert sample_path(url, FIXTURES_DIR).is_file()
 
 
 def test_samples_say_they_are_illustrations(city, district):

@@ -13,7 +13,7 @@ import pytest
 from schemas.base import validate
 from schemas.oprf2013 import GRANTS
 from scrapers import oprf2013
-from scrapers.samples import sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 
 REAL_CSV = Path(__file__).parents[2] / "shared/data/real/oprf_grants_2013.csv"
 HEADER = "filename,operator,N,ogrn,summ,req_num,org_name,project_name,region,city,fedokrug\n"
@@ -40,12 +40,20 @@ def _by_key(records: list[dict]) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def sample() -> list[dict]:
-    return oprf2013.parse_csv(sample_path(oprf2013.CSV_URL).read_bytes(), url=oprf2013.CSV_URL)
+    body = sample_path(oprf2013.CSV_URL, FIXTURES_DIR).read_bytes()
+    return oprf2013.parse_csv(body, url=oprf2013.CSV_URL)
 
 
 def test_sample_lives_where_the_url_points():
     assert oprf2013.CSV_URL.startswith(f"https://{oprf2013.HOST}/")
-    assert sample_path(oprf2013.CSV_URL).is_file()
+    assert sample_path(oprf2013.CSV_URL, FIXTURES_DIR).is_file()
+
+
+def test_the_offline_default_ships_the_real_file():
+    """samples/ holds the real 2013 list, byte for byte; the invented one is a fixture."""
+    shipped = sample_path(oprf2013.CSV_URL).read_bytes()
+    assert shipped == REAL_CSV.read_bytes()
+    assert shipped != sample_path(oprf2013.CSV_URL, FIXTURES_DIR).read_bytes()
 
 
 def test_sample_counts_and_quarantine(sample):

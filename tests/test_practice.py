@@ -26,7 +26,7 @@ from schemas.vocabularies.indicators import (
     noun_indicators,
 )
 from scrapers import practice, programme_card, russian
-from scrapers.samples import sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 
 SHARED = Path(__file__).parents[2] / "shared"
 UTF8_URL, CP1251_URL = practice.PRACTICE_URLS
@@ -68,12 +68,12 @@ def _seed(prefix: str) -> str:
 
 @pytest.fixture(scope="module")
 def club_page() -> list[dict]:
-    return practice.parse_page(sample_path(UTF8_URL).read_bytes(), url=UTF8_URL)
+    return practice.parse_page(sample_path(UTF8_URL, FIXTURES_DIR).read_bytes(), url=UTF8_URL)
 
 
 @pytest.fixture(scope="module")
 def neighbours_page() -> list[dict]:
-    return practice.parse_page(sample_path(CP1251_URL).read_bytes(), url=CP1251_URL)
+    return practice.parse_page(sample_path(CP1251_URL, FIXTURES_DIR).read_bytes(), url=CP1251_URL)
 
 
 def _summary(records: list[dict]) -> list[tuple]:
@@ -89,12 +89,12 @@ def test_samples_live_where_the_urls_point():
     assert practice.PARSER_VERSION == "practice/2"
     for url in practice.PRACTICE_URLS:
         assert url.startswith(f"https://{practice.HOST}/practices/")
-        assert sample_path(url).is_file()
+        assert sample_path(url, FIXTURES_DIR).is_file()
 
 
 def test_samples_say_they_are_illustrations(club_page, neighbours_page):
     for url, encoding in ((UTF8_URL, "utf-8"), (CP1251_URL, "cp1251")):
-        text = sample_path(url).read_bytes().decode(encoding)
+        text = sample_path(url, FIXTURES_DIR).read_bytes().decode(encoding)
         assert "Иллюстрация socfund" in text
         assert "вымышлены" in text
     # the mark travels with every record into any table it reaches
@@ -169,7 +169,7 @@ def test_money_on_the_club_page_is_in_rubles(club_page):
 
 
 def test_cp1251_page_is_decoded_from_its_meta_http_equiv(neighbours_page):
-    raw = sample_path(CP1251_URL).read_bytes()
+    raw = sample_path(CP1251_URL, FIXTURES_DIR).read_bytes()
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
     assert b'charset=windows-1251' in raw
@@ -727,7 +727,7 @@ def test_golden_sample_pages():
     pages = _golden("practice_pages.json")["pages"]
     assert set(pages) == {*practice.PRACTICE_URLS, *programme_card.PROGRAMME_URLS}
     for url, outputs in pages.items():
-        body = sample_path(url).read_bytes()
+        body = sample_path(url, FIXTURES_DIR).read_bytes()
         for name, records in outputs.items():
             assert _plain(parsers[name](body, url=url)) == records, (url, name)
 

@@ -13,7 +13,7 @@ from schemas.identifiers import ogrn_subject_code
 from schemas.regions import NAME_KEY_SQL, name_key
 from schemas.vocabularies import SEEDS_DIR
 from scrapers import oprf2013
-from scrapers.samples import sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 
 SHARED = Path(__file__).parents[2] / "shared"
 HFLABS = SHARED / "data/reference/regions_hflabs.csv"
@@ -289,7 +289,7 @@ def test_real_cities_agree_with_ogrn(real, by_city):
 
 
 def test_sample_rows_resolve(by_name, by_city, subject_codes):
-    sample = oprf2013.parse_csv(sample_path(oprf2013.CSV_URL).read_bytes())
+    sample = oprf2013.parse_csv(sample_path(oprf2013.CSV_URL, FIXTURES_DIR).read_bytes())
     resolved = {r["grant_key"]: _resolve(r, by_name, by_city, subject_codes) for r in sample}
     assert all(code for _, code in resolved.values())
     assert resolved["ИПГО:35"] == ("name", "86")

@@ -14,7 +14,7 @@ from schemas.base import validate
 from schemas.identifiers import is_valid_inn
 from schemas.sonko import FEDERAL
 from scrapers import sonko
-from scrapers.samples import sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 
 TEST_URL = "test://sonko_organizations.xlsx"
 # The 13 headers of the live file, exactly (SOURCES.md §2b).
@@ -44,7 +44,7 @@ FIRST = 21  # the first data row of the sample, as of the live file
 
 @pytest.fixture(scope="module")
 def body() -> bytes:
-    return sample_path(sonko.FEDERAL_URL).read_bytes()
+    return sample_path(sonko.FEDERAL_URL, FIXTURES_DIR).read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def by_row(sample) -> dict[int, dict]:
 def test_sample_lives_where_the_url_points():
     assert sonko.FEDERAL_URL == "https://data.economy.gov.ru/files/sonko_organizations.xlsx"
     assert sonko.FEDERAL_URL.startswith(f"https://{sonko.FEDERAL_HOST}/")
-    assert sample_path(sonko.FEDERAL_URL).is_file()
+    assert sample_path(sonko.FEDERAL_URL, FIXTURES_DIR).is_file()
 
 
 def test_sample_has_the_live_layout(body, sheet, sample):

@@ -14,7 +14,7 @@ import pytest
 from schemas.base import validate
 from schemas.sonko import REGISTRY2011
 from scrapers import sonko
-from scrapers.samples import SAMPLES_DIR, sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 
 REAL = Path(__file__).resolve().parents[2] / "shared/data/real"
 SAMPLE_URL = sonko.REGISTRY2011_URLS[0]
@@ -28,7 +28,7 @@ TEST_URL = "test://registry2011.xlsx"
 
 @pytest.fixture(scope="module")
 def sample_body() -> bytes:
-    return sample_path(SAMPLE_URL).read_bytes()
+    return sample_path(SAMPLE_URL, FIXTURES_DIR).read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +45,10 @@ def test_sample_lives_where_the_first_url_points():
     assert SAMPLE_URL.startswith(f"https://{sonko.REGISTRY2011_HOST}/")
     # Our own host, in a domain that can never resolve: no live fetch by mistake.
     assert sonko.REGISTRY2011_HOST.endswith(".invalid")
-    path = sample_path(SAMPLE_URL)
-    assert path.is_file() and path.is_relative_to(SAMPLES_DIR)
+    path = sample_path(SAMPLE_URL, FIXTURES_DIR)
+    assert path.is_file() and path.is_relative_to(FIXTURES_DIR)
     doc = " ".join(sonko.__doc__.split())
-    assert "our offline copies" in doc and "live host is unverified" in doc
+    assert "invented 2016 registry" in doc and "REGISTRY_PORTAL_URL" in doc
 
 
 def test_sample_is_the_template_laid_out_as_in_the_real_files(sample_body):

@@ -13,7 +13,7 @@ import pytest
 from schemas.base import validate
 from schemas.treasury import EXECUTION
 from scrapers import treasury
-from scrapers.samples import sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 
 URL_2015 = treasury.REPORT_URLS[(2015, "Ставропольский край")]
 URL_2020 = treasury.REPORT_URLS[(2020, "Ставропольский край")]
@@ -26,7 +26,7 @@ MUNICIPAL = {"urban_districts", "municipal_districts", "municipal_okrugs", "sett
 
 
 def _parse(url: str) -> list[dict]:
-    return treasury.parse_0503317(sample_path(url).read_bytes(), url=url)
+    return treasury.parse_0503317(sample_path(url, FIXTURES_DIR).read_bytes(), url=url)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_report_urls_are_our_offline_copies():
     assert treasury.HOST.endswith(".invalid")
     for url in treasury.REPORT_URLS.values():
         assert url.startswith(f"https://{treasury.HOST}/")
-        assert sample_path(url).is_file()
+        assert sample_path(url, FIXTURES_DIR).is_file()
 
 
 @pytest.mark.parametrize("year", [2015, 2020])

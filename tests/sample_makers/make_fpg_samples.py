@@ -4,7 +4,7 @@
 
 Everything is invented (organisations, identifiers, projects, addresses) in the
 shape of the real site (SOURCES.md §1a, §1b), with its quirks kept on purpose;
-see the ФПГ section of samples/README.md. The output is deterministic: a fixed
+see the ФПГ section of tests/fixtures/README.md. The output is deterministic: a fixed
 seed, fixed dates inside the XLSX package, no clock.
 
 Time line the samples describe: the bulk file was exported on 01.06.2025, while
@@ -32,7 +32,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.styles import Alignment, Font
 
-from scrapers.samples import SAMPLES_DIR, sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 from tests.sample_makers.identifiers import broken_inn, inn10, ogrn13
 
 HOST = "xn--80afcdbalict6afooklqi5o.xn--p1ai"
@@ -1224,7 +1224,7 @@ def _deterministic_zip(data: bytes) -> bytes:
 # --- main ---------------------------------------------------------------------------------
 
 
-def build(root: Path = SAMPLES_DIR) -> list[Path]:
+def build(root: Path = FIXTURES_DIR) -> list[Path]:
     rng = random.Random(SEED)
     _card_ids(CARD_APPS, rng)
     others = other_apps(rng, 42)
@@ -1252,4 +1252,4 @@ def build(root: Path = SAMPLES_DIR) -> list[Path]:
 
 if __name__ == "__main__":
     for path in build():
-        print(path.relative_to(SAMPLES_DIR), path.stat().st_size)
+        print(path.relative_to(FIXTURES_DIR), path.stat().st_size)

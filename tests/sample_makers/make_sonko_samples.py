@@ -4,7 +4,7 @@
 
 Organisations, identifiers, addresses and amounts are invented; the layout is
 the real one (SOURCES.md §2a, §2b), with the real files' defects kept on purpose
-(see the sonko section of samples/README.md). The output is deterministic: fixed
+(see the sonko section of tests/fixtures/README.md). The output is deterministic: fixed
 dates inside the XLSX package, no clock, no randomness.
 
 - `REGISTRY2011_URLS[0]`: a registry for 2016 in the 2011 federal template, laid
@@ -29,7 +29,7 @@ import openpyxl
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from scrapers.samples import SAMPLES_DIR, sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 from scrapers.sonko import FEDERAL_URL, REGISTRY2011_URLS
 from tests.sample_makers.identifiers import broken_ogrn, inn10, ogrn13
 
@@ -410,7 +410,7 @@ def _deterministic(wb: openpyxl.Workbook, stamp: datetime) -> bytes:
     return out.getvalue()
 
 
-def build(root: Path = SAMPLES_DIR) -> list[Path]:
+def build(root: Path = FIXTURES_DIR) -> list[Path]:
     written = []
     for url, data in ((REGISTRY2011_URLS[0], registry2011_xlsx(registry_entries())),
                       (FEDERAL_URL, federal_xlsx(federal_rows()))):
@@ -423,4 +423,4 @@ def build(root: Path = SAMPLES_DIR) -> list[Path]:
 
 if __name__ == "__main__":
     for path in build():
-        print(path.relative_to(SAMPLES_DIR), path.stat().st_size)
+        print(path.relative_to(FIXTURES_DIR), path.stat().st_size)

@@ -8,7 +8,7 @@ region's consolidated budget (SOURCES.md §3b), written where
 add up, in the consolidated budget's `Исполнено`, to the real regional totals
 SOURCES.md gives (2 383 194 997 ₽ in 2015, 1 840 778 072 ₽ in 2020); how they
 split by section and by budget is ours. The two layouts differ on purpose (see
-the treasury section of samples/README.md). Output is deterministic: fixed
+the treasury section of tests/fixtures/README.md). Output is deterministic: fixed
 timestamps inside the XLSX package.
 """
 
@@ -24,7 +24,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.styles import Alignment, Font
 
-from scrapers.samples import SAMPLES_DIR, sample_path
+from scrapers.samples import FIXTURES_DIR, sample_path
 from scrapers.treasury import REPORT_URLS
 
 REGION = "Ставропольский край"
@@ -304,7 +304,7 @@ def _deterministic_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def build(root: Path = SAMPLES_DIR) -> list[Path]:
+def build(root: Path = FIXTURES_DIR) -> list[Path]:
     written = []
     for (year, _region), url in REPORT_URLS.items():
         path = sample_path(url, root)
