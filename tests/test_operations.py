@@ -226,9 +226,9 @@ def _drop_xlsx_header(path: Path, header: str) -> None:
 
 def _socfund(*args: str, env: dict | None = None, **kw) -> subprocess.Popen:
     exe = Path(sys.executable).parent / "socfund"
+    kw.setdefault("stdout", subprocess.PIPE)
     return subprocess.Popen([str(exe), *args], env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True, **kw)
+                            stderr=subprocess.STDOUT, start_new_session=True, **kw)
 
 
 def _read_while_paused(published: Path) -> int:
@@ -252,13 +252,17 @@ def test_killed_build_leaves_warehouse_whole_and_next_build_completes(baseline, 
     before_bytes = published.read_bytes()
     before = _counts(published)
     marker = tmp_path / "paused"
-    proc = _socfund("build", "--warehouse", str(warehouse), "--samples", str(samples),
-                    "--log-level", "WARNING",
-                    env={"SOCFUND_PAUSE_AT": point, "SOCFUND_PAUSE_MARKER": str(marker)})
+    # Its output to a file: nobody reads while it runs, and a full pipe (dbt prints more
+    # than a pipe's 64 KB) would stop the build before the later points.
+    log = tmp_path / "paused-build.log"
+    with log.open("wb") as out:
+        proc = _socfund("build", "--warehouse", str(warehouse), "--samples", str(samples),
+                        "--log-level", "WARNING", stdout=out,
+                        env={"SOCFUND_PAUSE_AT": point, "SOCFUND_PAUSE_MARKER": str(marker)})
     try:
         deadline = time.monotonic() + 600
         while not marker.exists():
-            assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-3000:]
+            assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
             assert time.monotonic() < deadline, f"the build never reached {point}"
             time.sleep(0.2)
         assert _read_while_paused(published) == before["main.fact_grant"]
