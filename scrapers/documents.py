@@ -204,7 +204,10 @@ def _parser(encoding: str | None) -> etree.HTMLParser:
 
 def _tree(body: bytes, where: str, what: str) -> tuple[etree._Element, str, bool]:
     encoding, declared = check_text(body, where, what)
-    parser = _parser(None if declared else encoding)
+    # The encoding is given even when the page declares one: libxml2 looks for the
+    # declaration only before the first non-ASCII text, so a Cyrillic comment ahead of
+    # `<meta charset>` would otherwise have the page read as Latin-1.
+    parser = _parser(encoding)
     try:
         root = etree.fromstring(body, parser)
     except etree.LxmlError as exc:
@@ -232,12 +235,11 @@ def html_tree(body: bytes, where: str, what: str) -> etree._Element:
 def html_soup(body: bytes, where: str, what: str) -> BeautifulSoup:
     """The page as BeautifulSoup, once `html_tree` has found it readable.
 
-    Bytes, not text: BeautifulSoup then honours the page's own `<meta charset>` or
-    `<meta http-equiv="Content-Type" content="…; charset=windows-1251">`; the encoding is
-    given to it only where the page declares none.
+    Bytes with the encoding `_tree` settled on: the page's own declaration where it has
+    one, else the detected one.
     """
-    _, encoding, declared = _tree(body, where, what)
-    return BeautifulSoup(body, "lxml", from_encoding=None if declared else encoding)
+    _, encoding, _ = _tree(body, where, what)
+    return BeautifulSoup(body, "lxml", from_encoding=encoding)
 
 
 def other_kind(soup: BeautifulSoup, marks: Mapping[str, tuple[str, ...]]) -> str | None:

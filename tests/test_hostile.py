@@ -308,3 +308,14 @@ def test_sample_pages_are_read_exactly_as_declared():
     for path in document(FPG_CARD_URL).parent.iterdir():
         encoding, declared = documents.page_encoding(path.read_bytes(), str(path))
         assert (encoding, declared) == ("utf-8", True), path
+
+
+def test_a_charset_declared_after_cyrillic_text_is_still_honoured():
+    # libxml2 looks for `<meta charset>` only before the first non-ASCII byte: a Cyrillic
+    # comment ahead of it must not have the page read as Latin-1.
+    from scrapers.documents import html_soup, html_tree
+
+    page = ('<html><head><!-- Реестр --><meta charset="utf-8"><title>Т</title></head>'
+            '<body><p>Привет мир</p></body></html>').encode()
+    assert html_tree(page, "page", "a page").xpath("string(//p)") == "Привет мир"
+    assert html_soup(page, "page", "a page").p.get_text() == "Привет мир"
