@@ -313,7 +313,10 @@ def replace_fetch_log(con: duckdb.DuckDBPyConnection, rows: Sequence[dict],
 
 
 def live_only_stages(db: Path) -> list[tuple[str, str]]:
-    """(source, stage) of every stage now `live only` in `meta.source_status`, read-only."""
+    """(source, stage) of every stage now `live only` in `meta.source_status`, read-only;
+    none when there is no store yet."""
+    if not db.exists():
+        return []
     con = connect(db, read_only=True)
     try:
         exists = con.execute(
