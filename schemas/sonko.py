@@ -27,9 +27,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pandera.pandas as pa
+import pandera.polars as pap
+import polars as pl
 from pandera.typing import Series
 
 from schemas.base import Entity, inn_ogrn_flags, money_field, non_negative, typed_field
+from schemas.identifiers import is_valid_inn, is_valid_ogrn
 from schemas.vocabularies.budgets import REGISTRY_BUDGET_LEVELS
 
 KEY = ("registry_year", "record_number")
@@ -111,6 +114,44 @@ class FederalModel(pa.DataFrameModel):
     extra_columns: Series[object] = typed_field("JSON")
     inn_valid: Series[object] = typed_field("BOOLEAN")
     ogrn_valid: Series[object] = typed_field("BOOLEAN")
+
+
+class FederalFrameModel(pap.DataFrameModel):
+    """`FederalModel` over the columns `scrapers.sonko.parse_federal` returns: the same
+    fields, nullability and DuckDB types (DATE as Date, JSON as its text)."""
+
+    inn: pl.String = pap.Field(nullable=False)
+    full_name: pl.String = pap.Field(nullable=False)
+    short_name: pl.String = pap.Field(nullable=True)
+    address: pl.String = pap.Field(nullable=True)
+    ogrn: pl.String = pap.Field(nullable=True)
+    legal_form: pl.String = pap.Field(nullable=True)
+    okved: pl.String = pap.Field(nullable=True)
+    sonko_status: pl.String = pap.Field(nullable=True)
+    nko_status: pl.String = pap.Field(nullable=True)
+    inclusion_criterion: pl.String = pap.Field(nullable=True)
+    authority: pl.String = pap.Field(nullable=True)
+    decision_date: pl.Date = pap.Field(nullable=True)
+    included_on: pl.Date = pap.Field(nullable=True)
+    snapshot_date: pl.Date = pap.Field(nullable=True)
+    extra_columns: pl.String = pap.Field(nullable=True)
+    inn_valid: pl.Boolean = pap.Field(nullable=True)
+    ogrn_valid: pl.Boolean = pap.Field(nullable=True)
+
+
+def inn_ogrn_flags_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """`inn_ogrn_flags` column-wise: each distinct identifier is checked once."""
+    return frame.with_columns(
+        inn_valid=_checked(frame["inn"], is_valid_inn),
+        ogrn_valid=_checked(frame["ogrn"], is_valid_ogrn),
+    )
+
+
+def _checked(values: pl.Series, check) -> pl.Series:
+    """`check(value)` for every value, None where the value is None."""
+    distinct = values.unique().drop_nulls()
+    flags = pl.Series([check(v) for v in distinct.to_list()], dtype=pl.Boolean)
+    return values.replace_strict(distinct, flags, default=None, return_dtype=pl.Boolean)
 
 
 REGISTRY2011 = Entity(

@@ -37,16 +37,23 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
+import polars as pl
+import pyarrow as pa
+from polars._typing import PolarsDataType
+
 from schemas.vocabularies.legal_forms import nonprofit_by_okopf
+from scrapers.columns import convert_column, records_of
 from scrapers.values import clean_text, parse_date, parse_identifier, parse_money, set_converted
 
 HOST = "budget.gov.ru"
 DATA_URL = f"https://{HOST}/epbs/registry/grants/data"
 PARSER_VERSION = "ebudget/1"
+MONEY_TYPE = pl.Decimal(18, 2)
 
 # Live pages are fetched 1 000 records at a time (the most the API is asked for in
 # SOURCES.md §3a). Our offline samples are pages of SAMPLE_PAGE_SIZE records at the
@@ -127,24 +134,29 @@ def parse_page_count(body: bytes, page_size: int = PAGE_SIZE, *, url: str = "") 
 
 
 def parse_agreements(body: bytes, *, url: str = "", include_all: bool = False) -> list[dict]:
-    """One record per agreement × recipient; `_row` is the agreement's position on the page."""
+    """One record per agreement × recipient: `agreements_frame`'s rows."""
+    return records_of(agreements_frame(body, url=url, include_all=include_all))
+
+
+def agreements_frame(body: bytes, *, url: str = "", include_all: bool = False) -> pl.DataFrame:
+    """One row per agreement × recipient; `_row` is the agreement's position on the page.
+
+    Built as columns: each field's values are gathered from the page as they are, then
+    converted column by column (`_agreement_columns`, `_recipient_columns`).
+    """
     where = url or "ebudget page"
     items, repaired_rows = _page_items(body, where)
-    records: list[dict] = []
-    for row, item in items:
-        agreement = _agreement_fields(item, row)
-        agreement["repaired"] = row in repaired_rows
-        receivers = _list(item.get("receiver"))
-        agreement["recipient_count"] = len(receivers)
-        for receiver in receivers or [None]:
-            record = dict(agreement)
-            record["_errors"] = list(agreement.get("_errors", []))
-            _set_recipient(record, receiver)
-            if not record["_errors"]:
-                del record["_errors"]
-            if include_all or record["is_nonprofit"] is not False:
-                records.append(record)
-    return records
+    agreements = _agreement_columns(items, repaired_rows)
+    receivers: list[dict] = []
+    owner: list[int] = []
+    for index, (_, item) in enumerate(items):
+        found = _list(item.get("receiver"))
+        receivers.extend(_dict(r) for r in found or [None])
+        owner.extend([index] * max(len(found), 1))
+    frame = pl.concat([agreements[owner], _recipient_columns(receivers)], how="horizontal")
+    if not include_all:
+        frame = frame.filter(pl.col("is_nonprofit").is_null() | pl.col("is_nonprofit"))
+    return frame
 
 
 def parse_agreement_periods(body: bytes, *, url: str = "", include_all: bool = False) -> list[dict]:
@@ -292,44 +304,172 @@ def is_nonprofit_okopf(code: Any) -> bool | None:
 # --- one agreement ------------------------------------------------------------------------
 
 
-def _agreement_fields(item: dict, row: int) -> dict:
-    info = _dict(item.get("info"))
-    grbs = _dict(item.get("grbs"))
-    record: dict[str, Any] = {"_row": row}
-    record["agreement_id"] = _agreement_id(info, item)
-    record["reg_num"] = _text(info.get("regNum"))
-    record["agreement_number"] = _text(info.get("numAgreem"))
-    set_converted(record, "agreement_date", parse_api_date, info.get("dateAgreem"))
-    set_converted(record, "start_date", parse_api_date, info.get("startDate"))
-    set_converted(record, "end_date", parse_api_date, info.get("endDate"))
-    set_converted(record, "amount", parse_money, info.get("sum"))
-    record["currency"] = _currency(info.get("currencyCode"))
-    record["grantor_inn"] = parse_identifier(grbs.get("inn"))
-    record["grantor_name"] = clean_text(grbs.get("fullName"))
-    record["budget_level"] = _budget_level(grbs.get("budgtypecode"), grbs.get("budgtypename"))
-    record["budget_code"] = _text(grbs.get("budgetcode"))
-    subjects = [_dict(s) for s in _list(item.get("plansSubject"))]
-    record["purpose"] = next(
-        (p for p in (clean_text(s.get("purpose")) for s in subjects) if p), None
-    )
-    record["kbk"] = list(dict.fromkeys(k for k in (_text(s.get("kbk")) for s in subjects) if k))
-    record["amendment_count"] = len(_list(item.get("addagreement")))
-    return record
+_AGREEMENT_DATES = ("agreement_date", "start_date", "end_date")
+_DATE_KEYS = {"agreement_date": "dateAgreem", "start_date": "startDate", "end_date": "endDate"}
 
 
-def _set_recipient(record: dict, receiver: Any) -> None:
-    receiver = _dict(receiver)
-    address = _dict(receiver.get("localAddress"))
-    record["recipient_name"] = clean_text(receiver.get("fullName"))
-    record["recipient_short_name"] = clean_text(receiver.get("shortName"))
-    record["recipient_inn"] = parse_identifier(receiver.get("inn"))
-    record["recipient_kpp"] = parse_identifier(receiver.get("kpp"))
-    record["recipient_ogrn"] = parse_identifier(receiver.get("ogrn"))
-    record["recipient_okopf"] = _okopf(receiver.get("okopf"))
-    record["recipient_region_code"] = _region_code(address.get("regionCode"))
-    record["recipient_region_name"] = clean_text(address.get("regionName"))
-    record["recipient_oktmo"] = parse_identifier(address.get("oktmo"))
-    record["is_nonprofit"] = is_nonprofit_okopf(record["recipient_okopf"])
+def _agreement_columns(items: list[tuple[int, dict]], repaired_rows: set[int]) -> pl.DataFrame:
+    """One row per agreement: its fields, `_row` and the reasons its values did not convert."""
+    infos = [_dict(item.get("info")) for _, item in items]
+    grants = [_dict(item.get("grbs")) for _, item in items]
+    subjects = [[_dict(x) for x in _list(item.get("plansSubject"))] for _, item in items]
+    out: dict[str, pl.Series] = {
+        "_row": pl.Series([row for row, _ in items], dtype=pl.Int64),
+        "agreement_id": pl.Series([_agreement_id(info, item)
+                                   for info, (_, item) in zip(infos, items, strict=True)],
+                                  dtype=pl.String),
+        "reg_num": convert_column([i.get("regNum") for i in infos], _text, pl.String),
+        "agreement_number": convert_column([i.get("numAgreem") for i in infos], _text,
+                                           pl.String),
+    }
+    errors = []
+    for field in _AGREEMENT_DATES:
+        out[field], error = _converted_column(
+            [i.get(_DATE_KEYS[field]) for i in infos], parse_api_date, pl.Date, field)
+        errors.append(error)
+    out["amount"], error = _converted_column([i.get("sum") for i in infos], parse_money,
+                                             MONEY_TYPE, "amount")
+    errors.append(error)
+    out["currency"] = convert_column([i.get("currencyCode") for i in infos], _memo(_currency),
+                                     pl.String)
+    out["grantor_inn"] = convert_column([g.get("inn") for g in grants], _identifier,
+                                        pl.String)
+    out["grantor_name"] = convert_column([g.get("fullName") for g in grants], clean_text,
+                                         pl.String)
+    levels: dict[Any, str | None] = {}
+    budget_levels = []
+    for grant in grants:
+        code, name = grant.get("budgtypecode"), grant.get("budgtypename")
+        key = (_hashable(code), _hashable(name))
+        if _UNHASHABLE in key:
+            budget_levels.append(_budget_level(code, name))
+            continue
+        if key not in levels:
+            levels[key] = _budget_level(code, name)
+        budget_levels.append(levels[key])
+    out["budget_level"] = pl.Series(budget_levels, dtype=pl.String)
+    out["budget_code"] = convert_column([g.get("budgetcode") for g in grants], _text,
+                                        pl.String)
+    out["purpose"] = pl.Series(
+        [next((p for p in (clean_text(x.get("purpose")) for x in subject) if p), None)
+         for subject in subjects], dtype=pl.String)
+    out["kbk"] = _text_lists(
+        [list(dict.fromkeys(k for k in (_text(x.get("kbk")) for x in subject) if k))
+         for subject in subjects])
+    out["amendment_count"] = pl.Series([len(_list(item.get("addagreement")))
+                                        for _, item in items], dtype=pl.Int32)
+    out["repaired"] = pl.Series([row in repaired_rows for row, _ in items], dtype=pl.Boolean)
+    out["recipient_count"] = pl.Series([len(_list(item.get("receiver"))) for _, item in items],
+                                       dtype=pl.Int32)
+
+    frame = pl.DataFrame(out)
+    return frame.with_columns(
+        pl.concat_list([e.alias(f"_e{n}") for n, e in enumerate(errors)]).list.drop_nulls()
+        .alias("_errors"))
+
+
+def _recipient_columns(receivers: list[dict]) -> pl.DataFrame:
+    """The recipient fields of each (agreement, recipient) row."""
+    addresses = [_dict(r.get("localAddress")) for r in receivers]
+    okopf = convert_column([r.get("okopf") for r in receivers], _okopf, pl.String)
+    region_codes = convert_column([a.get("regionCode") for a in addresses], _region_code,
+                                  pl.String)
+    nonprofit = _memo(is_nonprofit_okopf)
+    return pl.DataFrame({
+        "recipient_name": convert_column([r.get("fullName") for r in receivers], clean_text,
+                                         pl.String),
+        "recipient_short_name": convert_column([r.get("shortName") for r in receivers],
+                                               clean_text, pl.String),
+        "recipient_inn": convert_column([r.get("inn") for r in receivers], _identifier,
+                                        pl.String),
+        "recipient_kpp": convert_column([r.get("kpp") for r in receivers], _identifier,
+                                        pl.String),
+        "recipient_ogrn": convert_column([r.get("ogrn") for r in receivers], _identifier,
+                                         pl.String),
+        "recipient_okopf": okopf,
+        "recipient_region_code": region_codes,
+        "recipient_region_name": convert_column([a.get("regionName") for a in addresses],
+                                                clean_text, pl.String),
+        "recipient_oktmo": convert_column([a.get("oktmo") for a in addresses],
+                                          _identifier, pl.String),
+        "is_nonprofit": pl.Series([nonprofit(code) for code in okopf.to_list()],
+                                  dtype=pl.Boolean),
+    })
+
+
+def _identifier(value: Any) -> str | None:
+    """`parse_identifier`, answering at once for the usual value: a text of ASCII digits."""
+    if value.__class__ is str and value.isascii() and value.isdigit():
+        return value
+    return parse_identifier(value)
+
+
+def _text_lists(lists: list[list[str]]) -> pl.Series:
+    """A List(String) column from Python lists, laid out at once rather than list by list."""
+    offsets = [0]
+    for values in lists:
+        offsets.append(offsets[-1] + len(values))
+    flat = pa.array([v for values in lists for v in values], type=pa.string())
+    column = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), flat)
+    return pl.Series(pl.from_arrow(column)).cast(pl.List(pl.String))
+
+
+def _converted_column(values: list[Any], convert: Callable[[Any], Any], dtype: PolarsDataType,
+                      field: str) -> tuple[pl.Series, pl.Series]:
+    """(`convert(value)` of each value, the reason where it failed: `field: message`),
+    as `set_converted` stores them; a value seen before is not converted again."""
+    seen: dict[Any, tuple[Any, str | None]] = {}
+    converted, reasons = [], []
+    for value in values:
+        key = _hashable(value)
+        found = seen.get(key) if key is not _UNHASHABLE else None
+        if found is None:
+            try:
+                found = (convert(value), None)
+            except ValueError as exc:
+                found = (None, f"{field}: {exc}")
+            if key is not _UNHASHABLE:
+                seen[key] = found
+        converted.append(found[0])
+        reasons.append(found[1])
+    if dtype == MONEY_TYPE:
+        # Decimals reach polars fastest as their text, which is exact.
+        text = pl.Series(field, [None if v is None else str(v) for v in converted],
+                         dtype=pl.String)
+        return text.cast(dtype), pl.Series(reasons, dtype=pl.String)
+    return pl.Series(field, converted, dtype=dtype), pl.Series(reasons, dtype=pl.String)
+
+
+_UNHASHABLE = object()
+
+
+def _hashable(value: Any) -> Any:
+    """A key telling apart every value a page can hold that converts differently: the type
+    goes with it (True, 1 and 1.0 are equal keys to Python), an API date object is its
+    inner value, a list or other object has no key."""
+    if isinstance(value, dict):
+        if len(value) == 1 and "$date" in value:
+            inner = value["$date"]
+            return ("$date", inner.__class__, inner) if isinstance(inner, str | int) \
+                else _UNHASHABLE
+        return _UNHASHABLE
+    if isinstance(value, list):
+        return _UNHASHABLE
+    return (value.__class__, value)
+
+
+def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert` remembering its answers (for the few values a column repeats)."""
+    seen: dict[Any, Any] = {}
+
+    def once(value: Any) -> Any:
+        key = _hashable(value)
+        if key is _UNHASHABLE:
+            return convert(value)
+        if key not in seen:
+            seen[key] = convert(value)
+        return seen[key]
+    return once
 
 
 def _keeps_agreement(item: dict) -> bool:

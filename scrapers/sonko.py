@@ -29,17 +29,31 @@ the load guessing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import numpy as np
+import polars as pl
+
+from scrapers.columns import (
+    Twin,
+    blank_column,
+    convert_column,
+    identifier_column,
+    records_of,
+    text_twin,
+)
 from scrapers.documents import html_tree
 from scrapers.headers import (
     Column,
     column,
     extra_columns,
+    extra_value,
     extra_values,
+    extras_json,
     find_header_row,
     header_words,
     match_columns,
@@ -54,7 +68,7 @@ from scrapers.values import (
     parse_money,
     set_converted,
 )
-from scrapers.workbooks import read_sheets
+from scrapers.workbooks import Sheet, read_sheets
 
 FEDERAL_HOST = "data.economy.gov.ru"
 FEDERAL_URL = f"https://{FEDERAL_HOST}/files/sonko_organizations.xlsx"
@@ -575,65 +589,171 @@ def snapshot_date_of(rows: list[list[Any]]) -> date | None:
 
 
 def parse_federal(body: bytes, *, url: str = "") -> list[dict]:
-    """One record per row of the federal registry (one row per decision).
+    """One record per row of the federal registry: `federal_frame`'s rows."""
+    return records_of(federal_frame(body, url=url))
+
+
+def federal_frame(body: bytes, *, url: str = "") -> pl.DataFrame:
+    """One row per row of the federal registry (one row per decision), as columns.
 
     The live file (sheet `Worksheet`) has a title with the registry's date in row 1,
     the headers in row 2, then rows empty but for single spaces before the data; the
-    header row is found by its words, the title's date is every record's
+    header row is found by its words, the title's date is every row's
     `snapshot_date`, and a row whose cells are all empty or spaces is skipped. `_row`
     is the row number the spreadsheet shows. One ИНН may have several rows: all are
     kept. Columns the registry adds are kept per row in `extra_columns` (JSON).
+
+    The file has some hundred thousand rows, so it is converted column by column:
+    each distinct cell value of a column is converted once, by the same helpers as a
+    single record would be, and the results are laid out by the column's row codes.
+    A value that does not convert leaves the field null and its reason in `_errors`.
     """
     where = url or "federal СО НКО registry"
-    best: tuple[str, list[list[Any]], int, dict[str, int]] | None = None
-    for name, rows, _merged in _sheets(body, where):
-        found = find_header_row(rows, FEDERAL_COLUMNS, scan=_HEADER_SCAN_ROWS,
+    sheets = read_sheets(body, where)
+    best: tuple[Sheet, list[list[Any]], int, dict[str, int]] | None = None
+    for sheet in sheets:
+        head = sheet.head(_HEADER_SCAN_ROWS)
+        found = find_header_row(head, FEDERAL_COLUMNS, scan=_HEADER_SCAN_ROWS,
                                 at_least=_FEDERAL_MIN_MATCHES)
         if found is not None:
-            best = (name, rows, *found)
+            best = (sheet, head, *found)
             break
+    # Every sheet is read before any is parsed: an unreadable sheet stops the load even
+    # when an earlier sheet holds the registry, as it always has.
+    for sheet in sheets:
+        sheet.head(0)
     if best is None:
         raise MissingColumnError(
             FEDERAL_COLUMNS[0].label, where,
             f"no header row in the first {_HEADER_SCAN_ROWS} rows of any sheet",
         )
-    name, rows, header, columns = best
-    require(columns, FEDERAL_COLUMNS, rows[header], where,
-            f"sheet {name!r}, header row {header + 1}")
-    extras = extra_columns(rows[header], columns)
-    snapshot = snapshot_date_of(rows[:header])
-    return [
-        _federal_record(row, columns, extras, snapshot, index + 1)
-        for index, row in enumerate(rows)
-        if index > header and not all(_blank(v) for v in row)
-    ]
+    sheet, head, header, columns = best
+    require(columns, FEDERAL_COLUMNS, head[header], where,
+            f"sheet {sheet.name!r}, header row {header + 1}")
+    extras = extra_columns(head[header], columns)
+    snapshot = snapshot_date_of(head[:header])
+    return _federal_frame(_Columns(sheet, header + 1), columns, extras, snapshot)
 
 
-def _federal_record(row: list[Any], columns: dict[str, int], extras: dict[int, str],
-                    snapshot: date | None, spreadsheet_row: int) -> dict:
-    def cell(field: str) -> Any:
-        return _cell(row, columns[field])
+_FEDERAL_TEXT = ("full_name", "short_name", "address", "legal_form", "okved", "sonko_status",
+                 "nko_status", "inclusion_criterion", "authority")
+_FEDERAL_DATES = ("decision_date", "included_on")
+# The order of a record's fields, as the quarantine shows them.
+_FEDERAL_ORDER = ("inn", "full_name", "short_name", "address", "ogrn", *_FEDERAL_TEXT[3:],
+                  *_FEDERAL_DATES, "snapshot_date", "extra_columns", "_row")
 
-    record: dict[str, Any] = {}
-    # An ОГРН starts with 1, 3 or 5: a number cell cannot have dropped a zero from it.
-    ogrn = parse_identifier(cell("ogrn"))
-    record["inn"] = parse_inn_cell(cell("inn"), ogrn)
-    record["full_name"] = _cell_text(cell("full_name"))
-    record["short_name"] = _cell_text(cell("short_name"))
-    record["address"] = _cell_text(cell("address"))
-    record["ogrn"] = ogrn
-    record["legal_form"] = _cell_text(cell("legal_form"))
-    # ОКВЭД is a code with dots (`88.99`): read as written, never as a number.
-    record["okved"] = _cell_text(cell("okved"))
-    record["sonko_status"] = _cell_text(cell("sonko_status"))
-    record["nko_status"] = _cell_text(cell("nko_status"))
-    record["inclusion_criterion"] = _cell_text(cell("inclusion_criterion"))
-    record["authority"] = _cell_text(cell("authority"))
+
+class _Columns:
+    """A sheet's columns from one row down, each value converted once per distinct value."""
+
+    def __init__(self, sheet: Sheet, first: int) -> None:
+        self.sheet = sheet
+        self.first = first
+        self.height = max(sheet.height - first, 0)
+
+    def codes(self, j: int) -> tuple[list[Any], pl.Series]:
+        distinct, codes = self.sheet.column_codes(j)
+        return distinct, pl.Series(np.frombuffer(codes, dtype=np.uint32)[self.first:])
+
+    def convert(self, j: int, convert: Callable[[Any], Any], dtype: pl.DataType,
+                texts: Twin | None = None) -> pl.Series:
+        """`convert(cell)` for every cell of column j; a blank cell is given as None.
+
+        `texts`, when given, is `convert`'s column-wise twin over the text cells: it returns
+        its values and where it decided them, and `convert` does the rest.
+        """
+        distinct, codes = self.codes(j)
+        cells = [None if _blank(v) else v for v in distinct]
+        values = convert_column(cells, convert, dtype, texts)
+        return values.gather(codes)
+
+    def blank(self) -> pl.Series:
+        """True for a row whose every cell is empty or spaces."""
+        out = pl.Series([True] * self.height, dtype=pl.Boolean)
+        for j in range(self.sheet.width):
+            distinct, codes = self.codes(j)
+            strings = pl.Series([v if v.__class__ is str else None for v in distinct],
+                                dtype=pl.String)
+            others = pl.Series([v is None or v.__class__ is str for v in distinct],
+                               dtype=pl.Boolean)
+            out = out & (blank_column(strings) & others).gather(codes)
+        return out
+
+    def cells(self, j: int) -> list[Any]:
+        """Column j's cells as calamine gave them (for the few rows that need a record's view)."""
+        distinct, codes = self.codes(j)
+        return [distinct[c] for c in codes.to_list()]
+
+
+def _converted(convert: Callable[[Any], Any]) -> Callable[[Any], dict[str, Any]]:
+    """`convert` giving {value, error}: the error is the reason where it raises ValueError."""
+    def attempt(value: Any) -> dict[str, Any]:
+        try:
+            return {"value": convert(value), "error": None}
+        except ValueError as exc:
+            return {"value": None, "error": str(exc)}
+    return attempt
+
+
+def _federal_frame(cells: _Columns, columns: dict[str, int], extras: dict[int, str],
+                   snapshot: date | None) -> pl.DataFrame:
+    out: dict[str, pl.Series] = {}
+    ogrn = cells.convert(columns["ogrn"], parse_identifier, pl.String, identifier_column)
+    out["inn"] = _federal_inn(cells, columns["inn"], ogrn)
+    out["ogrn"] = ogrn
+    for field in _FEDERAL_TEXT:
+        # ОКВЭД is a code with dots (`88.99`): read as written, never as a number.
+        out[field] = cells.convert(columns[field], _cell_text, pl.String, text_twin)
     # Dates come as date cells, as text `dd.mm.yyyy`, or as day numbers that lost
     # their format.
-    set_converted(record, "decision_date", _date_cell, cell("decision_date"))
-    set_converted(record, "included_on", _date_cell, cell("included_on"))
-    record["snapshot_date"] = snapshot
-    record["extra_columns"] = extra_values(row, extras)
-    record["_row"] = spreadsheet_row
-    return record
+    errors = []
+    for field in _FEDERAL_DATES:
+        pairs = cells.convert(columns[field], _converted(_date_cell),
+                              pl.Struct({"value": pl.Date, "error": pl.String}))
+        out[field] = pairs.struct.field("value").alias(field)
+        errors.append(pl.when(pairs.struct.field("error").is_not_null())
+                      .then(pl.lit(f"{field}: ") + pairs.struct.field("error")))
+    out["snapshot_date"] = pl.Series([snapshot] * cells.height, dtype=pl.Date)
+    out["extra_columns"] = _extras(cells, extras)
+    out["_row"] = pl.Series(range(cells.first + 1, cells.first + 1 + cells.height),
+                            dtype=pl.Int64)
+    frame = pl.DataFrame([out[name].alias(name) for name in _FEDERAL_ORDER])
+    frame = frame.with_columns(pl.concat_list(errors).list.drop_nulls().alias("_errors"))
+    return frame.filter(~cells.blank())
+
+
+def _federal_inn(cells: _Columns, j: int, ogrn: pl.Series) -> pl.Series:
+    """ИНН as `parse_inn_cell` reads it; only a number cell of 9 or 11 digits needs its row's
+    ОГРН to tell whether a leading zero was lost, so only those rows are read one by one."""
+    def read(value: Any) -> dict[str, Any]:
+        text = parse_identifier(value)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        return {"text": text,
+                "number": bool(number and text and len(text) in (9, 11) and text.isdigit())}
+
+    def texts(strings: pl.Series) -> tuple[pl.Series, pl.Series]:
+        text, decided = identifier_column(strings)
+        number = pl.Series([False] * len(strings), dtype=pl.Boolean)
+        return pl.DataFrame({"text": text, "number": number}).to_struct(), decided
+
+    pairs = cells.convert(j, read, pl.Struct({"text": pl.String, "number": pl.Boolean}), texts)
+    inn = pairs.struct.field("text").alias("inn")
+    rows = pairs.struct.field("number").arg_true()
+    if rows.len():
+        column = cells.cells(j)
+        ogrns = ogrn.to_list()
+        inn = inn.scatter(rows, [parse_inn_cell(column[i], ogrns[i]) for i in rows.to_list()])
+    return inn
+
+
+def _extras(cells: _Columns, extras: dict[int, str]) -> pl.Series:
+    """Each row's cells in the extra columns as JSON text, as `extra_values` writes them."""
+    if not extras:
+        return pl.Series([None] * cells.height, dtype=pl.String)
+    values = {name: [extra_value(v) for v in cells.cells(j)] for j, name in extras.items()}
+    texts = []
+    for i in range(cells.height):
+        found = {name: column[i] for name, column in values.items()
+                 if column[i] is not None and column[i] != ""}
+        texts.append(extras_json(found))
+    return pl.Series(texts, dtype=pl.String)
