@@ -14,6 +14,29 @@ REFERENCE = SHARED / "data" / "reference"
 
 
 @pytest.fixture(scope="session")
+def fixture_build(tmp_path_factory) -> Path:
+    """One build from the invented documents (tests/fixtures), shared by every module that
+    only reads it: a test that changes a warehouse copies it or builds its own."""
+    from pipelines.cli import main
+    from scrapers.samples import FIXTURES_DIR
+
+    warehouse = tmp_path_factory.mktemp("fixture_build")
+    assert main(["build", "--warehouse", str(warehouse), "--samples", str(FIXTURES_DIR)]) == 0
+    return warehouse
+
+
+@pytest.fixture(scope="session")
+def real_build(tmp_path_factory) -> Path:
+    """One build of the offline default (`make run`: samples/, real documents only), shared
+    by every module that only reads it."""
+    from pipelines.cli import main
+
+    warehouse = tmp_path_factory.mktemp("real_build")
+    assert main(["build", "--warehouse", str(warehouse)]) == 0
+    return warehouse
+
+
+@pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"../shared is expected beside the checkout at {SHARED}")

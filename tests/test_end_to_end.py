@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from pipelines.cli import main
@@ -18,7 +19,7 @@ from pipelines.duckdb_config import connect
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.registry import declared_tables
 from pipelines.store import replace_entity
-from schemas.base import validate
+from schemas.base import validate, validate_frame
 from scrapers import curated, ebudget, oprf2013, sonko
 from scrapers.rawstore import RawStore
 from scrapers.samples import FIXTURES_DIR
@@ -43,11 +44,9 @@ def built(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def real_built(tmp_path_factory) -> Path:
+def real_built(real_build) -> Path:
     """The offline default, `make run`: samples/, real documents only."""
-    warehouse = tmp_path_factory.mktemp("real_warehouse")
-    assert main(["build", "--warehouse", str(warehouse)]) == 0
-    return warehouse
+    return real_build
 
 
 def test_published_warehouse_has_every_public_table(built):
@@ -445,15 +444,20 @@ def test_every_sample_agreement_year_is_its_periods_year_total_once(built):
         assert amount == round(total / recipients, 2), (agreement, year)
 
 
-def _store_holding(path: Path, records: dict[str, list[dict]]) -> None:
-    """A store with every declared raw table, empty but for `records` (table -> rows)."""
-    lineage = {"_raw_sha256": "0" * 64, "_fetched_at": "2026-01-01T00:00:00+00:00"}
+def _store_holding(path: Path, records: dict[str, list[dict] | pl.DataFrame]) -> None:
+    """A store with every declared raw table, empty but for `records` (table -> rows, as
+    records or as the columns a parser gives)."""
     con = connect(path)
     try:
         for table, decl in declared_tables().items():
-            rows = [{**lineage, "_source_url": f"https://test.invalid/{table}", **r}
-                    for r in records.get(table, [])]
-            validated = validate(rows, decl.entity)
+            lineage = {"_raw_sha256": "0" * 64, "_fetched_at": "2026-01-01T00:00:00+00:00",
+                       "_source_url": f"https://test.invalid/{table}"}
+            given = records.get(table, [])
+            if isinstance(given, list):
+                validated = validate([{**lineage, **r} for r in given], decl.entity)
+            else:
+                validated = validate_frame(given.with_columns(
+                    pl.lit(v, pl.String).alias(k) for k, v in lineage.items()), decl.entity)
             assert validated.quarantined == [], (table, validated.quarantined)
             replace_entity(con, decl.entity, validated,
                            {"_source": decl.entity.source, "_parser_version": "test"})

@@ -26,7 +26,6 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from pipelines import registry
-from pipelines.cli import main
 from pipelines.duckdb_config import quote_ident as ident
 from pipelines.publish import release as release_module
 from pipelines.publish.datapackage import table_resource
@@ -45,7 +44,6 @@ from pipelines.publish.tables import (
 )
 from pipelines.publish.xlsx import EXPORT_WORKERS_ENV, export_workers, write_xlsx
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
-from scrapers.samples import FIXTURES_DIR
 from tests.conftest import SHARED
 
 SPECS = SHARED / "data" / "specs"
@@ -127,10 +125,8 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("warehouse")
-    assert main(["build", "--warehouse", str(root), "--samples", str(FIXTURES_DIR)]) == 0
-    return root / "socfund.duckdb"
+def warehouse(fixture_build) -> Path:
+    return fixture_build / "socfund.duckdb"
 
 
 @pytest.fixture(scope="module")

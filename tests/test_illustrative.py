@@ -16,7 +16,6 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pyarrow.parquet as pq
-import pytest
 
 from pipelines.cli import main
 from pipelines.duckdb_config import quote_ident
@@ -31,20 +30,6 @@ from pipelines.illustrative import (
 )
 from pipelines.publish.release import read_latest
 from scrapers.samples import FIXTURES_DIR, SAMPLES_DIR
-
-
-@pytest.fixture(scope="module")
-def fixture_build(tmp_path_factory) -> Path:
-    warehouse = tmp_path_factory.mktemp("fixture_build")
-    assert main(["build", "--warehouse", str(warehouse), "--samples", str(FIXTURES_DIR)]) == 0
-    return warehouse
-
-
-@pytest.fixture(scope="module")
-def real_build(tmp_path_factory) -> Path:
-    warehouse = tmp_path_factory.mktemp("real_build")
-    assert main(["build", "--warehouse", str(warehouse)]) == 0
-    return warehouse
 
 
 def _public_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -17,9 +17,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from pipelines.cli import main
 from pipelines.publish.release import export_release
-from scrapers.samples import FIXTURES_DIR
 from tests.test_exports import INJECTED, TEST_INN, add_test_rows, cell_text, manifest_path
 
 # Calc's CSV import options: comma, double quote, UTF-8 (76), from line 1.
@@ -62,12 +60,10 @@ def column(sheet, name: str) -> list:
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory) -> Path:
+def release(tmp_path_factory, fixture_build) -> Path:
     soffice()
-    root = tmp_path_factory.mktemp("warehouse")
-    assert main(["build", "--warehouse", str(root), "--samples", str(FIXTURES_DIR)]) == 0
     copy = tmp_path_factory.mktemp("copy") / "socfund.duckdb"
-    shutil.copyfile(root / "socfund.duckdb", copy)
+    shutil.copyfile(fixture_build / "socfund.duckdb", copy)
     add_test_rows(copy)
     return export_release(copy, tmp_path_factory.mktemp("exports"),
                           release_date=date(2026, 1, 15), manifest_path=manifest_path())

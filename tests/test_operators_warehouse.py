@@ -12,7 +12,6 @@ allocation, and the reconciliation table with its warning test.
 from __future__ import annotations
 
 import csv
-import shutil
 from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +20,6 @@ import duckdb
 import jinja2
 import pytest
 
-from pipelines.cli import main
 from pipelines.paths import DBT_PROJECT_DIR
 from schemas.base import validate
 from schemas.operators import WINNERS
@@ -44,14 +42,10 @@ def _query(db: Path, sql: str, params=None) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("operators")
-    samples = tmp / "samples"
-    shutil.copytree(SAMPLES_DIR, samples)
-    shutil.copyfile(REAL / "oprf_grants_2013.csv", samples / sample_relpath(oprf2013.CSV_URL))
-    warehouse = tmp / "warehouse"
-    assert main(["build", "--warehouse", str(warehouse), "--samples", str(samples)]) == 0
-    return warehouse / "socfund.duckdb"
+def db(real_build) -> Path:
+    # samples/ ships the real 2013 list beside the operators' lists (a test below checks it
+    # is the same file as ../shared's copy), so the offline default build is this one.
+    return real_build / "socfund.duckdb"
 
 
 @pytest.fixture(scope="module")
@@ -286,3 +280,10 @@ def test_the_page_shows_the_reconciliation_table(db):
     assert ["Институт общественного проектирования", "2007", "—", format_rub(56400000), "—",
             "—", "30", "распределения нет"] in rows
     assert format_share(0.95) == "95,0\u00a0%"
+
+
+def test_the_offline_default_ships_the_real_2013_list():
+    """The build above is the offline default: it holds the real 2013 list because samples/
+    ships the same bytes as the published file in ../shared."""
+    shipped = SAMPLES_DIR / sample_relpath(oprf2013.CSV_URL)
+    assert shipped.read_bytes() == (REAL / "oprf_grants_2013.csv").read_bytes()
