@@ -24,7 +24,19 @@ $(STAMP): pyproject.toml
 manifest: $(STAMP)
 	cd dbt_project && ../$(BIN)/dbt --warn-error parse --quiet
 
-run: manifest
+# The page's explorer runs DuckDB-WASM, pinned exactly in web/package-lock.json: `npm ci`
+# installs that into web/node_modules (git-ignored) from npm's cache in web/.npm-cache, so a
+# second install needs no network; the site build copies the files it serves from there.
+WEB_STAMP := web/node_modules/.socfund-stamp
+
+.PHONY: web
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --cache .npm-cache --prefer-offline --ignore-scripts --no-audit --no-fund
+	touch $(WEB_STAMP)
+
+run: manifest web
 	$(BIN)/socfund build
 
 # A journalist's check opens the exports in LibreOffice: Debian's package, installed here.
@@ -37,7 +49,7 @@ browser:
 	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core)
 
-test: manifest soffice browser
+test: manifest soffice browser web
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest

@@ -37,6 +37,12 @@ EXTRA_TYPES = {
     ".jsonl": "application/x-ndjson",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".svg": "image/svg+xml",
+    # The explorer's engine (site/vendor/duckdb-wasm-*): a browser compiles WebAssembly as
+    # it streams only when it comes as application/wasm, and runs a worker's script only
+    # when it comes as JavaScript; stated here, not left to the system's MIME table.
+    ".wasm": "application/wasm",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
     "": "text/plain; charset=utf-8",
 }
 # What the server hands out: folders served whole, and single files.

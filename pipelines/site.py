@@ -1,10 +1,11 @@
 """The public static site: `site/index.html` with freshness, downloads, charts, search, SQL.
 
 The page is built from the published warehouse and the latest exports release. It fetches
-nothing at run time: charts are SVG drawn here, the one script and the one stylesheet are
-inline (allowed by hash in the page's Content-Security-Policy, which forbids everything
-else), and the organisation search index is embedded in the page, so it works from
-`file://` as well as over `socfund serve`.
+nothing from anywhere but its own host: charts are SVG drawn here, the scripts and
+stylesheets are inline (allowed by hash in the page's Content-Security-Policy, which forbids
+everything else), and the organisation search index is embedded in the page, so it works
+from `file://` as well as over `socfund serve`. The explorer (`pipelines.explorer`) runs
+DuckDB-WASM from the site's own vendor folder over the release's tables, over HTTP only.
 
 Python reads the data and computes what the page shows (figures, links, chart geometry);
 the markup is in Jinja2 templates (`pipelines/templates/page/`, autoescape on, so every
@@ -43,7 +44,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from pipelines.duckdb_config import connect, quote_ident
+from pipelines.explorer import NODE_MODULES, ExplorerPage, prepare_explorer
+from pipelines.explorer import SCRIPT_FILE as EXPLORER_SCRIPT
+from pipelines.explorer import STYLE_FILE as EXPLORER_STYLE
 from pipelines.illustrative import PAGE_WARNING_RU, read_build
+from pipelines.publish.quality import QUALITY_FILE, SCHEMA_FILE, quality_view, read_quality
 from pipelines.publish.release import sha256_file
 from pipelines.registry import SOURCES
 from scrapers.files import write_text_atomic
@@ -788,9 +793,20 @@ def static_text(name: str, element: str) -> StaticText:
     return StaticText(Markup(text), _csp_hash(data))
 
 
-def content_security_policy(style: StaticText, script: StaticText) -> str:
-    return (f"default-src 'none'; script-src {script.csp_hash}; style-src {style.csp_hash}; "
-            "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'")
+def content_security_policy(style: StaticText, script: StaticText,
+                            explorer: tuple[StaticText, StaticText] | None = None) -> str:
+    """The page's policy: its own inline style and script by hash, nothing else. With the
+    explorer (its script and style), WebAssembly may compile and a worker may start from the
+    page's own host, which is all DuckDB-WASM needs; it fetches the Parquet files from the
+    same host (connect-src 'self')."""
+    scripts, styles, extra = script.csp_hash, style.csp_hash, ""
+    if explorer is not None:
+        scripts += f" {explorer[0].csp_hash} 'wasm-unsafe-eval'"
+        styles += f" {explorer[1].csp_hash}"
+        extra = " worker-src 'self';"
+    return (f"default-src 'none'; script-src {scripts}; style-src {styles}; "
+            f"img-src 'self' data:; connect-src 'self';{extra} base-uri 'none'; "
+            "form-action 'none'")
 
 
 def _embed_json(payload: str) -> Markup:
@@ -870,6 +886,8 @@ def _downloads(release: Release, site_dir: Path) -> list[DownloadRow]:
 def _extras(release: Release, site_dir: Path) -> list[ExtraFile]:
     found = ((release.extra("SHA256SUMS"), "контрольные суммы"),
              (release.extra("manifest.json"), "список файлов в JSON"),
+             (release.extra("CHANGES.md"), "что изменилось с прошлого выпуска; сами строки — "
+                                           "changes/<таблица>.csv"),
              (release.dictionary(), "словарь данных"))
     return [ExtraFile(href(path, site_dir), path.name, what) for path, what in found if path]
 
@@ -888,16 +906,34 @@ def _tables(release: Release) -> list[TableEntry]:
     return [TableEntry(t, (f := release.table_file(t)).description, f.rows) for t in names]
 
 
+def _quality(release: Release | None, site_dir: Path) -> dict | None:
+    """The release's quality scorecard for the page, with links to it and its schema."""
+    if release is None:
+        return None
+    links = {name: href(path, site_dir) if (path := release.extra(name)) else None
+             for name in (QUALITY_FILE, SCHEMA_FILE)}
+    return quality_view(read_quality(release.folder), links[QUALITY_FILE], links[SCHEMA_FILE])
+
+
 def render_page(*, built_at: datetime, headline: Headline, sources: list[SourceFreshness],
                 charts: list[Chart], release: Release | None, site_dir: Path, db_path: Path,
                 examples: list[tuple[ExampleQuery, list[str], list[tuple]]],
                 index_json: str | None, index_count: int, preview_rows: int = 5,
-                reconciliation: Sequence[OperatorYear] = (), illustrative: bool = False) -> str:
+                reconciliation: Sequence[OperatorYear] = (), illustrative: bool = False,
+                explorer: ExplorerPage | None = None) -> str:
     style = static_text(STYLE_FILE, "style")
     script = static_text(SCRIPT_FILE, "script")
+    explorer = explorer or ExplorerPage(False, "страница собрана без него")
+    explorer_static = ((static_text(EXPLORER_SCRIPT, "script"),
+                        static_text(EXPLORER_STYLE, "style")) if explorer.available else None)
     dictionary = release.dictionary() if release is not None else None
     return _templates().get_template("index.html.j2").render(
-        csp=content_security_policy(style, script), style=style.text, script=script.text,
+        csp=content_security_policy(style, script, explorer_static), style=style.text,
+        script=script.text, explorer=explorer,
+        explorer_config=_embed_json(json.dumps(explorer.config, ensure_ascii=False))
+        if explorer.config is not None else None,
+        explorer_script=explorer_static[0].text if explorer_static else None,
+        explorer_style=explorer_static[1].text if explorer_static else None,
         built_at=built_at,
         illustrative_warning=PAGE_WARNING_RU if illustrative else None,
         newest=max((s.last_fetched for s in sources if s.last_fetched), default=None),
@@ -907,6 +943,7 @@ def render_page(*, built_at: datetime, headline: Headline, sources: list[SourceF
         charts=charts,
         reconciliation=reconciliation,
         reconciliation_statuses=RECONCILIATION_STATUSES,
+        quality=_quality(release, site_dir),
         release=release,
         downloads=_downloads(release, site_dir) if release is not None else [],
         extras=_extras(release, site_dir) if release is not None else [],
@@ -926,7 +963,18 @@ def render_chart_file(chart: Chart) -> str:
     return _templates().get_template("chart-file.svg.j2").render(chart=chart.geometry)
 
 
-def build_site(db_path: Path, exports_dir: Path, site_dir: Path, *, built_at: datetime) -> Path:
+def _explorer(release: Release | None, site_dir: Path, node_modules: Path) -> ExplorerPage:
+    """The explorer over the release's Parquet files (each table's own), vendored into the
+    site."""
+    parquet = {f.table: (release.folder / f.path, f.sha256) for f in release.files
+               if f.format == "parquet" and f.table and Path(f.path).stem == f.table
+               } if release is not None else {}
+    return prepare_explorer(site_dir, release.name if release else None, parquet,
+                            node_modules=node_modules)
+
+
+def build_site(db_path: Path, exports_dir: Path, site_dir: Path, *, built_at: datetime,
+               node_modules: Path = NODE_MODULES) -> Path:
     """Write `site_dir/index.html` (and its search index and chart files); return its path.
 
     `built_at` must carry a time zone; it is shown in Moscow time.
@@ -944,6 +992,9 @@ def build_site(db_path: Path, exports_dir: Path, site_dir: Path, *, built_at: da
         reconciliation = read_operator_reconciliation(con)
         index = read_search_index(con)
         examples = [(q, *run_example(con, q)) for q in EXAMPLE_QUERIES]
+        # Before the page that links them; organisations.py builds on this module.
+        from pipelines.organisations import write_organisation_pages
+        write_organisation_pages(con, site_dir, built_at=built_at, illustrative=illustrative)
     finally:
         con.close()
     index_json = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
@@ -951,7 +1002,8 @@ def build_site(db_path: Path, exports_dir: Path, site_dir: Path, *, built_at: da
     page = render_page(built_at=built_at, headline=headline, sources=sources, charts=charts,
                        release=release, site_dir=site_dir, db_path=db_path, examples=examples,
                        index_json=embedded, index_count=len(index),
-                       reconciliation=reconciliation, illustrative=illustrative)
+                       reconciliation=reconciliation, illustrative=illustrative,
+                       explorer=_explorer(release, site_dir, node_modules))
     for chart in charts:
         write_text_atomic(site_dir / "charts" / f"{chart.chart_id}.svg",
                           render_chart_file(chart))
