@@ -24,12 +24,10 @@ from bs4 import BeautifulSoup
 from playwright.sync_api import Page, sync_playwright
 
 from pipelines import explorer
-from pipelines.cli import main
 from pipelines.organisations import page_name
 from pipelines.publish.tables import FORMULA_TRIGGERS, UTF8_BOM
 from pipelines.serve import make_server
 from pipelines.site import build_site
-from scrapers.samples import FIXTURES_DIR
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,10 +42,8 @@ READY = "#explorer-app[data-ready=true]"
 # --- fixtures --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("explorer_warehouse")
-    assert main(["build", "--warehouse", str(root), "--samples", str(FIXTURES_DIR)]) == 0
-    return root
+def warehouse(fixture_build) -> Path:
+    return fixture_build
 
 
 @pytest.fixture(scope="module")
