@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job, multi_or_in_process_executor
 from dagster_dbt import DbtCliResource
 
-from pipelines import automation, curated, ebudget, fpg, registry, sonko, warehouse
+from pipelines import automation, curated, ebudget, fpg, quality, registry, sonko, warehouse
 from pipelines.dbt_project import dbt_executable, dbt_project
 from pipelines.factory import source_assets as assets_of
 from pipelines.resources import SourcesResource, WarehouseResource
@@ -53,6 +53,7 @@ def make_resources(*, live: bool = False, mode: str = "", warehouse_dir: str = "
 
 defs = Definitions(
     assets=all_assets,
+    asset_checks=[quality.quality_thresholds],
     jobs=[build_job],
     schedules=[automation.nightly_schedule],
     sensors=[automation.bulk_files_changed],

@@ -88,6 +88,32 @@ class BulkFileDecl:
 
 
 @dataclass(frozen=True)
+class QualityThresholds:
+    """What a source's rows are held to in each release's quality scorecard
+    (`pipelines.publish.quality`, `quality.json`). A breach is a warning, never a stopped
+    night: the asset check `quality_thresholds` fails with severity WARN naming it, and the
+    page marks it. None: not checked for this source. A source with nothing to judge (live
+    only offline, no rows) breaches nothing.
+
+    The defaults suit a registry of decisions that names each recipient by ИНН or ОГРН. The
+    fixture build (tests/fixtures) holds deliberately broken rows, up to 7 % of a small
+    source's rows, and passes them; so does the build from the real samples.
+    """
+
+    # quarantined / parsed over the source's raw tables: a change of layout the parser half
+    # understands shows here before rows go missing downstream.
+    max_quarantine_share: float | None = 0.1
+    # Of the source's rows that name a recipient, those whose ИНН or ОГРН passes its check
+    # digits (`intermediate.int_organisation_mentions`).
+    min_valid_identifier_share: float | None = 0.9
+    # Days from the last successful fetch to the build: a nightly source missing a week.
+    max_fetch_age_days: float | None = 8.0
+    # Non-null share of each of amount, year and region in the source's first fact table
+    # (fact_grant, else fact_funding, else fact_outcome).
+    min_key_field_coverage: float | None = 0.95
+
+
+@dataclass(frozen=True)
 class Source:
     key: str
     title_ru: str
@@ -102,6 +128,7 @@ class Source:
     # (kind, url) fetched as they are; empty where the source's fetch is its own code.
     documents: tuple[tuple[str, str], ...] = ()
     bulk_files: tuple[BulkFileDecl, ...] = ()
+    quality: QualityThresholds = QualityThresholds()
 
     @property
     def url(self) -> str | None:
@@ -178,6 +205,10 @@ SOURCES: tuple[Source, ...] = (
         ),
         documents=(*(("list", url) for url in operators.LIST_URLS),
                    ("allocations", operators.ALLOCATIONS_URL)),
+        # The lists 2007–2012 name most winners without an ИНН (about 5 % carry a valid one)
+        # and some without a region (86 % have one) or a readable amount (94 %): a drop below
+        # these means a column was lost, not that the lists are thin.
+        quality=QualityThresholds(min_valid_identifier_share=0.02, min_key_field_coverage=0.8),
     ),
     Source(
         key="sonko",
@@ -244,6 +275,8 @@ SOURCES: tuple[Source, ...] = (
                        "lines"),
         ),
         documents=tuple(("report", url) for url in treasury.REPORT_URLS.values()),
+        # Budget execution reports name no recipient organisation.
+        quality=QualityThresholds(min_valid_identifier_share=None),
     ),
     Source(
         key="municipal",
@@ -261,6 +294,8 @@ SOURCES: tuple[Source, ...] = (
                        per_document_errors=True),
         ),
         documents=tuple(("winners", url) for url in municipal.WINNERS_URLS),
+        # Municipal results pages name about half of their winners with an ИНН.
+        quality=QualityThresholds(min_valid_identifier_share=0.4),
     ),
     Source(
         key="curated",
@@ -280,6 +315,9 @@ SOURCES: tuple[Source, ...] = (
                        "curated figures (CSV): one figure per row with its document and "
                        "locator"),
         ),
+        # Kept from the project itself, never fetched from a site: it cannot go stale. Its
+        # figures are totals, not grants to a named organisation.
+        quality=QualityThresholds(min_valid_identifier_share=None, max_fetch_age_days=None),
     ),
     Source(
         key="practice",
@@ -297,6 +335,8 @@ SOURCES: tuple[Source, ...] = (
                        per_document_errors=True),
         ),
         documents=tuple(("page", url) for url in practice.PRACTICE_URLS),
+        # Indicators in a page's text name no recipient by identifier.
+        quality=QualityThresholds(min_valid_identifier_share=None),
     ),
     Source(
         key="programme",
@@ -318,6 +358,9 @@ SOURCES: tuple[Source, ...] = (
                        per_document_errors=True),
         ),
         documents=tuple(("card", url) for url in programme_card.PROGRAMME_URLS),
+        # A card's indicators rarely say their year or region in the same sentence; they
+        # name no recipient by identifier.
+        quality=QualityThresholds(min_valid_identifier_share=None, min_key_field_coverage=None),
     ),
 )
 
