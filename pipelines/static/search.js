@@ -1,5 +1,6 @@
 // The organisation search of the page: reads the index embedded in the page (or
-// search-index.json over HTTP) and filters it by name words or the start of an ИНН/ОГРН.
+// search-index.json over HTTP) and filters it by name words or the start of an ИНН/ОГРН;
+// each result links to the organisation's page, organisations/<page name>.
 // pipelines/site.py inlines this file and allows it by the hash of these bytes in the
 // page's Content-Security-Policy.
 (function () {
@@ -45,6 +46,32 @@
       return words.every(function (w) { return r._name.indexOf(w) !== -1; });
     });
   }
+  // The page name of an organisation key, as pipelines/organisations.py page_name makes it:
+  // a-z and 0-9 as they are, ":" as "-", every other UTF-8 byte as "_" and two hex digits.
+  function pageName(key) {
+    var bytes = new TextEncoder().encode(key);
+    var out = "";
+    for (var i = 0; i < bytes.length; i++) {
+      var b = bytes[i];
+      if ((b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39)) {
+        out += String.fromCharCode(b);
+      } else if (b === 0x3a) {
+        out += "-";
+      } else {
+        out += "_" + (b < 16 ? "0" : "") + b.toString(16);
+      }
+    }
+    return out + ".html";
+  }
+  function linkCell(row, text, href) {
+    var td = document.createElement("td");
+    var a = document.createElement("a");
+    a.href = href;
+    a.className = "organisation-link";
+    a.textContent = text;
+    td.appendChild(a);
+    row.appendChild(td);
+  }
   function cell(row, text, className) {
     var td = document.createElement("td");
     td.textContent = text === null || text === undefined ? "—" : String(text);
@@ -58,7 +85,7 @@
     found.slice(0, LIMIT).forEach(function (r) {
       var row = document.createElement("tr");
       row.className = "search-hit";
-      cell(row, r.name);
+      linkCell(row, r.name, "organisations/" + pageName(r.key));
       cell(row, r.inn);
       cell(row, r.ogrn);
       cell(row, r.region);
