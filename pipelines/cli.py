@@ -22,7 +22,7 @@ EXIT_PIPE_CLOSED = 141  # the reader of stdout closed it (`| head`), as for SIGP
 def _cmd_parse(args: argparse.Namespace) -> int:
     from pipelines.registry import parse_kinds
     from pipelines.store import to_json
-    from schemas.base import public_record, validate
+    from schemas.base import public_record, validate, validate_frame
 
     kinds = parse_kinds()
     if args.list or not args.kind:
@@ -50,8 +50,16 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         reason = str(exc).removeprefix(f"{path}: ")
         print(f"socfund parse: {spec.cli_name}: {path}: {reason}", file=sys.stderr)
         return EXIT_CANNOT_START
-    result = validate(records, spec.entity)
-    for rec in result.valid:
+    if isinstance(records, list):
+        result = validate(records, spec.entity)
+        valid = result.valid
+    else:
+        # Columns: each valid row with its fields in the order the parser gave them.
+        result = validate_frame(records, spec.entity)
+        order = {c: i for i, c in enumerate(records.columns)}
+        names = sorted(result.valid.column_names, key=lambda c: order.get(c, len(order)))
+        valid = result.valid.select(names).to_pylist()
+    for rec in valid:
         print(to_json(public_record(rec)))
     for q in result.quarantined:
         print(to_json({"row": q.row, "record": q.record, "reasons": q.reasons}), file=sys.stderr)

@@ -232,7 +232,7 @@ def load_entity_asset(decl: EntityDecl, parser_version: str) -> AssetsDefinition
             records, rejected = parse_documents(store, entity.source, docs, parse,
                                                 progress=progress,
                                                 per_document_errors=per_document_errors)
-            if docs and not records and len(rejected) == len(docs):
+            if docs and len(records) == 0 and len(rejected) == len(docs):
                 raise SourceFailure(
                     f"{entity.table}: every one of {len(docs)} documents failed to parse "
                     f"(first: {rejected[0].reasons[0]})")

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, MetadataValue
 
@@ -26,12 +27,17 @@ from pipelines.store import (
     replace_entity,
     store_writer,
 )
-from schemas.base import Entity, Quarantined, Validated, validate
+from schemas.base import Entity, Quarantined, Validated, ValidatedFrame, validate, validate_frame
 from scrapers.files import write_text_atomic
 from scrapers.http import Fetched
 from scrapers.rawstore import RawStore
 
-Parser = Callable[..., list[dict]]
+if TYPE_CHECKING:
+    import polars as pl
+
+# A parser gives plain dicts (small documents) or a polars DataFrame of columns (the bulk
+# tables, `schemas.base.validate_frame`); the steps below take either.
+Parser = Callable[..., "list[dict] | pl.DataFrame"]
 RECONCILES = "parsed_equals_loaded_plus_quarantined"
 
 
@@ -88,14 +94,17 @@ def parse_documents(
     *,
     progress: Progress | None = None,
     per_document_errors: bool = False,
-) -> tuple[list[dict], list[Quarantined]]:
+) -> tuple[list[dict] | pl.DataFrame, list[Quarantined]]:
     """Parse kept bytes; every record carries the lineage of the document it came from.
 
+    A parser giving columns gets the lineage as columns of one value, and the frames of
+    several documents become one (a column one document lacks is null in its rows).
     With `per_document_errors`, a document the parser rejects outright becomes one
     quarantined entry naming the URL (a single broken card must not stop a night);
     otherwise the error propagates and stops the load.
     """
     records: list[dict] = []
+    frames: list[pl.DataFrame] = []
     rejected: list[Quarantined] = []
     for doc in docs:
         lineage = {"_source_url": doc.url, "_raw_sha256": doc.sha256, "_fetched_at": doc.fetched_at}
@@ -109,13 +118,25 @@ def parse_documents(
             rejected.append(Quarantined(row=None, record={"url": doc.url},
                                         reasons=[f"{doc.url}: {exc}"], meta=lineage))
             parsed = []
-        for rec in parsed:
-            rec.update(lineage)
-            records.append(rec)
+        if isinstance(parsed, list):
+            for rec in parsed:
+                rec.update(lineage)
+                records.append(rec)
+        else:
+            import polars as pl
+
+            frames.append(parsed.with_columns(
+                pl.lit(value, pl.String).alias(name) for name, value in lineage.items()))
         if progress is not None:
             progress.advance()
     if progress is not None:
         progress.done()
+    if frames:
+        import polars as pl
+
+        if records:
+            raise TypeError(f"{source}: a parser gave both records and columns")
+        return pl.concat(frames, how="diagonal_relaxed"), rejected
     return records, rejected
 
 
@@ -218,11 +239,18 @@ def load_entity(
     )
 
 
-def validated_writer(context: AssetExecutionContext, entity: Entity, records: list[dict],
-                     parser_version: str, rejected: list[Quarantined] | None = None
-                     ) -> tuple[LoadCounts, Callable]:
-    """Validate a batch; return its counts and the function that replaces its tables."""
-    validated: Validated = validate(records, entity)
+def validated_writer(context: AssetExecutionContext, entity: Entity,
+                     records: list[dict] | pl.DataFrame, parser_version: str,
+                     rejected: list[Quarantined] | None = None) -> tuple[LoadCounts, Callable]:
+    """Validate a batch (records or columns); return its counts and the function that
+    replaces its tables."""
+    validated: Validated | ValidatedFrame
+    if isinstance(records, list):
+        validated = validate(records, entity)
+        loaded = len(validated.valid)
+    else:
+        validated = validate_frame(records, entity)
+        loaded = validated.valid.num_rows
     validated.quarantined.extend(rejected or [])
     for q in validated.quarantined[:20]:
         context.log.warning(f"{entity.table}: row {q.row} quarantined: {'; '.join(q.reasons)}")
@@ -231,6 +259,5 @@ def validated_writer(context: AssetExecutionContext, entity: Entity, records: li
     def write(con, digest: str) -> LoadCounts:
         return replace_entity(con, entity, validated, lineage, input_digest=digest)
 
-    counts = LoadCounts(entity.table, validated.parsed, len(validated.valid),
-                        len(validated.quarantined))
+    counts = LoadCounts(entity.table, validated.parsed, loaded, len(validated.quarantined))
     return counts, write

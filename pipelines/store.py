@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ import pyarrow as pa
 
 from pipelines.duckdb_config import connect, quote_ident
 from pipelines.paths import WarehousePaths
-from schemas.base import Entity, Validated, column_of
+from schemas.base import Entity, Validated, ValidatedFrame, arrow_type, column_of
 
 LINEAGE_COLUMNS: dict[str, str] = {
     "_source": "VARCHAR",
@@ -54,26 +53,6 @@ def store_writer(paths: WarehousePaths) -> Iterator[duckdb.DuckDBPyConnection]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _arrow_type(duckdb_type: str) -> pa.DataType:
-    t = duckdb_type.upper().strip()
-    if t.endswith("[]"):
-        return pa.list_(_arrow_type(t[:-2]))
-    decimal = re.match(r"DECIMAL\((\d+),\s*(\d+)\)", t)
-    if decimal:
-        return pa.decimal128(int(decimal.group(1)), int(decimal.group(2)))
-    return {
-        "VARCHAR": pa.string(),
-        "JSON": pa.string(),
-        "DATE": pa.date32(),
-        "BOOLEAN": pa.bool_(),
-        "INTEGER": pa.int32(),
-        "BIGINT": pa.int64(),
-        "DOUBLE": pa.float64(),
-        "TIMESTAMPTZ": pa.string(),
-        "TIMESTAMP": pa.string(),
-    }[t]
-
-
 def _arrow_table(rows: Sequence[dict], columns: dict[str, str],
                  constants: dict[str, Any] | None = None) -> pa.Table:
     """`rows` as a typed table; `constants` are columns with one value for every row."""
@@ -83,7 +62,7 @@ def _arrow_table(rows: Sequence[dict], columns: dict[str, str],
             values = [constants[name]] * len(rows)
         else:
             values = column_of(rows, name)
-        arrays.append(pa.array(values, type=_arrow_type(duck)))
+        arrays.append(pa.array(values, type=arrow_type(duck)))
     return pa.Table.from_arrays(arrays, names=list(columns))
 
 
@@ -136,12 +115,12 @@ class LoadCounts:
         return self.parsed == self.loaded + self.quarantined
 
 
-def entity_batches(entity: Entity, validated: Validated,
+def entity_batches(entity: Entity, validated: Validated | ValidatedFrame,
                    lineage: dict[str, str]) -> tuple[pa.Table, pa.Table]:
     """The validated and the quarantined rows of one batch as typed Arrow tables.
 
-    `lineage` = `_source`, `_parser_version`; each record already carries its own
-    `_source_url`, `_raw_sha256`, `_fetched_at` and `_row`.
+    `lineage` = `_source`, `_parser_version`; each record (or the frame) already carries
+    its own `_source_url`, `_raw_sha256`, `_fetched_at` and `_row`.
     """
     data_columns = {**entity.columns(), **LINEAGE_COLUMNS}
     quarantined = [
@@ -154,8 +133,27 @@ def entity_batches(entity: Entity, validated: Validated,
         }
         for q in validated.quarantined
     ]
-    return (_arrow_table(validated.valid, data_columns, lineage),
-            _arrow_table(quarantined, QUARANTINE_COLUMNS))
+    if isinstance(validated, ValidatedFrame):
+        valid = _frame_table(validated.valid, data_columns, lineage)
+    else:
+        valid = _arrow_table(validated.valid, data_columns, lineage)
+    return valid, _arrow_table(quarantined, QUARANTINE_COLUMNS)
+
+
+def _frame_table(valid: pa.Table, columns: dict[str, str], constants: dict[str, Any]
+                 ) -> pa.Table:
+    """A validated frame's Arrow table with every column of the raw table, in its order:
+    `constants` spread over the rows, a lineage column the frame lacks all null."""
+    n = valid.num_rows
+    arrays = []
+    for name, duck in columns.items():
+        if name in constants:
+            arrays.append(pa.repeat(pa.scalar(constants[name], type=arrow_type(duck)), n))
+        elif name in valid.column_names:
+            arrays.append(valid.column(name).cast(arrow_type(duck)))
+        else:
+            arrays.append(pa.nulls(n, type=arrow_type(duck)))
+    return pa.Table.from_arrays(arrays, names=list(columns))
 
 
 def _insert_arrow(con: duckdb.DuckDBPyConnection, schema: str, table: str,
@@ -177,9 +175,13 @@ def _insert_arrow(con: duckdb.DuckDBPyConnection, schema: str, table: str,
         con.unregister("_socfund_batch")
 
 
-def replace_entity(con: duckdb.DuckDBPyConnection, entity: Entity, validated: Validated,
-                   lineage: dict[str, str], *, input_digest: str | None = None) -> LoadCounts:
-    """Replace `raw.<table>` and `quarantine.<table>` with this batch, atomically."""
+def replace_entity(con: duckdb.DuckDBPyConnection, entity: Entity,
+                   validated: Validated | ValidatedFrame, lineage: dict[str, str], *,
+                   input_digest: str | None = None) -> LoadCounts:
+    """Replace `raw.<table>` and `quarantine.<table>` with this batch, atomically.
+
+    A validated frame's rows go to DuckDB as the Arrow table they are, never as Python rows.
+    """
     valid, quarantined = entity_batches(entity, validated, lineage)
     return replace_entity_batches(con, entity, [valid], [quarantined],
                                   parsed=validated.parsed, input_digest=input_digest)

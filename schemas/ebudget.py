@@ -14,11 +14,16 @@ deduplicates by `agreement_id` rather than quarantine both copies.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pandas as pd
 import pandera.pandas as pa
+import pandera.polars as pap
+import polars as pl
+from pandera.api.polars.types import PolarsData
 from pandera.typing import Series
 
-from schemas.base import Entity, money_field, non_negative, typed_field
+from schemas.base import Entity, inn_ogrn_flags_frame, money_field, non_negative, typed_field
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
 from schemas.vocabularies.budgets import BUDGET_LEVELS
 
@@ -117,6 +122,107 @@ class PeriodModel(pa.DataFrameModel):
         return isinstance(value, int) and 1 <= value <= 12
 
 
+# --- the polars twins, for the columns `scrapers.ebudget` returns ------------------------------
+
+
+def _passes(data: PolarsData, rule: pl.Expr) -> pl.LazyFrame:
+    """An element-wise check as an expression: an empty cell is left to `nullable`."""
+    return data.lazyframe.select(pl.col(data.key).is_null() | rule)
+
+
+class AgreementFrameModel(pap.DataFrameModel):
+    """`AgreementModel` over columns: the same fields, DuckDB types, checks and check names."""
+
+    agreement_id: pl.String = pap.Field(nullable=False)
+    reg_num: pl.String = pap.Field(nullable=True)
+    agreement_number: pl.String = pap.Field(nullable=True)
+    agreement_date: pl.Date = pap.Field(nullable=True)
+    start_date: pl.Date = pap.Field(nullable=True)
+    end_date: pl.Date = pap.Field(nullable=True)
+    amount: pl.Decimal(18, 2) = pap.Field(nullable=False)
+    currency: pl.String = pap.Field(nullable=True)
+    grantor_inn: pl.String = pap.Field(nullable=True)
+    grantor_name: pl.String = pap.Field(nullable=True)
+    budget_level: pl.String = pap.Field(nullable=True, isin=sorted(BUDGET_LEVELS))
+    budget_code: pl.String = pap.Field(nullable=True)
+    purpose: pl.String = pap.Field(nullable=True)
+    kbk: pl.List(pl.String) = pap.Field(nullable=False)
+    amendment_count: pl.Int32 = pap.Field(nullable=False)
+    recipient_count: pl.Int32 = pap.Field(nullable=False)
+    recipient_name: pl.String = pap.Field(nullable=True)
+    recipient_short_name: pl.String = pap.Field(nullable=True)
+    recipient_inn: pl.String = pap.Field(nullable=True)
+    recipient_kpp: pl.String = pap.Field(nullable=True)
+    recipient_ogrn: pl.String = pap.Field(nullable=True)
+    recipient_okopf: pl.String = pap.Field(nullable=True)
+    recipient_region_code: pl.String = pap.Field(nullable=True)
+    recipient_region_name: pl.String = pap.Field(nullable=True)
+    recipient_oktmo: pl.String = pap.Field(nullable=True)
+    is_nonprofit: pl.Boolean = pap.Field(nullable=True)
+    repaired: pl.Boolean = pap.Field(nullable=False)
+    recipient_inn_valid: pl.Boolean = pap.Field(nullable=True)
+    recipient_ogrn_valid: pl.Boolean = pap.Field(nullable=True)
+
+    class Config:
+        # The fields a check across fields compares, named in its reason.
+        metadata: ClassVar[dict] = {
+            "record_fields": {"start_date_not_after_end_date": ("start_date", "end_date")}}
+
+    @pap.check("amount")
+    def amount_not_negative(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key) >= 0)
+
+    @pap.check("kbk")
+    def kbk_list_of_texts(cls, data: PolarsData) -> pl.LazyFrame:
+        texts = pl.element().is_not_null() & (pl.element().str.len_bytes() > 0)
+        return _passes(data, pl.col(data.key).list.eval(texts).list.all())
+
+    @pap.check("amendment_count", "recipient_count")
+    def count_not_negative(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key) >= 0)
+
+    @pap.check("is_nonprofit", "repaired")
+    def is_bool(cls, data: PolarsData) -> pl.LazyFrame:
+        # The column is Boolean: every value there is a bool; the check stays for its name.
+        return _passes(data, pl.col(data.key).is_in([True, False]))
+
+    @pap.dataframe_check
+    def start_date_not_after_end_date(cls, data: PolarsData) -> pl.LazyFrame:
+        start, end = pl.col("start_date"), pl.col("end_date")
+        return data.lazyframe.select(start.is_null() | end.is_null() | (start <= end))
+
+
+class PeriodFrameModel(pap.DataFrameModel):
+    """`PeriodModel` over columns: the same fields, DuckDB types, checks and check names."""
+
+    agreement_id: pl.String = pap.Field(nullable=False)
+    kbk: pl.String = pap.Field(nullable=True)
+    period_code: pl.String = pap.Field(nullable=False, str_matches=PERIOD_CODE)
+    year: pl.Int32 = pap.Field(nullable=True)
+    month: pl.Int32 = pap.Field(nullable=True)
+    amount: pl.Decimal(18, 2) = pap.Field(nullable=False)
+    origin: pl.String = pap.Field(nullable=True, isin=sorted(PERIOD_ORIGINS))
+
+    @pap.check("amount")
+    def amount_not_negative(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key) >= 0)
+
+    @pap.check("year")
+    def year_plausible(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).is_between(2000, 2100))
+
+    @pap.check("month")
+    def month_of_year(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).is_between(1, 12))
+
+
+def recipient_flags_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """`recipient_flags` column-wise."""
+    flags = inn_ogrn_flags_frame(frame.select(inn="recipient_inn", ogrn="recipient_ogrn"))
+    return frame.with_columns(recipient_inn_valid=flags["inn_valid"],
+                              recipient_ogrn_valid=flags["ogrn_valid"])
+
+
 def recipient_flags(record: dict) -> dict:
     """`recipient_inn_valid` / `recipient_ogrn_valid`: the check digit holds (None when absent)."""
     inn, ogrn = record.get("recipient_inn"), record.get("recipient_ogrn")
@@ -128,5 +234,7 @@ def recipient_flags(record: dict) -> dict:
 AGREEMENTS = Entity(
     "ebudget", "agreements", AgreementModel, prepare=recipient_flags,
     key=("agreement_id", "recipient_inn"),
+    frame_model=AgreementFrameModel, prepare_frame=recipient_flags_frame,
 )
-PERIODS = Entity("ebudget", "periods", PeriodModel, key=("agreement_id", "kbk", "period_code"))
+PERIODS = Entity("ebudget", "periods", PeriodModel, key=("agreement_id", "kbk", "period_code"),
+                 frame_model=PeriodFrameModel)

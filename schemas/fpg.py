@@ -15,14 +15,25 @@ still a published application.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import pandera.pandas as pa
+import pandera.polars as pap
+import polars as pl
+from pandera.api.polars.types import PolarsData
 from pandera.typing import Series
 
-from schemas.base import Entity, each, inn_ogrn_flags, money_field, non_negative, typed_field
-from schemas.vocabularies.statuses import is_known_status
+from schemas.base import (
+    Entity,
+    each,
+    inn_ogrn_flags,
+    inn_ogrn_flags_frame,
+    money_field,
+    non_negative,
+    typed_field,
+)
+from schemas.vocabularies.statuses import KNOWN_STATUSES, is_known_status
 
 APPLICATION_NUMBER = r"^\d{2}-\d{1,2}-\d{4,6}$"
 CARD_ID = r"^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$"
@@ -178,8 +189,72 @@ class ApplicationModel(pa.DataFrameModel):
         return _start_not_after_end(df)
 
 
+# The white space `status_key` folds: Python's `\\s`, which holds four separators Rust's
+# does not.
+_STATUS_SPACE = r"[\s\x1c-\x1f]"
+
+
+def _status_known(status: pl.Expr) -> pl.Expr:
+    """`is_known_status` as an expression: spaces folded, lower case, ё as е."""
+    key = (status.str.replace_all(_STATUS_SPACE + "+", " ")
+           .str.strip_chars().str.to_lowercase().str.replace_all("ё", "е", literal=True))
+    return status.is_null() | key.is_in(list(KNOWN_STATUSES))
+
+
+class ApplicationFrameModel(pap.DataFrameModel):
+    """`ApplicationModel` for a frame of columns: the same fields, checks and check names."""
+
+    application_number: str = pap.Field(nullable=False, unique=True,
+                                        str_matches=APPLICATION_NUMBER)
+    contest: str = pap.Field(nullable=False)
+    contest_year: pl.Int32 = pap.Field(nullable=True)
+    organisation_name: str = pap.Field(nullable=True)
+    ogrn: str = pap.Field(nullable=True)
+    inn: str = pap.Field(nullable=True)
+    region: str = pap.Field(nullable=True)
+    title: str = pap.Field(nullable=True)
+    direction: str = pap.Field(nullable=True)
+    amount_requested: pl.Decimal(18, 2) = pap.Field(nullable=True)
+    total_cost: pl.Decimal(18, 2) = pap.Field(nullable=True)
+    start_date: pl.Date = pap.Field(nullable=True)
+    end_date: pl.Date = pap.Field(nullable=True)
+    status: str = pap.Field(nullable=False)
+    decision_date: pl.Date = pap.Field(nullable=True)
+    amount_awarded: pl.Decimal(18, 2) = pap.Field(nullable=True)
+    evaluation: str = pap.Field(nullable=True)
+    violations: str = pap.Field(nullable=True)
+    extra_columns: str = pap.Field(nullable=True)
+    inn_valid: pl.Boolean = pap.Field(nullable=True)
+    ogrn_valid: pl.Boolean = pap.Field(nullable=True)
+
+    class Config:
+        # The fields a check across fields compares, named in its reason.
+        metadata: ClassVar[dict] = {
+            "record_fields": {"start_date_not_after_end_date": ("start_date", "end_date")}}
+
+    @pap.check("amount_requested", "total_cost", "amount_awarded")
+    def amount_not_negative(cls, data: PolarsData) -> pl.LazyFrame:
+        value = pl.col(data.key)
+        return data.lazyframe.select(value.is_null() | (value >= 0))
+
+    @pap.check("status")
+    def status_known(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(_status_known(pl.col(data.key)))
+
+    @pap.check("contest_year")
+    def contest_year_plausible(cls, data: PolarsData) -> pl.LazyFrame:
+        year = pl.col(data.key)
+        return data.lazyframe.select(year.is_null() | year.is_between(2017, 2100))
+
+    @pap.dataframe_check
+    def start_date_not_after_end_date(cls, data: PolarsData) -> pl.LazyFrame:
+        start, end = pl.col("start_date"), pl.col("end_date")
+        return data.lazyframe.select(start.is_null() | end.is_null() | (start <= end))
+
+
 LIST_ITEMS = Entity("fpg", "list_items", ListItemModel)
 CARDS = Entity("fpg", "cards", CardModel, prepare=inn_ogrn_flags, key=("application_number",))
 APPLICATIONS = Entity(
-    "fpg", "applications", ApplicationModel, prepare=inn_ogrn_flags, key=("application_number",)
+    "fpg", "applications", ApplicationModel, prepare=inn_ogrn_flags, key=("application_number",),
+    frame_model=ApplicationFrameModel, prepare_frame=inn_ogrn_flags_frame,
 )

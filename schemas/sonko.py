@@ -31,8 +31,14 @@ import pandera.polars as pap
 import polars as pl
 from pandera.typing import Series
 
-from schemas.base import Entity, inn_ogrn_flags, money_field, non_negative, typed_field
-from schemas.identifiers import is_valid_inn, is_valid_ogrn
+from schemas.base import (
+    Entity,
+    inn_ogrn_flags,
+    inn_ogrn_flags_frame,
+    money_field,
+    non_negative,
+    typed_field,
+)
 from schemas.vocabularies.budgets import REGISTRY_BUDGET_LEVELS
 
 KEY = ("registry_year", "record_number")
@@ -139,23 +145,9 @@ class FederalFrameModel(pap.DataFrameModel):
     ogrn_valid: pl.Boolean = pap.Field(nullable=True)
 
 
-def inn_ogrn_flags_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """`inn_ogrn_flags` column-wise: each distinct identifier is checked once."""
-    return frame.with_columns(
-        inn_valid=_checked(frame["inn"], is_valid_inn),
-        ogrn_valid=_checked(frame["ogrn"], is_valid_ogrn),
-    )
-
-
-def _checked(values: pl.Series, check) -> pl.Series:
-    """`check(value)` for every value, None where the value is None."""
-    distinct = values.unique().drop_nulls()
-    flags = pl.Series([check(v) for v in distinct.to_list()], dtype=pl.Boolean)
-    return values.replace_strict(distinct, flags, default=None, return_dtype=pl.Boolean)
-
-
 REGISTRY2011 = Entity(
     "sonko", "registry2011", Registry2011Model, prepare=inn_ogrn_flags,
     key=KEY,
 )
-FEDERAL = Entity("sonko", "federal", FederalModel, prepare=inn_ogrn_flags)
+FEDERAL = Entity("sonko", "federal", FederalModel, prepare=inn_ogrn_flags,
+                 frame_model=FederalFrameModel, prepare_frame=inn_ogrn_flags_frame)

@@ -59,15 +59,17 @@ def text_twin(texts: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 
 def convert_column(values: Sequence[Any], convert: Callable[[Any], Any], dtype: PolarsDataType,
-                   twin: Twin | None = None) -> pl.Series:
+                   twin: Twin | None = None, texts: pl.Series | None = None) -> pl.Series:
     """`convert(value)` for every value, as a column of `dtype`.
 
     `twin`, when given, is `convert`'s column-wise twin over the text values (the others
     reach it as nulls): what it decides is taken, `convert` does the rest one by one.
+    `texts` is that String column when the caller has it already.
     """
     if twin is None:
         return pl.Series([convert(v) for v in values], dtype=dtype)
-    texts = pl.Series([v if v.__class__ is str else None for v in values], dtype=pl.String)
+    if texts is None:
+        texts = pl.Series([v if v.__class__ is str else None for v in values], dtype=pl.String)
     column, decided = twin(texts)
     if decided.all():
         return column.cast(dtype)

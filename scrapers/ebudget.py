@@ -6,12 +6,12 @@ SOURCES.md §3a. A page of the registry is
 recipients), `plansSubject[]` (per КБК: purpose and `facts[]` per period), and
 also `addagreement[]` (amendments), `plansNormalized[]`, `npa[]`, `typereport[]`.
 
-Two parsers, both pure (bytes in, dicts out):
+Two parsers, both pure (bytes in, columns out: a polars DataFrame each):
 
-- `parse_agreements`: one record per agreement × recipient. The agreement's
+- `parse_agreements`: one row per agreement × recipient. The agreement's
   amount is repeated on each of its recipients (`recipient_count` says how many
   share it), so a sum over recipients must divide or deduplicate.
-- `parse_agreement_periods`: one record per agreement × КБК × period of
+- `parse_agreement_periods`: one row per agreement × КБК × period of
   `plansSubject[].facts[]` (the plan as it stands; amendments in `addagreement[]`
   are counted in `amendment_count` and not added again), each year's money once:
   a year the registry lists both as months and as a year (`20201200` and
@@ -47,7 +47,7 @@ import pyarrow as pa
 from polars._typing import PolarsDataType
 
 from schemas.vocabularies.legal_forms import nonprofit_by_okopf
-from scrapers.columns import convert_column, records_of
+from scrapers.columns import convert_column
 from scrapers.values import clean_text, parse_date, parse_identifier, parse_money, set_converted
 
 HOST = "budget.gov.ru"
@@ -133,12 +133,7 @@ def parse_page_count(body: bytes, page_size: int = PAGE_SIZE, *, url: str = "") 
 # --- the two parsers ----------------------------------------------------------------------
 
 
-def parse_agreements(body: bytes, *, url: str = "", include_all: bool = False) -> list[dict]:
-    """One record per agreement × recipient: `agreements_frame`'s rows."""
-    return records_of(agreements_frame(body, url=url, include_all=include_all))
-
-
-def agreements_frame(body: bytes, *, url: str = "", include_all: bool = False) -> pl.DataFrame:
+def parse_agreements(body: bytes, *, url: str = "", include_all: bool = False) -> pl.DataFrame:
     """One row per agreement × recipient; `_row` is the agreement's position on the page.
 
     Built as columns: each field's values are gathered from the page as they are, then
@@ -159,14 +154,15 @@ def agreements_frame(body: bytes, *, url: str = "", include_all: bool = False) -
     return frame
 
 
-def parse_agreement_periods(body: bytes, *, url: str = "", include_all: bool = False) -> list[dict]:
-    """One record per agreement × КБК × period of its plan, each year's money once.
+def parse_agreement_periods(body: bytes, *, url: str = "", include_all: bool = False
+                            ) -> pl.DataFrame:
+    """One row per agreement × КБК × period of its plan, each year's money once.
 
     The registry lists a year's money more than once: record 250939 has its 2020
     money as the month `20201200`, as the year `20200001` and in
     `plansNormalized[].byYear["2020"].total`, so adding every `facts[]` row of a
-    year counts it twice. The records emitted never overlap: any sum over a year
-    counts its money once (see `_year_records`). `origin` says what a record is.
+    year counts it twice. The rows given never overlap: any sum over a year
+    counts its money once (see `_year_records`). `origin` says what a row is.
     """
     where = url or "ebudget page"
     items, _ = _page_items(body, where)
@@ -188,7 +184,30 @@ def parse_agreement_periods(body: bytes, *, url: str = "", include_all: bool = F
                 set_converted(record, "amount", parse_money, fact.get("sumsubrub"))
                 facts.append(record)
             records.extend(_plan_records(facts, totals.get(kbk, {}), row, agreement_id, kbk))
-    return records
+    return _records_frame(records, _PERIOD_COLUMNS)
+
+
+# A period row's columns, in the order a quarantined row shows its fields.
+_PERIOD_COLUMNS: dict[str, PolarsDataType] = {
+    "agreement_id": pl.String, "kbk": pl.String, "period_code": pl.String,
+    "year": pl.Int32, "month": pl.Int32, "amount": MONEY_TYPE, "origin": pl.String,
+    "_row": pl.Int64,
+}
+
+
+def _records_frame(records: list[dict], columns: dict[str, PolarsDataType]) -> pl.DataFrame:
+    """A few plain records as typed columns, `_errors` beside them."""
+    out = []
+    for name, dtype in columns.items():
+        values = [r[name] for r in records]
+        if dtype == MONEY_TYPE:
+            # Decimals reach polars fastest as their text, which is exact.
+            out.append(pl.Series(name, [None if v is None else str(v) for v in values],
+                                 dtype=pl.String).cast(dtype))
+        else:
+            out.append(pl.Series(name, values, dtype=dtype))
+    out.append(_text_lists([r.get("_errors") or [] for r in records]).alias("_errors"))
+    return pl.DataFrame(out)
 
 
 # What a period record stands for (`origin`).
@@ -324,11 +343,9 @@ def _agreement_columns(items: list[tuple[int, dict]], repaired_rows: set[int]) -
     }
     errors = []
     for field in _AGREEMENT_DATES:
-        out[field], error = _converted_column(
-            [i.get(_DATE_KEYS[field]) for i in infos], parse_api_date, pl.Date, field)
+        out[field], error = _date_column([i.get(_DATE_KEYS[field]) for i in infos], field)
         errors.append(error)
-    out["amount"], error = _converted_column([i.get("sum") for i in infos], parse_money,
-                                             MONEY_TYPE, "amount")
+    out["amount"], error = _money_column([i.get("sum") for i in infos], "amount")
     errors.append(error)
     out["currency"] = convert_column([i.get("currencyCode") for i in infos], _memo(_currency),
                                      pl.String)
@@ -395,6 +412,79 @@ def _recipient_columns(receivers: list[dict]) -> pl.DataFrame:
         "is_nonprofit": pl.Series([nonprofit(code) for code in okopf.to_list()],
                                   dtype=pl.Boolean),
     })
+
+
+# `parse_api_date`'s usual input: an instant in UTC to the millisecond, in years it can hold;
+# the hour tells whether Moscow (UTC+3) is a day ahead.
+_API_INSTANT = re.compile(r"(?:19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3])"
+                          r":[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z")
+_MOSCOW_NEXT_DAY = 21
+_MONEY_LIMIT = 10**13  # below it a double's shortest form holds an amount's every digit
+
+
+def _date_column(values: list[Any], field: str) -> tuple[pl.Series, pl.Series]:
+    """`_converted_column(values, parse_api_date, pl.Date, field)`, the usual instants
+    (`{"$date": "2020-04-08T21:00:00.000Z"}`) read without it: each distinct one once, as
+    its Moscow day; anything else (other forms, impossible days) by `parse_api_date`."""
+    seen: dict[str, date] = {}
+    days: list[date | None] = []
+    rest: list[int] = []
+    for index, value in enumerate(values):
+        inner = value.get("$date") if value.__class__ is dict else value
+        day = seen.get(inner) if inner.__class__ is str else None
+        if day is None and inner.__class__ is str:
+            found = _API_INSTANT.fullmatch(inner)
+            if found is not None:
+                try:
+                    day = date.fromisoformat(inner[:10])
+                except ValueError:
+                    day = None
+                else:
+                    if int(found.group(1)) >= _MOSCOW_NEXT_DAY:
+                        day += timedelta(days=1)
+                    seen[inner] = day
+        if day is None and value is not None:
+            rest.append(index)
+        days.append(day)
+    reasons = _convert_rest(values, rest, parse_api_date, field, days)
+    return pl.Series(field, days, dtype=pl.Date), reasons
+
+
+def _money_column(values: list[Any], field: str) -> tuple[pl.Series, pl.Series]:
+    """`_converted_column(values, parse_money, MONEY_TYPE, field)`: a JSON number of at most
+    two places below 10^13 and not negative is its shortest form, exactly what
+    `parse_money` makes of it; the rest goes through `parse_money`."""
+    texts: list[Any] = []
+    rest: list[int] = []
+    for index, value in enumerate(values):
+        kind = value.__class__
+        text = None
+        if kind is float and 0 <= value < _MONEY_LIMIT:
+            shown = repr(value)
+            dot = shown.find(".")
+            if "e" not in shown and shown[0] != "-" and 0 <= dot >= len(shown) - 3:
+                text = shown
+        elif kind is int and 0 <= value < _MONEY_LIMIT:
+            text = str(value)
+        if text is None and value is not None:
+            rest.append(index)
+        texts.append(text)
+    reasons = _convert_rest(values, rest, parse_money, field, texts)
+    # Decimals reach polars fastest as their text, which is exact.
+    text = pl.Series(field, [None if v is None else str(v) for v in texts], dtype=pl.String)
+    return text.cast(MONEY_TYPE), reasons
+
+
+def _convert_rest(values: list[Any], rest: list[int], convert: Callable[[Any], Any],
+                  field: str, out: list[Any]) -> pl.Series:
+    """`convert` the values at `rest` into `out` as `_converted_column` does; the reasons."""
+    reasons: list[str | None] = [None] * len(values)
+    for index in rest:
+        try:
+            out[index] = convert(values[index])
+        except ValueError as exc:
+            out[index], reasons[index] = None, f"{field}: {exc}"
+    return pl.Series(reasons, dtype=pl.String)
 
 
 def _identifier(value: Any) -> str | None:

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import numpy as np
+import polars as pl
 from lxml import etree
 
 from scrapers.documents import html_tree
@@ -577,6 +579,7 @@ XLSX_COLUMNS: tuple[Column, ...] = (
 OPTIONAL_COLUMNS = frozenset(c.field for c in XLSX_COLUMNS if not c.required)
 _HEADER_SCAN_ROWS = 50
 _MIN_HEADER_MATCHES = 3
+_MONEY = pl.Decimal(18, 2)
 _EXCEL_EPOCH = date(1899, 12, 30)
 # Excel day numbers of 01.01.2000 and 31.12.2099: a number in a date column inside
 # this range is a date cell whose format was lost, anything else is not a date.
@@ -597,14 +600,15 @@ def _cell_text(value: Any) -> str | None:
     return clean_text(value)
 
 
-def parse_xlsx(body: bytes, *, url: str = "") -> list[dict]:
-    """One record per application row of the open-data projects file.
+def parse_xlsx(body: bytes, *, url: str = "") -> pl.DataFrame:
+    """One row per application row of the open-data projects file, as columns.
 
     The header row is found by its words below any title rows (the live file has
     it in row 1 of the sheet `Проекты`, our first copy in row 5); `_row` is the row
     number Excel shows. Columns the passport does not name are kept per row in
     `extra_columns` (JSON). A required column that is missing raises
-    MissingColumnError naming the column, the file and the headers found.
+    MissingColumnError naming the column, the file and the headers found. A value that
+    does not convert is null, with its reason in the row's `_errors`.
     """
     where = url or "ФПГ projects XLSX"
     found = None
@@ -624,7 +628,27 @@ def parse_xlsx(body: bytes, *, url: str = "") -> list[dict]:
     headers = head[header_index]
     require(columns, XLSX_COLUMNS, headers, where,
             f"sheet {sheet.name!r}, header row {header_index + 1}")
-    return _xlsx_records(sheet, columns, header_index, extra_columns(headers, columns))
+    return _xlsx_frame(sheet, columns, header_index, extra_columns(headers, columns))
+
+
+# An amount as the file mostly writes it: `1 234 567,89` (a currency sign after it or not).
+_PLAIN_AMOUNT = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})*),(\d\d)(?: ?₽)?")
+_GROUP_SPACES = str.maketrans("", "", " \u00a0\u202f")
+
+
+def _money_cell(value: Any) -> Any:
+    """`parse_money` of a cell, the common cases first: a float of whole kopecks (the
+    nearest double to an amount of two places) and the plain written amount give the
+    Decimal `parse_money` gives, without its general reader."""
+    if type(value) is float and 0 < abs(value) < 1e13:
+        cents = round(value * 100)
+        if cents / 100 == value:
+            return Decimal(cents).scaleb(-2)
+    elif type(value) is str:
+        plain = _PLAIN_AMOUNT.fullmatch(value)
+        if plain is not None:
+            return Decimal(f"{plain.group(1).translate(_GROUP_SPACES)}.{plain.group(2)}")
+    return parse_money(value)
 
 
 def _number_cell(value: Any) -> str | None:
@@ -635,39 +659,40 @@ def _contest_cell(value: Any) -> str | None:
     return normalise_contest(_cell_text(value))
 
 
-# Field -> how a cell becomes its value, in the record's order. `inn` is converted with
-# its row's ОГРН (a lost leading zero is restored only when the two agree), `contest_year`
-# from the converted contest. A converter marked True is the kind whose failure
-# quarantines the row with a reason (`set_converted`); the others do not fail.
-_XLSX_FIELDS: dict[str, tuple[Any, bool]] = {
-    "application_number": (_number_cell, False),
-    "contest": (_contest_cell, False),
-    "contest_year": (None, False),
-    "organisation_name": (_cell_text, False),
-    "ogrn": (parse_identifier, False),
-    "inn": (None, False),
-    "region": (_cell_text, False),
-    "title": (_cell_text, False),
-    "direction": (_cell_text, False),
-    "amount_requested": (parse_money, True),
-    "total_cost": (parse_money, True),
-    "start_date": (_excel_date, True),
-    "end_date": (_excel_date, True),
-    "status": (_cell_text, False),
-    "decision_date": (_excel_date, True),
-    "amount_awarded": (parse_money, True),
-    "evaluation": (_cell_text, False),
-    "violations": (_cell_text, False),
+# Field -> how a cell becomes its value and the column's type, in the record's order.
+# `inn` is converted with its row's ОГРН (a lost leading zero is restored only when the two
+# agree), `contest_year` from the converted contest. A converter marked True is the kind
+# whose failure leaves the field null with a reason (`_errors`); the others do not fail.
+_XLSX_FIELDS: dict[str, tuple[Any, bool, Any]] = {
+    "application_number": (_number_cell, False, pl.String),
+    "contest": (_contest_cell, False, pl.String),
+    "contest_year": (None, False, pl.Int32),
+    "organisation_name": (_cell_text, False, pl.String),
+    "ogrn": (parse_identifier, False, pl.String),
+    "inn": (None, False, pl.String),
+    "region": (_cell_text, False, pl.String),
+    "title": (_cell_text, False, pl.String),
+    "direction": (_cell_text, False, pl.String),
+    "amount_requested": (_money_cell, True, _MONEY),
+    "total_cost": (_money_cell, True, _MONEY),
+    "start_date": (_excel_date, True, pl.Date),
+    "end_date": (_excel_date, True, pl.Date),
+    "status": (_cell_text, False, pl.String),
+    "decision_date": (_excel_date, True, pl.Date),
+    "amount_awarded": (_money_cell, True, _MONEY),
+    "evaluation": (_cell_text, False, pl.String),
+    "violations": (_cell_text, False, pl.String),
 }
 
 
-def _xlsx_records(sheet: Sheet, columns: dict[str, int], header_index: int,
-                  extras: dict[int, str]) -> list[dict]:
-    """The records below the header, a column at a time.
+def _xlsx_frame(sheet: Sheet, columns: dict[str, int], header_index: int,
+                extras: dict[int, str]) -> pl.DataFrame:
+    """The rows below the header, a column at a time.
 
     The file repeats itself down its columns (twenty contests, a few thousand regions
     and amounts in 190 000 rows), so each distinct cell is converted once and the
-    result spread over the rows holding it; an empty cell ("") is None, as everywhere.
+    result laid out over the rows holding it by their codes; an empty cell ("") is
+    None, as everywhere. Blank rows are dropped.
     """
     fields = {c.field: columns[c.field] for c in XLSX_COLUMNS if c.field in columns}
     blank = np.ones(sheet.height, dtype=bool)
@@ -687,69 +712,62 @@ def _xlsx_records(sheet: Sheet, columns: dict[str, int], header_index: int,
     kept = np.flatnonzero(~blank)
     n = len(kept)
 
-    def spread(field: str, convert) -> tuple[list[Any], list[str | None] | None]:
-        """(each kept row's value, each kept row's error or None when none failed)."""
-        if field not in codes:
-            values, errors = [None], [None]
+    def spread(field: str, convert, quarantines: bool, dtype) -> tuple[pl.Series, pl.Series]:
+        """(each kept row's value, each kept row's reason or null)."""
+        raw = distinct.get(field, [None])
+        row_codes = codes[field][kept] if field in codes else np.zeros(n, dtype=np.uint32)
+        values: list[Any] = []
+        errors: list[str | None] = []
+        for cell in raw:
+            if not quarantines:
+                # Not the kind that fails: an error here is a bug to surface, not a reason.
+                values.append(convert(cell))
+                errors.append(None)
+                continue
             try:
-                values[0] = convert(None)
+                values.append(convert(cell))
+                errors.append(None)
             except ValueError as exc:
-                errors[0] = str(exc)
-            row_codes = np.zeros(n, dtype=np.uint32)
-        else:
-            values, errors = [], []
-            for raw in distinct[field]:
-                try:
-                    values.append(convert(raw))
-                    errors.append(None)
-                except ValueError as exc:
-                    values.append(None)
-                    errors.append(str(exc))
-            row_codes = codes[field][kept]
-        taken = _take(values, row_codes)
-        if not any(e is not None for e in errors):
-            return taken, None
-        return taken, _take(errors, row_codes)
+                values.append(None)
+                errors.append(f"{field}: {exc}")
+        taken = pl.Series(field, values, dtype=dtype).gather(row_codes)
+        return taken, pl.Series(field, errors, dtype=pl.String).gather(row_codes)
 
-    out: dict[str, list[Any]] = {}
-    failed: list[tuple[str, list[str | None]]] = []
-    for field, (convert, quarantines) in _XLSX_FIELDS.items():
+    out: dict[str, pl.Series] = {}
+    failed: list[pl.Series] = []
+    for field, (convert, quarantines, dtype) in _XLSX_FIELDS.items():
         if convert is None:
             continue
-        if quarantines:
-            out[field], errors = spread(field, convert)
-            if errors is not None:
-                failed.append((field, errors))
-        else:
-            # Not the kind that fails: an error here is a bug to surface, not a reason.
-            out[field] = _spread_plain(distinct.get(field), codes.get(field), kept, convert)
-    contests = {c: contest_year(c) for c in set(out["contest"])}
-    out["contest_year"] = [contests[c] for c in out["contest"]]
+        out[field], errors = spread(field, convert, quarantines, dtype)
+        if errors.null_count() < n:
+            failed.append(errors)
+    out["contest_year"] = out["contest"].replace_strict(
+        {c: contest_year(c) for c in out["contest"].unique().drop_nulls().to_list()},
+        default=None, return_dtype=pl.Int32).alias("contest_year")
     out["inn"] = _inn_column(distinct.get("inn"), codes.get("inn"), kept, out["ogrn"])
     out["extra_columns"] = _extra_column(sheet, extras, kept)
+    out["_row"] = pl.Series("_row", kept + 1, dtype=pl.Int64)
     names = [*_XLSX_FIELDS, "extra_columns", "_row"]
-    out["_row"] = (kept + 1).tolist()
-    records = [dict(zip(names, row, strict=True))
-               for row in zip(*(out[name] for name in names), strict=True)]
-    for field, errors in failed:
-        for record, error in zip(records, errors, strict=True):
-            if error is not None:
-                record.setdefault("_errors", []).append(f"{field}: {error}")
-    return records
+    frame = pl.DataFrame([out[name].alias(name) for name in names])
+    if failed:
+        reasons = pl.concat_list([pl.lit(s) for s in failed]).list.drop_nulls()
+        return frame.with_columns(reasons.alias("_errors"))
+    return frame.with_columns(pl.lit([], pl.List(pl.String)).alias("_errors"))
 
 
-def _extra_column(sheet: Sheet, extras: dict[int, str], kept: np.ndarray) -> list[str | None]:
+def _extra_column(sheet: Sheet, extras: dict[int, str], kept: np.ndarray) -> pl.Series:
     """Each kept row's cells in the columns the passport does not name, as JSON text."""
     if not extras:
-        return [None] * len(kept)
+        return pl.Series("extra_columns", [None] * len(kept), dtype=pl.String)
     cells: dict[str, list[Any]] = {}
     for j, name in extras.items():
         values, row_codes = sheet.column_codes(j)
         cells[name] = _take([extra_value(v) for v in values],
                             np.frombuffer(row_codes, dtype=np.uint32)[kept])
-    return [extras_json({name: values[i] for name, values in cells.items()
-                         if values[i] not in (None, "")})
-            for i in range(len(kept))]
+    return pl.Series("extra_columns", [
+        extras_json({name: values[i] for name, values in cells.items()
+                     if values[i] not in (None, "")})
+        for i in range(len(kept))], dtype=pl.String)
 
 
 def _take(values: list[Any], row_codes: np.ndarray) -> list[Any]:
@@ -758,23 +776,17 @@ def _take(values: list[Any], row_codes: np.ndarray) -> list[Any]:
     return table[row_codes].tolist()
 
 
-def _spread_plain(values: list[Any] | None, row_codes: np.ndarray | None, kept: np.ndarray,
-                  convert) -> list[Any]:
-    if values is None or row_codes is None:
-        return [convert(None)] * len(kept)
-    return _take([convert(v) for v in values], row_codes[kept])
-
-
 def _inn_column(values: list[Any] | None, row_codes: np.ndarray | None, kept: np.ndarray,
-                ogrns: list[str | None]) -> list[str | None]:
+                ogrns: pl.Series) -> pl.Series:
     """`parse_inn_cell` per row, once per distinct (cell, ОГРН) pair."""
     if values is None or row_codes is None:
-        return [parse_inn_cell(None, ogrn) for ogrn in ogrns]
-    done: dict[tuple[int, str | None], str | None] = {}
-    out = []
-    for code, ogrn in zip(row_codes[kept].tolist(), ogrns, strict=True):
-        key = (code, ogrn)
-        if key not in done:
-            done[key] = parse_inn_cell(values[code], ogrn)
-        out.append(done[key])
-    return out
+        pairs = pl.DataFrame({"code": np.zeros(len(kept), dtype=np.uint32), "ogrn": ogrns})
+        values = [None]
+    else:
+        pairs = pl.DataFrame({"code": row_codes[kept], "ogrn": ogrns})
+    distinct = pairs.unique()
+    converted = distinct.with_columns(inn=pl.Series(
+        [parse_inn_cell(values[code], ogrn) for code, ogrn in distinct.iter_rows()],
+        dtype=pl.String))
+    return pairs.join(converted, on=["code", "ogrn"], how="left", nulls_equal=True,
+                      maintain_order="left")["inn"]

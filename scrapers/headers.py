@@ -128,13 +128,23 @@ def _begins(words: Iterable[str], stem: str) -> bool:
 
 def match_columns(headers: Sequence[Any], columns: Sequence[Column]) -> dict[str, int]:
     """field -> index of its header in `headers`; each header taken by one column at most."""
-    words = [header_words(h) for h in headers]
+    return _match_words([header_words(h) for h in headers], columns, {})
+
+
+def _match_words(words: Sequence[tuple[str, ...]], columns: Sequence[Column],
+                 scores: dict[tuple[str, ...], list]) -> dict[str, int]:
+    """`match_columns` over headers already reduced to their words; `scores` remembers each
+    header's score per column across calls (a sheet repeats its cells' texts)."""
     candidates = []
-    for order, col in enumerate(columns):
-        for index, header in enumerate(words):
-            score = col.score(header)
+    for index, header in enumerate(words):
+        if not header:  # a blank cell names no column
+            continue
+        row_scores = scores.get(header)
+        if row_scores is None:
+            row_scores = scores[header] = [col.score(header) for col in columns]
+        for order, score in enumerate(row_scores):
             if score is not None:
-                candidates.append((score, -order, -index, col.field, index))
+                candidates.append((score, -order, -index, columns[order].field, index))
     found: dict[str, int] = {}
     taken: set[int] = set()
     for *_, field, index in sorted(candidates, reverse=True):
@@ -142,6 +152,10 @@ def match_columns(headers: Sequence[Any], columns: Sequence[Column]) -> dict[str
             found[field] = index
             taken.add(index)
     return found
+
+
+# Cell types whose value alone decides its words (a key for the memo of `find_header_row`).
+_HASHABLE = frozenset({str, int, float, bool, date, datetime})
 
 
 def find_header_row(rows: Sequence[Sequence[Any]], columns: Sequence[Column], *,
@@ -152,8 +166,21 @@ def find_header_row(rows: Sequence[Sequence[Any]], columns: Sequence[Column], *,
     columns is not taken for one. None if no row qualifies.
     """
     best: tuple[int, dict[str, int]] | None = None
+    # Each distinct cell is reduced to its words once, and scored once per column: titles
+    # and headers repeat, and a wide sheet's first rows hold thousands of cells.
+    words: dict[Any, tuple[str, ...]] = {}
+    scores: dict[tuple[str, ...], list] = {}
     for index, row in enumerate(rows[:scan]):
-        found = match_columns(row, columns)
+        reduced = []
+        for value in row:
+            key = (value.__class__, value) if value.__class__ in _HASHABLE else None
+            found_words = words.get(key) if key is not None else None
+            if found_words is None:
+                found_words = header_words(value)
+                if key is not None:
+                    words[key] = found_words
+            reduced.append(found_words)
+        found = _match_words(reduced, columns, scores)
         if len(found) >= at_least and (best is None or len(found) > len(best[1])):
             best = (index, found)
     return best

@@ -20,7 +20,9 @@ of ours at the portal page's address; `tests/fixtures/` holds an invented 2016 r
 (`REGISTRY2011_URLS`, on a host of our own naming under the reserved `.invalid` domain)
 linked from a fixture page at the same address.
 
-Both parsers are pure: bytes in, one dict per record out. Headers are matched by
+Both parsers are pure: bytes in, records out (one dict per record from
+`parse_registry2011`; columns, a polars DataFrame, from `parse_federal`, whose file
+runs to some hundred thousand rows). Headers are matched by
 their text, never by position; a value that does not convert is stored as None
 with a reason in `_errors`, so the validator quarantines the record instead of
 the load guessing.
@@ -43,7 +45,6 @@ from scrapers.columns import (
     blank_column,
     convert_column,
     identifier_column,
-    records_of,
     text_twin,
 )
 from scrapers.documents import html_tree
@@ -588,12 +589,7 @@ def snapshot_date_of(rows: list[list[Any]]) -> date | None:
     return None
 
 
-def parse_federal(body: bytes, *, url: str = "") -> list[dict]:
-    """One record per row of the federal registry: `federal_frame`'s rows."""
-    return records_of(federal_frame(body, url=url))
-
-
-def federal_frame(body: bytes, *, url: str = "") -> pl.DataFrame:
+def parse_federal(body: bytes, *, url: str = "") -> pl.DataFrame:
     """One row per row of the federal registry (one row per decision), as columns.
 
     The live file (sheet `Worksheet`) has a title with the registry's date in row 1,
@@ -650,38 +646,52 @@ class _Columns:
         self.sheet = sheet
         self.first = first
         self.height = max(sheet.height - first, 0)
+        self._read: dict[int, tuple[list[Any], pl.Series, pl.Series]] = {}
 
     def codes(self, j: int) -> tuple[list[Any], pl.Series]:
-        distinct, codes = self.sheet.column_codes(j)
-        return distinct, pl.Series(np.frombuffer(codes, dtype=np.uint32)[self.first:])
+        distinct, codes, _ = self._column(j)
+        return distinct, codes
+
+    def _column(self, j: int) -> tuple[list[Any], pl.Series, pl.Series]:
+        """(distinct values, each row's code, the distinct values that are text as a String
+        column, null for the others); read once per column."""
+        if j not in self._read:
+            distinct, codes = self.sheet.column_codes(j)
+            texts = pl.Series([v if v.__class__ is str else None for v in distinct],
+                              dtype=pl.String)
+            self._read[j] = (distinct, pl.Series(np.frombuffer(codes, dtype=np.uint32)
+                                                 [self.first:]), texts)
+        return self._read[j]
 
     def convert(self, j: int, convert: Callable[[Any], Any], dtype: pl.DataType,
                 texts: Twin | None = None) -> pl.Series:
         """`convert(cell)` for every cell of column j; a blank cell is given as None.
 
         `texts`, when given, is `convert`'s column-wise twin over the text cells: it returns
-        its values and where it decided them, and `convert` does the rest.
+        its values and where it decided them, and `convert` does the rest. A twin decides
+        a blank text as `convert(None)` would, so the blanks need no pass of their own.
         """
-        distinct, codes = self.codes(j)
-        cells = [None if _blank(v) else v for v in distinct]
-        values = convert_column(cells, convert, dtype, texts)
-        return values.gather(codes)
+        distinct, codes, strings = self._column(j)
+        if texts is None:
+            cells = [None if _blank(v) else v for v in distinct]
+            return convert_column(cells, convert, dtype).gather(codes)
+        return convert_column(distinct, convert, dtype, texts, strings).gather(codes)
 
     def blank(self) -> pl.Series:
         """True for a row whose every cell is empty or spaces."""
         out = pl.Series([True] * self.height, dtype=pl.Boolean)
         for j in range(self.sheet.width):
-            distinct, codes = self.codes(j)
-            strings = pl.Series([v if v.__class__ is str else None for v in distinct],
-                                dtype=pl.String)
-            others = pl.Series([v is None or v.__class__ is str for v in distinct],
-                               dtype=pl.Boolean)
-            out = out & (blank_column(strings) & others).gather(codes)
+            distinct, codes, strings = self._column(j)
+            nones = pl.Series([v is None for v in distinct], dtype=pl.Boolean)
+            out = out & (blank_column(strings) & (strings.is_not_null() | nones)).gather(codes)
         return out
 
-    def cells(self, j: int) -> list[Any]:
-        """Column j's cells as calamine gave them (for the few rows that need a record's view)."""
+    def cells(self, j: int, rows: pl.Series | None = None) -> list[Any]:
+        """Column j's cells as calamine gave them, every row's or those of `rows` (for the
+        few rows that need a record's view)."""
         distinct, codes = self.codes(j)
+        if rows is not None:
+            codes = codes.gather(rows)
         return [distinct[c] for c in codes.to_list()]
 
 
@@ -740,9 +750,8 @@ def _federal_inn(cells: _Columns, j: int, ogrn: pl.Series) -> pl.Series:
     inn = pairs.struct.field("text").alias("inn")
     rows = pairs.struct.field("number").arg_true()
     if rows.len():
-        column = cells.cells(j)
-        ogrns = ogrn.to_list()
-        inn = inn.scatter(rows, [parse_inn_cell(column[i], ogrns[i]) for i in rows.to_list()])
+        inn = inn.scatter(rows, [parse_inn_cell(value, number) for value, number in zip(
+            cells.cells(j, rows), ogrn.gather(rows).to_list(), strict=True)])
     return inn
 
 

@@ -1,4 +1,4 @@
-"""Reading spreadsheets with python-calamine, refusing those that would exhaust memory.
+"""Reading spreadsheets with calamine, refusing those that would exhaust memory.
 
 Two kinds of small file can take a night down. A zip bomb: an XLSX is a zip of XML,
 and a few kilobytes can unpack to gigabytes. A range bomb: a sheet holding two cells,
@@ -6,17 +6,27 @@ and a few kilobytes can unpack to gigabytes. A range bomb: a sheet holding two c
 (17 billion cells) and the process aborts, with no exception to catch; an XLS can do
 the same with many sheets of 65 536 × 256.
 
-So (1) an XLSX's zip directory is read first for the sizes its members declare
-(calamine's zip reader refuses a member that unpacks past its declared size, so these
-bound what it reads), and (2) calamine reads the workbook in a child process whose
-memory is capped: a bomb aborts the child, not the night, and a sheet spreading past
-MAX_CELLS is refused before it becomes Python lists. The child is the only reader, so
-no trick of the XML can make a check and the read disagree, and the file is read once.
+An XLSX is checked in this process before calamine sees it: (1) its zip directory, for
+the sizes its members declare (calamine's zip reader refuses a member that unpacks past
+its declared size, so these bound what it reads), and (2) every sheet's XML, streamed
+through zlib in bounded memory, for the furthest cell that holds a value, as calamine
+would place it (a `<dimension>` that lies does not count: calamine does not trust it
+either). A workbook spreading past MAX_CELLS is refused unread. An XLS (BIFF) has no
+such cheap look inside, so calamine reads it in a child process whose memory is capped:
+a bomb aborts the child, not the night. The child answers in Arrow IPC, data only.
 
-The child sends each sheet back column by column, as its distinct values and one
-index per row (`Sheet.column_codes`): a column of a 190 000-row file holds a few
-thousand distinct regions, statuses or amounts, so the transfer is small and a parser
-can convert each distinct value once. `Sheet.rows` gives the familiar lists.
+An XLSX that passed is read once, by calamine in Rust straight to Arrow (`fastexcel`):
+the sheet's XML is streamed through the checks above and, in the same pass, every text is
+marked, so one read of every cell as text tells a text from a number or a date and loses
+neither (`_Marked`). A workbook using what the marking does not cover (a formula's text,
+a boolean, an error, an ISO date, a duration, cells placed by counting) is read by
+python-calamine instead, the values being the same.
+
+A sheet is handed over column by column, as each column's distinct values and one index
+per row (`Sheet.column_codes`): a column of a 190 000-row file holds a few thousand
+distinct regions, statuses or amounts, so a parser converts each distinct value once.
+The values are calamine's own (`str`, an empty cell "", `float`, `int`, `bool`, `date`,
+`datetime`, `time`, `timedelta`); `Sheet.rows` gives the familiar lists.
 
 Every refusal is a ValueError naming the file, so the load quarantines or stops on it
 with a reason.
@@ -25,12 +35,15 @@ with a reason.
 from __future__ import annotations
 
 import io
-import pickle
+import json
+import re
 import subprocess
 import sys
+import tempfile
 import zipfile
 from array import array
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from functools import cached_property
 from typing import Any
 
@@ -41,76 +54,10 @@ MAX_RATIO = 200  # deflate reaches about 1 000 : 1 on a bomb; real sheets some 5
 MAX_CELLS = 20_000_000  # cells from A1 to the furthest cell holding a value, all sheets
 _RATIO_FLOOR = 1 << 22  # a member smaller than this is never refused for its ratio
 _ZIP_MAGIC = b"PK\x03\x04"
-_READER_MEMORY = 4 << 30  # address space of the child: MAX_CELLS cells fit, a bomb does not
+_READER_MEMORY = 4 << 30  # address space of the XLS child: MAX_CELLS cells fit, a bomb does not
 _READER_SECONDS = 600
 _CODE = "I"  # array typecode of the row indexes: unsigned 32-bit
-
-# Run as `python -I -c _READER <max cells>`, the workbook on stdin. It writes one pickle:
-# ("unreadable", message) or a list of ("sheet", name, height, width, merged, columns),
-# ("error", name, message) for a sheet calamine cannot read, ("too_large", name, cells).
-# A column is (distinct values, row indexes as bytes). In a column holding a bool, or
-# both ints and floats, keys carry the type, as Python would merge values across types
-# (True == 1 == 1.0): a bool stays a bool, an XLS whole number an int.
-_READER = f"""
-import io, pickle, resource, sys
-from array import array
-_, hard = resource.getrlimit(resource.RLIMIT_AS)
-cap = {_READER_MEMORY} if hard == resource.RLIM_INFINITY else min({_READER_MEMORY}, hard)
-resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-from python_calamine import CalamineWorkbook
-limit = int(sys.argv[1])
-out = sys.stdout.buffer
-
-def encode(values):
-    index = {{}}
-    put = index.setdefault
-    kinds = set(map(type, values))
-    if bool in kinds or (int in kinds and float in kinds):
-        codes = array("{_CODE}", [put((v.__class__, v), len(index)) for v in values])
-        return [v for _, v in index], codes.tobytes()
-    codes = array("{_CODE}", [put(v, len(index)) for v in values])
-    return list(index), codes.tobytes()
-
-try:
-    workbook = CalamineWorkbook.from_filelike(io.BytesIO(sys.stdin.buffer.read()))
-except Exception as exc:
-    pickle.dump(("unreadable", str(exc)), out)
-    sys.exit(0)
-found, cells = [], 0
-for name in workbook.sheet_names:
-    try:
-        sheet = workbook.get_sheet_by_name(name)
-    except Exception as exc:
-        found.append(("error", name, str(exc)))
-        continue
-    end = sheet.end
-    cells += (end[0] + 1) * (end[1] + 1) if end else 0
-    if cells > limit:
-        found.append(("too_large", name, cells))
-        break
-    rows = sheet.to_python(skip_empty_area=False)
-    width = max((len(row) for row in rows), default=0)
-    height = len(rows)
-    columns = [encode([row[j] if j < len(row) else "" for row in rows])
-               for j in range(width)]
-    del rows
-    found.append(("sheet", name, height, width,
-                  list(sheet.merged_cell_ranges or []), columns))
-pickle.dump(found, out, protocol=5)
-"""
-
-
-class _CellsUnpickler(pickle.Unpickler):
-    """The child's answer holds lists, text, numbers and datetime values, nothing else:
-    whatever a workbook did to the child, no other class is built from its answer."""
-
-    _ALLOWED = frozenset({("datetime", "date"), ("datetime", "datetime"),
-                          ("datetime", "time"), ("datetime", "timedelta")})
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in self._ALLOWED:
-            raise pickle.UnpicklingError(f"workbook reader sent a {module}.{name}")
-        return super().find_class(module, name)
+_CHUNK = 1 << 22  # bytes of sheet XML looked at at a time
 
 
 class WorkbookTooLarge(ValueError):
@@ -180,41 +127,50 @@ def read_sheets(body: bytes, where: str, kind: str = "XLS/XLSX") -> list[Sheet]:
     read raises (naming the file and the sheet) when its cells are asked for.
     """
     if body.startswith(_ZIP_MAGIC):
-        _check_zip(body, where)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-I", "-c", _READER, str(MAX_CELLS)], input=body,
-            capture_output=True, timeout=_READER_SECONDS, check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise WorkbookTooLarge(f"{where}: reading its sheets took over {_READER_SECONDS} s"
-                               ) from exc
-    if done.returncode != 0:
-        # An abort (calamine could not allocate a sheet) or an exhausted memory cap.
-        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise WorkbookTooLarge(
-            f"{where}: a sheet does not fit in {_READER_MEMORY >> 30} GiB of memory "
-            f"(exit {done.returncode}: {(said or ['?'])[-1][:200]})"
-        )
-    found = _CellsUnpickler(io.BytesIO(done.stdout)).load()
-    if isinstance(found, tuple):  # ("unreadable", message)
-        raise ValueError(f"{where}: not a readable {kind} file: {found[1]}")
-    sheets: list[Sheet] = []
-    for item in found:
-        if item[0] == "too_large":
-            raise WorkbookTooLarge(
-                f"{where}: sheet {item[1]!r} takes the workbook past {MAX_CELLS:,} cells "
-                "from A1 to the furthest cell with a value: it would not fit in memory"
-            )
-        if item[0] == "error":
-            sheets.append(Sheet(item[1], 0, 0, _error=item[2], _where=where))
-        else:
-            _, name, height, width, merged, columns = item
-            sheets.append(Sheet(name, height, width, merged, columns, _where=where))
-    return sheets
+        return _read_xlsx(body, where, kind)
+    return _read_in_child(body, where, kind)
 
 
-def _check_zip(body: bytes, where: str) -> None:
+# --- XLSX: checked and read in this process ---------------------------------------------------
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+# A cell with a value: `<c … r="AB7" …>` (an empty `<c …/>` holds none).
+_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*(?<!/)>')
+_CELL_COLUMN = re.compile(rb'<c r="([A-Z]+)[0-9]+"[^>]*(?<!/)>')
+_CELL_ROW = re.compile(rb'<c r="[A-Z]+([0-9]+)"[^>]*(?<!/)>')
+_TAG = re.compile(rb'<(row|c)\b([^>]*)>')
+_R_ATTRIBUTE = re.compile(rb'\sr=["\']([A-Za-z]*)([0-9]*)["\']')
+_MERGE = re.compile(rb'<mergeCell\b[^>]*?\sref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
+_TAIL = 1 << 16  # bytes at a piece's end where its last cell is looked for
+# The mark put before every text: a private-use character, so a text that begins with one
+# still reads back whole (one mark is taken off, whatever follows).
+_MARK = "\ue000"
+_MARKED_RUN = b"<t>" + _MARK.encode() + b"</t>"
+_DURATION_FORMAT = re.compile(rb'formatCode="[^"]*\[[hHmMsS]')
+
+
+def _read_xlsx(body: bytes, where: str, kind: str) -> list[Sheet]:
+    members = _check_zip(body, where)
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    parts = _sheet_parts(archive, members, where, kind)
+    with _Marked(archive) as marked:
+        cells = 0
+        merged: dict[str, list] = {}
+        for name, part in parts:
+            if part is not None:
+                extent, merged[name] = _scan_sheet(archive, part, name, where, marked, cells)
+                cells += extent
+        if marked.usable:
+            try:
+                return marked.read(parts, merged, where)
+            except _NotMarked:
+                pass
+    return _read_calamine(body, where, kind)
+
+
+def _check_zip(body: bytes, where: str) -> list[zipfile.ZipInfo]:
     try:
         members = zipfile.ZipFile(io.BytesIO(body)).infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -231,3 +187,552 @@ def _check_zip(body: bytes, where: str) -> None:
                 f"{where}: XLSX member {m.filename!r} unpacks {m.compress_size:,} bytes to "
                 f"{m.file_size:,}, over {MAX_RATIO}:1 (a zip bomb?)"
             )
+    return members
+
+
+def _sheet_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], where: str,
+                 kind: str) -> list[tuple[str, str | None]]:
+    """(name, zip member of its XML) of every sheet, in the workbook's order; the member is
+    None for a sheet whose XML the zip lacks (calamine names it when read)."""
+    from lxml import etree
+
+    names = {m.filename for m in members}
+    # No entities, no network: the workbook's own XML is not trusted either.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        workbook = etree.fromstring(archive.read("xl/workbook.xml"), parser)
+        rels = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"), parser)
+    except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile, OSError) as exc:
+        raise ValueError(f"{where}: not a readable {kind} file: {exc}") from exc
+    targets = {r.get("Id"): r.get("Target", "")
+               for r in rels.iter(f"{{{_PKG_REL_NS}}}Relationship")}
+    out = []
+    for sheet in workbook.iter(f"{{{_MAIN_NS}}}sheet"):
+        target = targets.get(sheet.get(f"{{{_REL_NS}}}id"), "")
+        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        out.append((sheet.get("name", ""), path if path in names else None))
+    return out
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ch - 64
+    return number
+
+
+def _pieces(archive: zipfile.ZipFile, part: str):
+    """The member's XML in pieces of whole tags and texts (each ends before a `<`)."""
+    carry = b""
+    with archive.open(part) as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                if carry:
+                    yield carry
+                return
+            buffer = carry + chunk
+            cut = buffer.rfind(b"<")
+            if cut <= 0:
+                carry = buffer
+                continue
+            yield buffer[:cut]
+            carry = buffer[cut:]
+
+
+def _scan_sheet(archive: zipfile.ZipFile, part: str, name: str, where: str,
+                marked: _Marked, before: int) -> tuple[int, list]:
+    """(cells from A1 to the sheet's furthest cell with a value, its merged ranges),
+    streamed; WorkbookTooLarge as soon as the workbook passes MAX_CELLS.
+
+    Rows come in order, so a piece's last cell has its furthest row. One search per piece
+    then looks for what needs a closer look: a cell below that row or right of the furthest
+    column (its piece's cells are then all read), a row or cell placed by counting (the
+    sheet's every tag is then counted, `_counted`), and what the marking must know.
+    """
+    rows = columns = 0
+    counting = False
+    merged: list = []
+    for piece in _pieces(archive, part):
+        marked.take(part, piece)
+        if counting:
+            continue
+        last = _last_cell(piece)
+        if last is not None:
+            rows = max(rows, int(last.group(2)))
+            columns = max(columns, _column_number(last.group(1)))
+        # Four passes, each starting from a literal text the search skips to quickly.
+        found = _cells_to_look_at(rows, columns).search(piece)
+        if found is not None and found.group("counted") is not None:
+            # Cells placed by counting are not where the marking's notes would put them.
+            counting, marked.usable = True, False
+            continue
+        far = found is not None
+        for found in _VALUES.finditer(piece):
+            if found.group("digits") is None:
+                marked.usable = False
+            else:
+                marked.exact(name, piece, found.start(), found.group("digits"))
+        if _TAGS.search(piece) is not None:
+            counting, marked.usable = True, False
+            continue
+        if _ODD_TYPES.search(piece) is not None:
+            marked.usable = False
+        if counting:
+            continue
+        if far:
+            rows = max(rows, max(int(r) for r in _CELL_ROW.findall(piece)))
+            columns = max(columns, max(map(_column_number, _CELL_COLUMN.findall(piece))))
+        if rows * columns + before > MAX_CELLS:
+            _refuse(where, name)
+        merged.extend(_MERGE.findall(piece))
+    if counting:
+        rows, columns, merged = _counted(archive, part, name, where, before)
+    return rows * columns, [_merge_range(m) for m in merged]
+
+
+def _cells_to_look_at(rows: int, columns: int) -> re.Pattern[bytes]:
+    """A cell with a value below row `rows` or right of column `columns` (its piece's
+    cells are then all read), or a cell without `r` first, which calamine places by
+    counting on from the one before (the sheet's every tag is then counted)."""
+    letters = ""
+    while columns:
+        columns, rest = divmod(columns - 1, 26)
+        letters = chr(65 + rest) + letters
+    return re.compile(
+        rb'<c(?: r="(?:[A-Z]+0*(?:' + _greater(str(rows), _DIGITS).encode()
+        + rb')|(?:' + _greater(letters, _LETTERS).encode() + rb')[0-9]+)"[^>]*(?<!/)>'
+        rb'|(?P<counted>(?! r="[A-Z]+[0-9]+")[\s/>]))')
+
+
+# A value: a number with more digits than calamine's text form of it keeps (`digits`), or
+# one that is not a number at all (the marking does not cover it).
+_VALUES = re.compile(rb'<v(?:>(?P<digits>-?[0-9]*\.[0-9]{7,}|-?[0-9.]*[eE][-+]?[0-9]+)</v>'
+                     rb'|\s|>[^<]*[^0-9.eE+<\-])')
+# A row placed by counting, or a sheet in another spelling: every tag is then counted,
+# and the workbook read by python-calamine.
+_TAGS = re.compile(rb'<(?:row(?! r="[0-9]+")[\s/>]|(?:is|si)[\s/]'
+                   rb'|[\w.-]+:(?:is|si|c|v|row)\b)')
+# A formula's text, a boolean, an error, an ISO date: python-calamine reads the workbook.
+_ODD_TYPES = re.compile(rb't=(?:"(?:str|b|e|d)"|\'(?:str|b|e|d)\')')
+
+
+def _last_cell(piece: bytes) -> re.Match[bytes] | None:
+    """The last cell with a value in the piece, looked for at its end first."""
+    found = None
+    for found in _CELL.finditer(piece, max(0, len(piece) - _TAIL)):  # noqa: B007 - the last
+        continue
+    if found is None:
+        for found in _CELL.finditer(piece):  # noqa: B007 - the last one is kept
+            continue
+    return found
+
+
+def _refuse(where: str, name: str) -> None:
+    raise WorkbookTooLarge(
+        f"{where}: sheet {name!r} takes the workbook past {MAX_CELLS:,} cells "
+        "from A1 to the furthest cell with a value: it would not fit in memory"
+    )
+
+
+def _greater(value: str, alphabet: str) -> str:
+    """A regular expression for the strings over `alphabet` (its characters in order, no
+    leading zero) that are greater than `value`: longer ones, or as long and greater."""
+    first = alphabet[1] if alphabet[0] == "0" else alphabet[0]
+    any_ = f"[{alphabet[0]}-{alphabet[-1]}]"
+    options = [f"[{first}-{alphabet[-1]}]{any_}{{{len(value)},}}"]
+    for i, ch in enumerate(value):
+        rank = alphabet.index(ch)
+        if rank + 1 < len(alphabet):
+            options.append(f"{re.escape(value[:i])}[{alphabet[rank + 1]}-{alphabet[-1]}]"
+                           f"{any_}{{{len(value) - i - 1}}}")
+    return "|".join(options)
+
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_DIGITS = "0123456789"
+
+
+def _counted(archive: zipfile.ZipFile, part: str, name: str, where: str, before: int
+             ) -> tuple[int, int, list]:
+    """(last row, last column, merged ranges) placing every row and cell as calamine does:
+    by its `r`, else one after the one before."""
+    row = column = rows = columns = 0
+    merged: list = []
+    for piece in _pieces(archive, part):
+        for tag, attributes in _TAG.findall(piece):
+            ref = _R_ATTRIBUTE.search(attributes)
+            if tag == b"row":
+                row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+                column = 0
+                continue
+            if ref and ref.group(1):
+                column = _column_number(ref.group(1))
+                cell_row = int(ref.group(2)) if ref.group(2) else row
+            else:
+                column += 1
+                cell_row = row
+            if not attributes.endswith(b"/"):
+                rows, columns = max(rows, cell_row), max(columns, column)
+        if rows * columns + before > MAX_CELLS:
+            _refuse(where, name)
+        merged.extend(_MERGE.findall(piece))
+    return rows, columns, merged
+
+
+def _merge_range(found: tuple[bytes, bytes, bytes, bytes]) -> tuple:
+    first_column, first_row, last_column, last_row = found
+    start = (int(first_row) - 1, _column_number(first_column) - 1)
+    if not last_column:
+        return (start, start)
+    return (start, (int(last_row) - 1, _column_number(last_column) - 1))
+
+
+class _NotMarked(Exception):
+    """A cell read back in a form the marking does not account for."""
+
+
+_DATETIME = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?")
+
+
+class _Marked:
+    """The workbook with a mark before every text, written aside as its sheets are streamed
+    through the checks, then read once by calamine, every cell as text.
+
+    Shared strings (`<si>`) and inline strings (`<is>`) get the mark as a first text run,
+    which calamine joins to the rest; numbers and dates are left as they are, and calamine
+    writes them as text: a date as `YYYY-MM-DD HH:MM:SS`, a number rounded to nine decimal
+    places, which is exact for a number written with up to six. A number written with more
+    (`9198048.630000001`) is noted as written, by its cell, and put back after the read.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        self.file = tempfile.NamedTemporaryFile(suffix=".xlsx")
+        self.zip = zipfile.ZipFile(self.file, "w", zipfile.ZIP_STORED)
+        self.writing: tuple[str, Any] | None = None
+        self.written: set[str] = set()
+        self.numbers: dict[str, list[tuple[int, int, bytes]]] = {}
+        try:
+            styles = archive.read("xl/styles.xml")
+        except KeyError:
+            styles = b""
+        # A duration (`[h]:mm`) would be written as text like a date: python-calamine reads it.
+        self.usable = not _DURATION_FORMAT.search(styles)
+
+    def __enter__(self) -> _Marked:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close_member()
+        self.zip.close()
+        self.file.close()
+
+    def _close_member(self) -> None:
+        if self.writing is not None:
+            self.writing[1].close()
+            self.writing = None
+
+    def take(self, part: str, piece: bytes) -> None:
+        if not self.usable:
+            return
+        if self.writing is None or self.writing[0] != part:
+            self._close_member()
+            self.writing = (part, self.zip.open(part, "w", force_zip64=True))
+            self.written.add(part)
+        self.writing[1].write(piece.replace(b"<is>", b"<is>" + _MARKED_RUN))
+
+    def exact(self, sheet: str, piece: bytes, at: int, digits: bytes) -> None:
+        """Note the number `digits` of the cell whose value starts at `at`."""
+        start = piece.rfind(b'<c r="', 0, at) + 6
+        ref = _REFERENCE.match(piece, start)
+        if start < 6 or ref is None:
+            self.usable = False
+            return
+        self.numbers.setdefault(sheet, []).append(
+            (int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1, digits))
+
+    def _finish(self) -> None:
+        self._close_member()
+        for member in self.archive.infolist():
+            if member.filename in self.written:
+                continue
+            data = self.archive.read(member.filename)
+            if member.filename == "xl/sharedStrings.xml":
+                if _OTHER_STRINGS.search(data):
+                    raise _NotMarked
+                data = data.replace(b"<si>", b"<si>" + _MARKED_RUN)
+            self.zip.writestr(member.filename, data)
+        self.zip.close()
+        self.file.flush()
+
+    def read(self, parts: list[tuple[str, str | None]], merged: dict[str, list],
+             where: str) -> list[Sheet]:
+        import fastexcel
+        import polars as pl
+
+        self._finish()
+        reader = fastexcel.read_excel(self.file.name)
+        out = []
+        for name, _ in parts:
+            try:
+                loaded = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+            except fastexcel.FastExcelError as exc:
+                # python-calamine names what is wrong with the sheet as it always has.
+                raise _NotMarked from exc
+            data = pl.from_arrow(loaded.to_arrow())
+            offset = min((c.absolute_index for c in loaded.available_columns()), default=0)
+            empty = ([""], bytes(4 * loaded.height))
+            columns = [empty] * offset + [_codes(data.to_series(j)) for j in range(data.width)]
+            for row, column, digits in self.numbers.get(name, []):
+                columns[column] = _put_back(columns[column], row, digits)
+            out.append(Sheet(name, loaded.height, len(columns), merged.get(name, []),
+                             columns, _where=where))
+        return out
+
+
+_REFERENCE = re.compile(rb'([A-Z]+)([0-9]+)"')
+_OTHER_STRINGS = re.compile(rb'<si[\s/]|<[\w.-]+:si\b')
+
+
+def _put_back(column: tuple[list, bytes], row: int, digits: bytes) -> tuple[list, bytes]:
+    """The column with the cell in `row` holding the number as written (`digits`)."""
+    distinct, raw = column
+    codes = array(_CODE)
+    codes.frombytes(raw)
+    read = distinct[codes[row]]
+    if isinstance(read, float):
+        value: Any = float(digits)
+    elif isinstance(read, date) and not isinstance(read, datetime):
+        # A day and a fraction too small to show: calamine's reader gives a moment.
+        value = read if float(digits).is_integer() else datetime(read.year, read.month, read.day)
+    else:
+        value = read
+    codes[row] = len(distinct)
+    return [*distinct, value], codes.tobytes()
+
+
+def _codes(series: Any) -> tuple[list, bytes]:
+    """A column read as marked text -> (distinct values as calamine gives them, codes).
+
+    Texts lose their mark and numbers are parsed column-wise; only dates (and anything
+    unexpected) go through `_value` one by one.
+    """
+    import polars as pl
+
+    filled = series.fill_null("")
+    distinct = filled.unique().sort()
+    codes = filled.rank("dense").cast(pl.UInt32) - 1
+    marked = distinct.str.starts_with(_MARK)
+    numbers = distinct.str.contains(_NUMBER) & ~marked
+    values: list[Any] = distinct.str.slice(1).to_list()
+    at = numbers.arg_true()
+    if len(at):
+        for i, number in zip(at.to_list(), distinct.gather(at).cast(pl.Float64).to_list(),
+                             strict=True):
+            values[i] = number
+    odd = (~marked & ~numbers).arg_true().to_list()
+    texts = distinct.gather(odd).to_list() if odd else []
+    for i, text in zip(odd, texts, strict=True):
+        values[i] = _value(text)
+    return values, codes.to_numpy().tobytes()
+
+
+# calamine's text form of a number: digits, a sign, a point, nothing else.
+_NUMBER = r"^-?[0-9]+(?:\.[0-9]+)?$"
+
+
+def _value(text: str) -> Any:
+    """One cell read back as text -> the value calamine's Python reader gives."""
+    if not text:
+        return ""
+    if text[0] == _MARK:
+        return text[1:]
+    moment = _DATETIME.fullmatch(text)
+    if moment is None:
+        try:
+            return float(text)
+        except ValueError as exc:
+            raise _NotMarked from exc
+    year, month, day, hour, minute, second = (int(g) for g in moment.groups()[:6])
+    micro = int((moment.group(7) or "0").ljust(6, "0")[:6])
+    if (year, month, day) < (1900, 1, 1):
+        if (year, month, day) != (1899, 12, 31):
+            raise _NotMarked
+        return time(hour, minute, second, micro)
+    if (hour, minute, second, micro) == (0, 0, 0, 0):
+        return date(year, month, day)
+    return datetime(year, month, day, hour, minute, second, micro)
+
+
+def _read_calamine(body: bytes, where: str, kind: str) -> list[Sheet]:
+    """Every sheet by python-calamine in this process (the workbook has passed the checks)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(body))
+    except Exception as exc:  # calamine raises its own error types for a broken file
+        raise ValueError(f"{where}: not a readable {kind} file: {exc}") from exc
+    sheets = []
+    for name in workbook.sheet_names:
+        try:
+            sheet = workbook.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+        except Exception as exc:  # a sheet calamine cannot read is named when it is used
+            sheets.append(Sheet(name, 0, 0, _error=str(exc), _where=where))
+            continue
+        width = max((len(row) for row in rows), default=0)
+        columns = [_encode([row[j] if j < len(row) else "" for row in rows])
+                   for j in range(width)]
+        sheets.append(Sheet(name, len(rows), width, list(sheet.merged_cell_ranges or []),
+                            columns, _where=where))
+    return sheets
+
+
+def _encode(values: list[Any]) -> tuple[list[Any], bytes]:
+    """(distinct values, row codes); keyed with the type where Python would merge values
+    across types (True == 1 == 1.0): a bool stays a bool, an XLS whole number an int."""
+    index: dict[Any, int] = {}
+    put = index.setdefault
+    kinds = set(map(type, values))
+    if bool in kinds or (int in kinds and float in kinds):
+        codes = array(_CODE, [put((v.__class__, v), len(index)) for v in values])
+        return [v for _, v in index], codes.tobytes()
+    codes = array(_CODE, [put(v, len(index)) for v in values])
+    return list(index), codes.tobytes()
+
+
+# --- XLS: read in a capped child ----------------------------------------------------------
+
+# Run as `python -I -c _READER <max cells>`, the workbook on stdin. It answers with one Arrow
+# IPC stream, one row per sheet column (or per sheet, for a sheet with none, one that
+# cannot be read, or the workbook being unreadable or too large): `kind`, `sheet`,
+# `height`, `width`, `merged` (JSON), `message`, and the column's distinct values (a union
+# of calamine's Python types, so True, 1 and 1.0 stay apart) with each row's index.
+_READER = f"""
+import io, itertools, json, resource, sys
+from array import array
+_, hard = resource.getrlimit(resource.RLIMIT_AS)
+cap = {_READER_MEMORY} if hard == resource.RLIM_INFINITY else min({_READER_MEMORY}, hard)
+resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+import datetime as dt
+import pyarrow as pa
+from python_calamine import CalamineWorkbook
+limit = int(sys.argv[1])
+TYPES = [(bool, pa.bool_()), (int, pa.int64()), (float, pa.float64()), (str, pa.string()),
+         (dt.datetime, pa.timestamp("us")), (dt.date, pa.date32()), (dt.time, pa.time64("us")),
+         (dt.timedelta, pa.duration("us"))]
+UNION = pa.dense_union([pa.field(str(i), t) for i, (_, t) in enumerate(TYPES)])
+SCHEMA = pa.schema([("kind", pa.string()), ("sheet", pa.string()), ("height", pa.int64()),
+                    ("width", pa.int64()), ("merged", pa.string()), ("message", pa.string()),
+                    ("distinct", pa.list_(UNION)), ("codes", pa.binary())])
+
+def tag(value):
+    for i, (kind, _) in enumerate(TYPES):
+        if type(value) is kind:
+            return i
+    raise TypeError(type(value).__name__)
+
+def union(values):
+    tags = [tag(v) for v in values]
+    children, offsets = [[] for _ in TYPES], []
+    for t, v in zip(tags, values):
+        offsets.append(len(children[t]))
+        children[t].append(v)
+    return pa.UnionArray.from_dense(
+        pa.array(tags, pa.int8()), pa.array(offsets, pa.int32()),
+        [pa.array(c, t) for c, (_, t) in zip(children, TYPES)], [str(i) for i in range(len(TYPES))])
+
+def encode(values):
+    index = {{}}
+    put = index.setdefault
+    codes = array("{_CODE}", [put((v.__class__, v), len(index)) for v in values])
+    return [v for _, v in index], codes.tobytes()
+
+rows_out = []
+def add(kind, sheet=None, height=0, width=0, merged="[]", message=None, distinct=(), codes=b""):
+    rows_out.append((kind, sheet, height, width, merged, message, union(list(distinct)), codes))
+
+try:
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(sys.stdin.buffer.read()))
+except Exception as exc:
+    add("unreadable", message=str(exc))
+    workbook = None
+cells = 0
+for name in (workbook.sheet_names if workbook is not None else []):
+    try:
+        sheet = workbook.get_sheet_by_name(name)
+    except Exception as exc:
+        add("error", name, message=str(exc))
+        continue
+    end = sheet.end
+    cells += (end[0] + 1) * (end[1] + 1) if end else 0
+    if cells > limit:
+        add("too_large", name, message=str(cells))
+        break
+    rows = sheet.to_python(skip_empty_area=False)
+    width = max((len(row) for row in rows), default=0)
+    merged = json.dumps(list(sheet.merged_cell_ranges or []))
+    if not width:
+        add("sheet", name, len(rows), 0, merged)
+    for j in range(width):
+        distinct, codes = encode([row[j] if j < len(row) else "" for row in rows])
+        add("sheet", name, len(rows), width, merged, None, distinct, codes)
+    del rows
+columns = list(zip(*rows_out)) or [[] for _ in SCHEMA]
+arrays = []
+for values, f in zip(columns, SCHEMA):
+    if f.name == "distinct":
+        offsets = list(itertools.accumulate([0] + [len(u) for u in values]))
+        flat = pa.concat_arrays(list(values)) if values else union([])
+        arrays.append(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), flat))
+    else:
+        arrays.append(pa.array(values, f.type))
+table = pa.Table.from_arrays(arrays, schema=SCHEMA)
+with pa.ipc.new_stream(sys.stdout.buffer, SCHEMA) as out:
+    out.write_table(table)
+"""
+
+
+def _read_in_child(body: bytes, where: str, kind: str) -> list[Sheet]:
+    """Every sheet of an XLS, read by calamine in a child whose memory is capped."""
+    import pyarrow as pa
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", _READER, str(MAX_CELLS)], input=body,
+            capture_output=True, timeout=_READER_SECONDS, check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise WorkbookTooLarge(f"{where}: reading its sheets took over {_READER_SECONDS} s"
+                               ) from exc
+    if done.returncode != 0:
+        # An abort (calamine could not allocate a sheet) or an exhausted memory cap.
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise WorkbookTooLarge(
+            f"{where}: a sheet does not fit in {_READER_MEMORY >> 30} GiB of memory "
+            f"(exit {done.returncode}: {(said or ['?'])[-1][:200]})"
+        )
+    table = pa.ipc.open_stream(done.stdout).read_all()
+    sheets: list[Sheet] = []
+    current: Sheet | None = None
+    for i, (what, name, height, width, merged, message) in enumerate(zip(
+            *(table.column(c).to_pylist() for c in
+              ("kind", "sheet", "height", "width", "merged", "message")), strict=True)):
+        if what == "unreadable":
+            raise ValueError(f"{where}: not a readable {kind} file: {message}")
+        if what == "too_large":
+            _refuse(where, name)
+        if what == "error":
+            sheets.append(Sheet(name, 0, 0, _error=message, _where=where))
+            current = None
+            continue
+        if current is None or current.name != name or len(current._columns) == current.width:
+            current = Sheet(name, height, width,
+                            [tuple(map(tuple, m)) for m in json.loads(merged)], [],
+                            _where=where)
+            sheets.append(current)
+        if width:
+            current._columns.append((table.column("distinct")[i].as_py(),
+                                     table.column("codes")[i].as_py()))
+    return sheets

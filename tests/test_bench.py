@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from bench import fpg_corpus, generate
@@ -14,8 +15,9 @@ from pipelines.fpg import contest_slug
 from schemas import ebudget as ebudget_schema
 from schemas import fpg as fpg_schema
 from schemas import sonko as sonko_schema
-from schemas.base import validate
+from schemas.base import validate, validate_frame
 from scrapers import ebudget, fpg, sonko
+from scrapers.columns import records_of
 from scrapers.rawstore import RawStore
 
 SCALE = 0.001
@@ -72,14 +74,16 @@ def test_corpus_parses_with_the_real_parsers_and_about_5_percent_is_quarantined(
     store = RawStore(raw)
     parsed = quarantined = 0
 
-    def check(records: list[dict], entity) -> None:
+    def check(records: list[dict] | pl.DataFrame, entity) -> None:
         nonlocal parsed, quarantined
-        result = validate(records, entity)
+        result = (validate(records, entity) if isinstance(records, list)
+                  else validate_frame(records, entity))
+        assert result.parsed == len(records)
         parsed += result.parsed
         quarantined += len(result.quarantined)
 
     bulk = _docs(raw, "fpg/manifest.json", "xlsx")[0]
-    applications = fpg.parse_xlsx(store.get("fpg", bulk["sha256"]), url=bulk["url"])
+    applications = records_of(fpg.parse_xlsx(store.get("fpg", bulk["sha256"]), url=bulk["url"]))
     assert len(applications) == fpg_corpus.counts(SCALE)[0]
     check(applications, fpg_schema.APPLICATIONS)
 
@@ -87,7 +91,7 @@ def test_corpus_parses_with_the_real_parsers_and_about_5_percent_is_quarantined(
              for d in _docs(raw, path.relative_to(raw).as_posix(), "card")
              for r in fpg.parse_card(store.get("fpg", d["sha256"]), url=d["url"])]
     assert len(cards) == fpg_corpus.counts(SCALE)[1]
-    numbers = {a["application_number"] for a in applications}
+    numbers = set(pl.DataFrame(applications)["application_number"])
     assert sum(c["application_number"] in numbers for c in cards) >= 0.9 * len(cards)
     check(cards, fpg_schema.CARDS)
 

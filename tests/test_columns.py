@@ -15,8 +15,9 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
+from schemas import ebudget as ebudget_schema
 from schemas import sonko as sonko_schema
-from schemas.base import validate
+from schemas.base import inn_ogrn_flags, inn_ogrn_flags_frame, validate, validate_frame
 from scrapers import ebudget, sonko
 from scrapers.columns import (
     blank_column,
@@ -75,7 +76,7 @@ def test_records_of_leave_out_empty_errors():
 @pytest.fixture(scope="module")
 def federal() -> pl.DataFrame:
     body = sample_path(sonko.FEDERAL_URL, FIXTURES_DIR).read_bytes()
-    return sonko.federal_frame(body, url=sonko.FEDERAL_URL)
+    return sonko.parse_federal(body, url=sonko.FEDERAL_URL)
 
 
 def test_federal_frame_types_are_the_tables(federal):
@@ -99,8 +100,8 @@ def test_federal_frame_rows_are_the_records(federal):
 
 
 def test_federal_flags_column_wise_are_the_record_flags(federal):
-    flagged = sonko_schema.inn_ogrn_flags_frame(federal)
-    rows = [sonko_schema.inn_ogrn_flags(r) for r in records_of(federal)]
+    flagged = inn_ogrn_flags_frame(federal)
+    rows = [inn_ogrn_flags(r) for r in records_of(federal)]
     assert flagged.select("inn_valid", "ogrn_valid").to_dicts() == [
         {"inn_valid": r["inn_valid"], "ogrn_valid": r["ogrn_valid"]} for r in rows]
     assert flagged["inn_valid"].to_list().count(False) == 1  # row 33, `6967812346`
@@ -110,15 +111,28 @@ def test_federal_frame_model_is_the_model(federal):
     model = sonko_schema.FederalFrameModel.to_schema().columns
     assert list(model) == list(sonko_schema.FEDERAL.columns())
     assert {n for n, c in model.items() if not c.nullable} == {"inn", "full_name"}
-    flagged = sonko_schema.inn_ogrn_flags_frame(federal).drop("_row", "_errors")
+    flagged = inn_ogrn_flags_frame(federal).drop("_row", "_errors")
     sonko_schema.FederalFrameModel.validate(flagged.filter(pl.col("inn").is_not_null()))
-    assert len(validate(records_of(federal), sonko_schema.FEDERAL).valid) == 19
+    assert sonko_schema.FEDERAL.frame_model is sonko_schema.FederalFrameModel
+    assert_frame_path_is_the_row_path(federal, sonko_schema.FEDERAL, valid=19)
+
+
+def assert_frame_path_is_the_row_path(frame: pl.DataFrame, entity, *, valid: int) -> None:
+    """The frame validated as columns keeps and quarantines exactly what its records
+    validated one by one do: the same rows, values and reasons."""
+    rows = validate(records_of(frame), entity)
+    columns = validate_frame(frame, entity)
+    assert len(rows.valid) == columns.valid.num_rows == valid
+    assert [sorted(r.items()) for r in columns.valid.to_pylist()] == [
+        sorted((k, v) for k, v in r.items() if k != "_errors") for r in rows.valid]
+    assert [(q.row, q.record, q.reasons, q.meta) for q in columns.quarantined] == [
+        (q.row, q.record, q.reasons, q.meta) for q in rows.quarantined]
 
 
 @pytest.fixture(scope="module")
 def agreements() -> pl.DataFrame:
     path = next((FIXTURES_DIR / "budget.gov.ru/epbs/registry/grants").glob("data@pageNum=1*"))
-    return ebudget.agreements_frame(path.read_bytes(), url="https://budget.gov.ru/page1",
+    return ebudget.parse_agreements(path.read_bytes(), url="https://budget.gov.ru/page1",
                                     include_all=True)
 
 
@@ -132,10 +146,22 @@ def test_agreements_frame_types(agreements):
     assert agreements["amount"][0] == Decimal("500000.00")
 
 
-def test_agreements_frame_rows_are_the_records(agreements):
-    path = next((FIXTURES_DIR / "budget.gov.ru/epbs/registry/grants").glob("data@pageNum=1*"))
-    records = ebudget.parse_agreements(path.read_bytes(), url="https://budget.gov.ru/page1",
-                                       include_all=True)
-    assert records_of(agreements) == records
+def test_agreements_frame_path_is_the_row_path(agreements):
+    records = records_of(agreements)
     assert [k for k in records[0] if not k.startswith("_")][:3] == [
         "agreement_id", "reg_num", "agreement_number"]
+    assert ebudget_schema.AGREEMENTS.frame_model is ebudget_schema.AgreementFrameModel
+    assert_frame_path_is_the_row_path(agreements, ebudget_schema.AGREEMENTS, valid=5)
+
+
+def test_periods_frame_types_and_path():
+    path = next((FIXTURES_DIR / "budget.gov.ru/epbs/registry/grants").glob("data@pageNum=1*"))
+    periods = ebudget.parse_agreement_periods(path.read_bytes(), url="https://budget.gov.ru/p1",
+                                              include_all=True)
+    schema = periods.schema
+    assert schema["amount"] == pl.Decimal(18, 2)
+    assert schema["year"] == schema["month"] == pl.Int32
+    assert schema["_errors"] == pl.List(pl.String)
+    assert set(ebudget_schema.PERIODS.columns()) == {
+        c for c in periods.columns if not c.startswith("_")}
+    assert_frame_path_is_the_row_path(periods, ebudget_schema.PERIODS, valid=len(periods))

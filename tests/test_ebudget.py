@@ -6,14 +6,43 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import polars as pl
 import pytest
 
-from schemas.base import validate
+from schemas.base import Validated, validate_frame
 from schemas.ebudget import AGREEMENTS, PERIOD_ORIGINS, PERIODS
 from scrapers import ebudget
+from scrapers.columns import records_of
 from scrapers.samples import FIXTURES_DIR, sample_path
 
 PAGES = (1, 2, 3)
+
+
+class Rows(list):
+    """A parser's rows as the records the assertions read, with the columns they came from."""
+
+    frame: pl.DataFrame
+
+
+def _rows(frame: pl.DataFrame) -> Rows:
+    rows = Rows(records_of(frame))
+    rows.frame = frame
+    return rows
+
+
+def _agreements(body: bytes, **kw) -> Rows:
+    return _rows(ebudget.parse_agreements(body, **kw))
+
+
+def _periods(body: bytes, **kw) -> Rows:
+    return _rows(ebudget.parse_agreement_periods(body, **kw))
+
+
+def validated(rows: Rows, entity) -> Validated:
+    """The rows validated as a load does (as columns), the valid ones as records."""
+    result = validate_frame(rows.frame, entity)
+    assert result.parsed == len(rows)
+    return Validated(result.valid.to_pylist(), result.quarantined)
 
 
 def _url(page: int) -> str:
@@ -51,13 +80,14 @@ def _item(**overrides) -> dict:
 
 
 @pytest.fixture(scope="module")
-def agreements() -> list[dict]:
-    return [r for p in PAGES for r in ebudget.parse_agreements(_body(p), url=_url(p))]
+def agreements() -> Rows:
+    return _rows(pl.concat([ebudget.parse_agreements(_body(p), url=_url(p)) for p in PAGES]))
 
 
 @pytest.fixture(scope="module")
-def periods() -> list[dict]:
-    return [r for p in PAGES for r in ebudget.parse_agreement_periods(_body(p), url=_url(p))]
+def periods() -> Rows:
+    return _rows(pl.concat([ebudget.parse_agreement_periods(_body(p), url=_url(p))
+                            for p in PAGES]))
 
 
 def _by_id(records: list[dict]) -> dict[str, list[dict]]:
@@ -127,10 +157,11 @@ def test_api_date_forms(value, expected):
 def test_a_date_that_does_not_parse_quarantines_the_record():
     item = _item()
     item["info"]["endDate"] = {"$date": "скоро"}
-    (record,) = ebudget.parse_agreements(_page(item), url="test://p")
+    rows = _agreements(_page(item), url="test://p")
+    (record,) = rows
     assert record["end_date"] is None
     assert any("end_date" in e for e in record["_errors"])
-    assert validate([record], AGREEMENTS).quarantined
+    assert validated(rows, AGREEMENTS).quarantined
 
 
 # --- periods ------------------------------------------------------------------------------
@@ -155,10 +186,11 @@ def test_period_codes_month_year_and_later_years(agreements, periods):
 
 def test_a_period_code_that_is_neither_month_nor_year_is_quarantined():
     item = _item(plansSubject=[{"kbk": "K", "facts": [{"period": "20211300", "sumsubrub": 5}]}])
-    (period,) = ebudget.parse_agreement_periods(_page(item), url="test://p")
+    rows = _periods(_page(item), url="test://p")
+    (period,) = rows
     assert period["year"] is None and period["month"] is None
     assert any("20211300" in e for e in period["_errors"])
-    (q,) = validate([period], PERIODS).quarantined
+    (q,) = validated(rows, PERIODS).quarantined
     assert any("period_code" in r for r in q.reasons)
 
 
@@ -172,10 +204,10 @@ def test_commercial_and_state_institution_recipients_are_left_out(agreements, pe
     assert all(r["is_nonprofit"] is True for r in agreements)
     left_out = {"5f8e1c2a9d4b7a0012345602", "5f8e1c2a9d4b7a0012345603"}
     assert not left_out & {p["agreement_id"] for p in periods}
-    everything = ebudget.parse_agreements(_body(1), url=_url(1), include_all=True)
+    everything = _agreements(_body(1), url=_url(1), include_all=True)
     assert {(r["recipient_okopf"], r["is_nonprofit"]) for r in everything} >= {
         ("12267", False), ("75203", False)}
-    all_periods = ebudget.parse_agreement_periods(_body(1), url=_url(1), include_all=True)
+    all_periods = _periods(_body(1), url=_url(1), include_all=True)
     assert left_out <= {p["agreement_id"] for p in all_periods}
 
 
@@ -194,9 +226,9 @@ def test_okopf_rule(code, expected):
 def test_an_undecided_okopf_is_kept_and_says_so():
     item = _item()
     item["receiver"][0]["okopf"] = None
-    (record,) = ebudget.parse_agreements(_page(item), url="test://p")
+    (record,) = _agreements(_page(item), url="test://p")
     assert record["is_nonprofit"] is None
-    assert len(ebudget.parse_agreement_periods(_page(item), url="test://p")) == 1
+    assert len(_periods(_page(item), url="test://p")) == 1
 
 
 def test_agreement_with_two_recipients_is_one_record_per_recipient(agreements, periods):
@@ -218,7 +250,7 @@ def test_unescaped_quotes_in_a_name_are_repaired_not_lost():
     body = _body(3)
     with pytest.raises(json.JSONDecodeError):
         json.loads(body)
-    (record,) = ebudget.parse_agreements(body, url=_url(3))
+    (record,) = _agreements(body, url=_url(3))
     assert record["recipient_name"] == (
         'АВТОНОМНАЯ НЕКОММЕРЧЕСКАЯ ОРГАНИЗАЦИЯ "ЦЕНТР "ДОБРОЕ СЕРДЦЕ""'
     )
@@ -233,7 +265,7 @@ def test_only_the_broken_record_is_marked_repaired():
     broken = json.dumps(_item(id="bad"), ensure_ascii=False).replace(
         '"shortName": "АНО Тест"', '"shortName": "АО "КБП""')
     body = ('{"recordCount": 2, "data": [' + good + ", " + broken + "]}").encode()
-    records = ebudget.parse_agreements(body, url="test://p")
+    records = _agreements(body, url="test://p")
     assert [(r["agreement_id"], r["repaired"]) for r in records] == [("ok", False), ("bad", True)]
     assert records[1]["recipient_short_name"] == 'АО "КБП"'
 
@@ -243,7 +275,7 @@ def test_valid_json_is_never_changed_by_the_repair():
         text = _body(page).decode()
         assert ebudget.repair_quotes(text) == (text, [])
         assert all(r["repaired"] is False
-                   for r in ebudget.parse_agreements(_body(page), url=_url(page)))
+                   for r in _agreements(_body(page), url=_url(page)))
 
 
 def test_a_quote_that_looks_like_an_end_is_not_guessed():
@@ -251,14 +283,14 @@ def test_a_quote_that_looks_like_an_end_is_not_guessed():
         '"shortName": "АНО Тест"', '"shortName": "Фонд "Мир", филиал"')
     body = ('{"recordCount": 1, "data": [' + broken + "]}").encode()
     with pytest.raises(ValueError, match=r"test://broken.*line 1 column \d+"):
-        ebudget.parse_agreements(body, url="test://broken")
+        _agreements(body, url="test://broken")
 
 
 def test_a_page_that_is_not_json_names_the_url():
     with pytest.raises(ValueError, match=r"test://html.*not valid JSON"):
-        ebudget.parse_agreements(b"<html>403 Forbidden</html>", url="test://html")
+        _agreements(b"<html>403 Forbidden</html>", url="test://html")
     with pytest.raises(ValueError, match=r"test://p.*data"):
-        ebudget.parse_agreements(b'{"recordCount": 1}', url="test://p")
+        _agreements(b'{"recordCount": 1}', url="test://p")
 
 
 # --- fields -------------------------------------------------------------------------------
@@ -298,7 +330,7 @@ def test_small_field_quirks():
     item["info"]["currencyCode"] = "840"
     item["grbs"] = {"budgtypecode": "01"}
     item["receiver"][0]["localAddress"]["regionCode"] = 7
-    (record,) = ebudget.parse_agreements(_page(item), url="test://p")
+    (record,) = _agreements(_page(item), url="test://p")
     assert record["currency"] == "840"
     assert record["budget_level"] == "federal"
     assert record["recipient_region_code"] == "07"
@@ -308,13 +340,13 @@ def test_small_field_quirks():
 
 
 def test_sample_validates_and_a_bad_inn_is_a_flag(agreements, periods):
-    result = validate(agreements, AGREEMENTS)
+    result = validated(agreements, AGREEMENTS)
     assert result.quarantined == []
     assert len(result.valid) == 8
     flagged = [r for r in result.valid if r["recipient_inn_valid"] is False]
     assert [r["recipient_short_name"] for r in flagged] == ['НООО "КСХ"']
     assert all(r["recipient_ogrn_valid"] is True for r in result.valid)
-    assert validate(periods, PERIODS).quarantined == []
+    assert validated(periods, PERIODS).quarantined == []
 
 
 def test_schema_failures():
@@ -324,8 +356,8 @@ def test_schema_failures():
     backwards["info"]["endDate"] = {"$date": "2020-01-01T00:00:00.000Z"}
     nameless = _item(id=None)
     nameless["info"]["regNum"] = None
-    records = ebudget.parse_agreements(_page(negative, backwards, nameless), url="test://p")
-    result = validate(records, AGREEMENTS)
+    records = _agreements(_page(negative, backwards, nameless), url="test://p")
+    result = validated(records, AGREEMENTS)
     reasons = {q.record["agreement_id"]: " ".join(q.reasons) for q in result.quarantined}
     assert "amount" in reasons["neg"]
     assert "start_date" in reasons["back"]
@@ -333,7 +365,7 @@ def test_schema_failures():
     assert result.valid == []
     bad_fact = _item(plansSubject=[{"kbk": "K", "facts": [{"period": "20211200",
                                                           "sumsubrub": -1}]}])
-    (q,) = validate(ebudget.parse_agreement_periods(_page(bad_fact)), PERIODS).quarantined
+    (q,) = validated(_periods(_page(bad_fact)), PERIODS).quarantined
     assert any("amount" in r for r in q.reasons)
 
 
@@ -407,11 +439,11 @@ def _by_year(periods: list[dict]) -> dict[int, Decimal]:
 
 def test_a_year_listed_as_month_year_and_normalized_is_counted_once():
     body = _page(_record_250939())
-    (agreement,) = ebudget.parse_agreements(body, url="test://250939")
+    (agreement,) = _agreements(body, url="test://250939")
     assert agreement["is_nonprofit"] is True
     assert agreement["amount"] == YEAR_2020 and agreement["amendment_count"] == 1
-    periods = ebudget.parse_agreement_periods(body, url="test://250939")
-    assert validate(periods, PERIODS).quarantined == []
+    periods = _periods(body, url="test://250939")
+    assert validated(periods, PERIODS).quarantined == []
     assert _by_year(periods) == {2020: YEAR_2020, 2021: 0, 2022: 0, 2023: 0}
     assert sum(p["amount"] for p in periods) == agreement["amount"]
     codes = [(p["period_code"], p["origin"]) for p in periods]
@@ -423,17 +455,17 @@ def test_a_year_listed_as_month_year_and_normalized_is_counted_once():
 def test_a_year_total_from_plans_normalized_wins_over_months_that_do_not_make_it_up():
     item = _record_250939()
     item["plansSubject"][0]["facts"][0]["sumsubrub"] = 1000.0  # a month that is not the year
-    periods = ebudget.parse_agreement_periods(_page(item))
+    periods = _periods(_page(item))
     assert _by_year(periods)[2020] == YEAR_2020
     (year,) = [p for p in periods if p["year"] == 2020]
     assert (year["period_code"], year["month"], year["origin"]) == (
         "20200001", None, "facts_year")
     item["plansSubject"][0]["facts"] = item["plansSubject"][0]["facts"][:1]  # month only
-    periods = ebudget.parse_agreement_periods(_page(item))
+    periods = _periods(_page(item))
     (year,) = [p for p in periods if p["year"] == 2020]
     assert (year["period_code"], year["amount"], year["origin"]) == (
         "20200001", YEAR_2020, "plans_normalized")
-    assert validate(periods, PERIODS).quarantined == []
+    assert validated(periods, PERIODS).quarantined == []
 
 
 def test_a_year_row_without_months_and_months_without_a_year_row_each_count():
@@ -441,7 +473,7 @@ def test_a_year_row_without_months_and_months_without_a_year_row_each_count():
         {"period": "20210600", "sumsubrub": 40.0}, {"period": "20211200", "sumsubrub": 60.0},
         {"period": "20220001", "sumsubrub": 70.0}, {"period": "20220001", "sumsubrub": 70.0},
     ]}])
-    periods = ebudget.parse_agreement_periods(_page(item))
+    periods = _periods(_page(item))
     assert _by_year(periods) == {2021: Decimal("100.00"), 2022: Decimal("70.00")}
     assert [p["origin"] for p in periods] == ["facts_month", "facts_month", "facts_year"]
 
@@ -451,11 +483,11 @@ def test_a_normalized_entry_without_kbk_is_used_only_for_a_single_kbk():
     del item["plansNormalized"][0]["kbk"]
     item["plansSubject"][0]["facts"] = item["plansSubject"][0]["facts"][:1]
     item["plansSubject"][0]["facts"][0]["sumsubrub"] = 5.0
-    (period,) = [p for p in ebudget.parse_agreement_periods(_page(item)) if p["year"] == 2020]
+    (period,) = [p for p in _periods(_page(item)) if p["year"] == 2020]
     assert period["amount"] == YEAR_2020 and period["origin"] == "plans_normalized"
     item["plansSubject"].append({"kbk": "K2", "facts": [{"period": "20201200",
                                                           "sumsubrub": 1.0}]})
-    periods = ebudget.parse_agreement_periods(_page(item))
+    periods = _periods(_page(item))
     assert _by_year(periods) == {2020: Decimal("6.00")}
 
 
@@ -469,3 +501,36 @@ def test_no_sample_year_is_counted_twice(periods):
                 years.setdefault((p["kbk"], p["year"]), set()).add(p["month"] is None)
         # a year is months or one year row, never both
         assert all(len(kinds) == 1 for kinds in years.values()), agreement_id
+
+
+# Values a page can hold in a date or an amount, the usual ones and every odd one we know.
+_ODD_DATES = [
+    None, {"$date": "2020-04-08T21:00:00.000Z"}, {"$date": "2020-04-09T00:00:00.000Z"},
+    {"$date": "2020-12-31T22:30:00.000Z"}, {"$date": "2020-02-30T00:00:00.000Z"},
+    {"$date": "2020-04-09T00:00:00Z"}, {"$date": "2020-04-09T00:00:00.000+03:00"},
+    {"$date": 1586379600000}, {"$date": {"$numberLong": "1586379600000"}},
+    {"$date": "2020-04-09T00:00:00.000Z", "other": 1}, {"$date": None}, {"other": 1},
+    "2020-04-08T21:00:00.000Z", " 2020-04-08T21:00:00.000Z", "20.03.2017 0:00:00",
+    "09.04.2020", "2020-04-09", "", "не дата", 20200409, 1.5, True, [],
+    {"$date": "1899-12-31T23:00:00.000Z"}, {"$date": "0000-01-01T00:00:00.000Z"},
+]
+_ODD_SUMS = [
+    None, 404000.0, 304236.82, 0.1 + 0.2, 1.005, 0.0, -0.0, -5.0, 12.5, 1e13, 9999999999999.99,
+    1e16, float("nan"), float("inf"), 404000, -404000, 10**13, 10**30, True, False,
+    "404 000,00", "сумма уточняется", "", " ", {"$numberDecimal": "1.00"}, [],
+]
+
+
+@pytest.mark.parametrize(("column", "values", "convert", "dtype"), [
+    (ebudget._date_column, _ODD_DATES, ebudget.parse_api_date, pl.Date),
+    (ebudget._money_column, _ODD_SUMS, ebudget.parse_money, ebudget.MONEY_TYPE),
+])
+def test_column_wise_conversions_are_the_helpers(column, values, convert, dtype):
+    """The column-wise dates and amounts: value for value and reason for reason what the
+    helper gives one value at a time, for the usual values and the odd ones."""
+    got, reasons = column(values * 2, "field")
+    want, want_reasons = ebudget._converted_column(values * 2, convert, dtype, "field")
+    assert got.dtype == want.dtype
+    assert got.to_list() == want.to_list()
+    assert reasons.to_list() == want_reasons.to_list()
+    assert reasons.null_count() < len(values) * 2  # the odd values do give reasons

@@ -653,7 +653,7 @@ def _hwm_bytes() -> int:
 @pytest.mark.parametrize("parse", XLSX_READERS)
 def test_range_bomb_is_refused_without_the_reader_allocating_it(parse):
     # Two cells, A1 and XFD1048576: calamine would allocate all 17 billion cells between
-    # them and abort the process. Calamine reads every workbook in a capped child instead.
+    # them and abort the process. The sheet's XML is looked through first, in this process.
     bomb = _xlsx(_deflated(SHEET, _sheet_xml(
         '<row r="1"><c r="A1" t="n"><v>1</v></c></row>'
         '<row r="1048576"><c r="XFD1048576" t="n"><v>2</v></c></row>')))
@@ -661,9 +661,28 @@ def test_range_bomb_is_refused_without_the_reader_allocating_it(parse):
     url = f"https://{HOST}/files/range.xlsx"
     before = _hwm_bytes()
     started = time.monotonic()
-    with pytest.raises(WorkbookTooLarge, match=rf"^{re.escape(url)}: a sheet does not fit"):
+    with pytest.raises(WorkbookTooLarge, match=rf"^{re.escape(url)}: sheet 'Sheet1' takes the "
+                                               r"workbook past 20,000,000 cells"):
         parse(bomb, url=url)
     assert time.monotonic() - started < 30
+    assert _hwm_bytes() - before < 256 * MIB
+
+
+@pytest.mark.parametrize("cells", [
+    # The far cell placed below its own row, under a dimension that says A1:B2.
+    '<row r="1"><c r="A1"><v>1</v></c><c r="XFD1048576"><v>2</v></c></row>',
+    # Cells and rows without `r`, placed by counting: 16 384 columns, then 2 000 rows.
+    '<row><c><v>1</v></c>' + '<c/>' * 16382 + '<c><v>2</v></c></row>'
+    + '<row/>' * 1998 + '<row><c><v>3</v></c></row>',
+])
+def test_range_bomb_in_disguise_is_refused_in_this_process(cells):
+    xml = _sheet_xml(cells).replace(b"<sheetData>", b'<dimension ref="A1:B2"/><sheetData>')
+    bomb = _xlsx(_deflated(SHEET, xml))
+    url = "https://example.test/disguised.xlsx"
+    before = _hwm_bytes()
+    with pytest.raises(WorkbookTooLarge, match=rf"^{re.escape(url)}: sheet 'Sheet1' takes the "
+                                               r"workbook past 20,000,000 cells"):
+        fpg.parse_xlsx(bomb, url=url)
     assert _hwm_bytes() - before < 256 * MIB
 
 

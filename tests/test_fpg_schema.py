@@ -16,6 +16,7 @@ from schemas.base import each, validate
 from schemas.identifiers import is_valid_inn
 from schemas.vocabularies.statuses import KNOWN_STATUSES, status_key
 from scrapers import fpg
+from scrapers.columns import records_of
 from scrapers.samples import FIXTURES_DIR, sample_path
 
 XLSX_URL = f"https://{fpg.HOST}/upload/opendata/projects.xlsx"
@@ -44,7 +45,8 @@ def cards() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def applications() -> list[dict]:
-    return fpg.parse_xlsx(sample_path(XLSX_URL, FIXTURES_DIR).read_bytes(), url=XLSX_URL)
+    return records_of(fpg.parse_xlsx(sample_path(XLSX_URL, FIXTURES_DIR).read_bytes(),
+                                     url=XLSX_URL))
 
 
 def _card(cards, number):

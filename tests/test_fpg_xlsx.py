@@ -11,10 +11,11 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from schemas.base import validate
+from schemas.base import validate, validate_frame
 from schemas.fpg import APPLICATIONS
 from schemas.identifiers import is_valid_inn
 from scrapers import fpg
+from scrapers.columns import records_of
 from scrapers.samples import FIXTURES_DIR, sample_path
 
 CATALOGUE = sample_path(fpg.OPEN_DATA_URL, FIXTURES_DIR)
@@ -39,7 +40,7 @@ def sheet(bulk):
 
 @pytest.fixture(scope="module")
 def records(bulk) -> list[dict]:
-    return fpg.parse_xlsx(bulk, url=XLSX_URL)
+    return records_of(fpg.parse_xlsx(bulk, url=XLSX_URL))
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +192,7 @@ def test_a_nine_digit_inn_is_padded_only_when_the_ogrn_confirms_it(ogrn, expecte
     body = _xlsx([HEADERS, ["17-1-000001", "Первый конкурс 2017 г.", "А", ogrn and int(ogrn),
                             673004802, "г. Москва", "П", "н", 1, 1, None, None,
                             "проект не получил поддержку", None, None]])
-    (record,) = fpg.parse_xlsx(body)
+    (record,) = records_of(fpg.parse_xlsx(body))
     assert record["inn"] == expected
 
 
@@ -210,7 +211,7 @@ def test_an_excel_day_number_in_a_date_column_is_a_date():
     body = _xlsx([HEADERS, ["21-1-000002", "Первый конкурс 2021 г.", "А", None, None, "Регион",
                             "П", "н", 10.0, 10.0, 44228, "31.01.2022", "Проект не получил "
                             "поддержку", None, None]])
-    (record,) = fpg.parse_xlsx(body)
+    (record,) = records_of(fpg.parse_xlsx(body))
     assert record["start_date"] == date(2021, 2, 1)
     assert record["end_date"] == date(2022, 1, 31)
 
@@ -260,7 +261,7 @@ def test_optional_outcome_columns_may_be_absent_and_headers_match_loosely():
     body = _xlsx([["Выгрузка"], headers,
                   ["18-1-000003", "Первый конкурс 2018 г.", "А", None, None, "Регион", "П",
                    "н", "1\u00a0000,50", None, None, None, "Победитель конкурса", None, 1000.5]])
-    (record,) = fpg.parse_xlsx(body)
+    (record,) = records_of(fpg.parse_xlsx(body))
     assert record["_row"] == 3
     assert record["amount_requested"] == record["amount_awarded"] == Decimal("1000.50")
     assert record["evaluation"] is None and record["violations"] is None
@@ -300,7 +301,8 @@ def test_the_same_inn_cell_is_restored_per_row_by_that_rows_ogrn():
                   ["17-1-000001", *row[:2], int(moscow), *row[3:]],
                   ["17-1-000002", *row[:2], int(ingushetia), *row[3:]],
                   ["17-1-000003", *row[:2], int(moscow), *row[3:]]])
-    assert [r["inn"] for r in fpg.parse_xlsx(body)] == ["673004802", "0673004802", "673004802"]
+    inns = [r["inn"] for r in records_of(fpg.parse_xlsx(body))]
+    assert inns == ["673004802", "0673004802", "673004802"]
 
 
 def test_a_bad_cell_shared_by_rows_quarantines_every_one_of_them_and_keeps_field_order():
@@ -310,7 +312,7 @@ def test_a_bad_cell_shared_by_rows_quarantines_every_one_of_them_and_keeps_field
 
     body = _xlsx([HEADERS, row("17-1-000001", "сто", "вчера"), row("17-1-000002", 10, None),
                   row("17-1-000003", "сто", None), row("17-1-000004", "сто", "вчера")])
-    records = fpg.parse_xlsx(body)
+    records = records_of(fpg.parse_xlsx(body))
     assert [r["amount_requested"] for r in records] == [None, Decimal("10.00"), None, None]
     assert [r.get("_errors") for r in records] == [
         ["amount_requested: not a number: 'сто'", "decision_date: not a date: 'вчера'"],
@@ -327,7 +329,7 @@ def test_rows_empty_in_every_column_are_skipped_but_a_row_with_any_cell_is_kept(
     note_only = [*[None] * len(HEADERS), "см. письмо"]
     body = _xlsx([extra, ["17-1-000001", "Первый конкурс 2017 г.", *[None] * 13, None],
                   blank, note_only, ["17-1-000002", *[None] * 15]])
-    records = fpg.parse_xlsx(body)
+    records = records_of(fpg.parse_xlsx(body))
     # The note row is not an application, but it is not empty: the schema refuses it
     # (no number) rather than the parser dropping it unseen.
     assert [(r["_row"], r["application_number"]) for r in records] == [
@@ -381,7 +383,7 @@ def test_the_passport_headers_in_row_1_of_sheet_projects_are_read():
                       awarded=2891105.83, evaluation="проект реализован успешно",
                       violations="нецелевое использование средств гранта"),
     ])
-    first, second = fpg.parse_xlsx(body, url="test://projects.xlsx")
+    first, second = records_of(fpg.parse_xlsx(body, url="test://projects.xlsx"))
     assert first["_row"] == 2
     assert first["application_number"] == "18-1-009230"
     assert first["contest"] == "Первый конкурс 2018" and first["contest_year"] == 2018
@@ -399,9 +401,9 @@ def test_the_passport_headers_in_row_1_of_sheet_projects_are_read():
 
 def test_withdrawn_by_the_applicant_is_a_normal_outcome():
     body = _passport_xlsx([_passport_row("18-1-009232", "Отозван заявителем")])
-    result = validate(fpg.parse_xlsx(body), APPLICATIONS)
+    result = validate_frame(fpg.parse_xlsx(body), APPLICATIONS)
     assert result.quarantined == []
-    assert [r["status"] for r in result.valid] == ["Отозван заявителем"]
+    assert result.valid.column("status").to_pylist() == ["Отозван заявителем"]
 
 
 @pytest.mark.parametrize("missing", [h for h in PASSPORT_HEADERS
@@ -426,7 +428,7 @@ def test_columns_the_passport_does_not_name_are_kept_per_row():
         [*_passport_row("18-1-009230", "Проект не получил поддержку"), "см. письмо", 88701000],
         [*_passport_row("18-1-009231", "Проект не получил поддержку"), None, " "],
     ], headers=headers)
-    first, second = fpg.parse_xlsx(body)
+    first, second = records_of(fpg.parse_xlsx(body))
     assert json.loads(first["extra_columns"]) == {"Примечание": "см. письмо",
                                                   "Код ОКТМО": 88701000}
     assert second["extra_columns"] is None

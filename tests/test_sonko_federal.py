@@ -8,12 +8,14 @@ from collections import Counter
 from datetime import date, datetime
 
 import openpyxl
+import polars as pl
 import pytest
 
-from schemas.base import validate
+from schemas.base import validate_frame
 from schemas.identifiers import is_valid_inn
 from schemas.sonko import FEDERAL
 from scrapers import sonko
+from scrapers.columns import records_of
 from scrapers.samples import FIXTURES_DIR, sample_path
 
 TEST_URL = "test://sonko_organizations.xlsx"
@@ -48,8 +50,20 @@ def body() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def sample(body) -> list[dict]:
+def frame(body) -> pl.DataFrame:
     return sonko.parse_federal(body, url=sonko.FEDERAL_URL)
+
+
+@pytest.fixture(scope="module")
+def sample(frame) -> list[dict]:
+    return records_of(frame)
+
+
+def _validated(frame: pl.DataFrame) -> tuple[list[dict], list]:
+    """The valid rows (as dicts) and the quarantined ones of a frame, as a load gets them."""
+    result = validate_frame(frame, FEDERAL)
+    assert result.parsed == len(frame)
+    return result.valid.to_pylist(), result.quarantined
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +103,11 @@ def test_sample_trailing_spaces_after_identifiers_are_dropped(sheet, by_row):
     assert by_row[FIRST]["ogrn"] == sheet[f"E{FIRST}"].value.strip()
 
 
-def test_sample_counts_and_the_one_quarantined_row(sample):
+def test_sample_counts_and_the_one_quarantined_row(sample, frame):
     assert len(sample) == 20
-    result = validate(sample, FEDERAL)
-    assert len(result.valid) == 19
-    (bad,) = result.quarantined
+    valid, quarantined = _validated(frame)
+    assert len(valid) == 19
+    (bad,) = quarantined
     assert bad.row == FIRST + 17
     assert bad.reasons == ["decision_date: not a date: '31.02.2023'"]
     assert bad.record["inn"] == "3581234569"
@@ -121,8 +135,8 @@ def test_sample_number_cell_without_a_lost_zero_is_unchanged(sheet, by_row):
     assert by_row[FIRST + 9]["inn"] == "5556781233"
 
 
-def test_sample_failing_inn_is_a_flag(sample):
-    valid = validate(sample, FEDERAL).valid
+def test_sample_failing_inn_is_a_flag(frame):
+    valid, _ = _validated(frame)
     assert [(r["_row"], r["inn"]) for r in valid if r["inn_valid"] is False] == [
         (FIRST + 12, "6967812346")]
     assert all(r["ogrn_valid"] for r in valid)
@@ -195,8 +209,12 @@ def _xlsx(rows: list[list[object]], headers=HEADERS, title_rows: int = 1) -> byt
     return buf.getvalue()
 
 
-def _parse(body: bytes) -> list[dict]:
+def _frame(body: bytes) -> pl.DataFrame:
     return sonko.parse_federal(body, url=TEST_URL)
+
+
+def _parse(body: bytes) -> list[dict]:
+    return records_of(_frame(body))
 
 
 def test_header_row_found_below_a_longer_title():
@@ -240,19 +258,19 @@ def test_rows_without_inn_or_name_are_quarantined_blank_rows_skipped():
             _row(**{"Наименование организации (полное)": None}), _row()]
     records = _parse(_xlsx(rows))
     assert [r["_row"] for r in records] == [3, 5, 6]
-    result = validate(records, FEDERAL)
-    assert [r["_row"] for r in result.valid] == [6]
-    reasons = {q.row: " ".join(q.reasons) for q in result.quarantined}
+    valid, quarantined = _validated(_frame(_xlsx(rows)))
+    assert [r["_row"] for r in valid] == [6]
+    reasons = {q.row: " ".join(q.reasons) for q in quarantined}
     assert "inn" in reasons[3] and "full_name" in reasons[5]
 
 
 def test_nine_digit_number_inn_of_another_region_is_not_padded():
     # Padded, `0673004802` would pass its check one time in ten; its ОГРН's region (67)
     # is not 06, so it stays as reported and is flagged.
-    (record,) = _parse(_xlsx([_row(**{"ИНН организации": 673004802,
-                                      "ОГРН": "1026700000810"})]))
+    body = _xlsx([_row(**{"ИНН организации": 673004802, "ОГРН": "1026700000810"})])
+    (record,) = _parse(body)
     assert record["inn"] == "673004802"
-    (valid,) = validate([record], FEDERAL).valid
+    (valid,), _ = _validated(_frame(body))
     assert valid["inn_valid"] is False
 
 
@@ -283,7 +301,7 @@ def test_extra_columns_are_kept_as_json_and_rows_of_spaces_skipped():
     assert [r["_row"] for r in records] == [4, 5]
     assert json.loads(records[0]["extra_columns"]) == {"Примечание": "см. письмо"}
     assert records[1]["extra_columns"] is None
-    (valid, _) = validate(records, FEDERAL).valid
+    (valid, _), _ = _validated(_frame(body))
     assert json.loads(valid["extra_columns"]) == {"Примечание": "см. письмо"}
 
 

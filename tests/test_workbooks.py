@@ -1,17 +1,22 @@
-"""Reading spreadsheets in a capped child (scrapers.workbooks): what comes back is what
-calamine reads in-process, cell for cell and type for type. The bombs are in test_faults."""
+"""Reading spreadsheets (scrapers.workbooks): what comes back is what python-calamine reads,
+cell for cell and type for type, whichever way the workbook was read (an XLSX by calamine
+to Arrow with its texts marked, or by python-calamine; an XLS in a capped child answering
+in Arrow IPC). The bombs are in test_faults."""
 
 from __future__ import annotations
 
 import io
-import pickle
+import subprocess
+import sys
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, time
 
+import pyarrow as pa
 import pytest
 from python_calamine import CalamineWorkbook
 
-from scrapers.workbooks import _CellsUnpickler, read_sheets
+from scrapers import workbooks
+from scrapers.workbooks import _READER, MAX_CELLS, _read_in_child, read_sheets
 from tests.conftest import REAL
 from tests.test_treasury import _book  # a workbook of named sheets, by openpyxl
 
@@ -99,8 +104,71 @@ def test_bytes_that_are_not_a_workbook_are_refused_naming_the_file():
         read_sheets(b"<html>404</html>", "https://example.test/page.xlsx", "XLSX")
 
 
-def test_the_childs_answer_builds_no_class_but_datetime_values():
-    safe = pickle.dumps([("sheet", "s", 1, 1, [], [([date(2020, 1, 2)], b"")])])
-    assert _CellsUnpickler(io.BytesIO(safe)).load()[0][5][0][0] == [date(2020, 1, 2)]
-    with pytest.raises(pickle.UnpicklingError, match=r"sent a builtins\.eval"):
-        _CellsUnpickler(io.BytesIO(pickle.dumps(eval))).load()
+def _only_marked(monkeypatch) -> None:
+    """Fail the test if the workbook is handed to python-calamine instead."""
+    def refused(*args, **kwargs):
+        raise AssertionError("read by python-calamine, not by the marked reader")
+    monkeypatch.setattr(workbooks, "_read_calamine", refused)
+
+
+def test_texts_numbers_and_dates_read_once_as_text_come_back_as_calamine_gives_them(
+        monkeypatch):
+    # Texts that look like numbers, dates or the mark itself; numbers whole and not; dates;
+    # an empty text; the first column empty (calamine starts at B).
+    rows = [[None, "заголовок", "1234", 1234, 1234.5],
+            [None, "2020-01-02 00:00:00", date(2020, 1, 2), date(1999, 12, 31), 0.25],
+            [None, "\ue000начало", "", "1899-12-31 12:30:00", -0.0],
+            [None, "true", "  пробелы  ", 12345678901234.0, "NA"],
+            [None, None, None, None, 123456.123456],
+            # Numbers with more digits than calamine's text form keeps, put back as written;
+            # a moment and a time of day (day fractions of many digits).
+            [None, 1 / 3, 1e-06, datetime(2020, 1, 2, 3, 4, 5), time(12, 30)]]
+    body = _book(("Лист1", rows))
+    _only_marked(monkeypatch)
+    (sheet,) = read_sheets(body, "test.xlsx")
+    ((_, expected, merged),) = _calamine(body)
+    assert _typed(sheet.rows) == _typed(expected)
+    assert sheet.merged == merged
+
+
+def test_a_workbook_the_marking_does_not_cover_is_read_by_python_calamine(monkeypatch):
+    # A boolean; an error value.
+    for cell in (True, "#N/A"):
+        body = _book(("Лист1", [["значение", cell]]))
+        with monkeypatch.context() as m:
+            _only_marked(m)
+            with pytest.raises(AssertionError, match="python-calamine"):
+                read_sheets(body, "test.xlsx")
+        (sheet,) = read_sheets(body, "test.xlsx")
+        assert _typed(sheet.rows) == _typed(_calamine(body)[0][1])
+
+
+def test_merged_ranges_of_an_xlsx_are_calamines(monkeypatch):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet["A1"], sheet["B2"] = "x", "объединено"
+    sheet.merge_cells("B2:C3")
+    sheet.merge_cells("A5:A9")
+    out = io.BytesIO()
+    book.save(out)
+    _only_marked(monkeypatch)
+    (read,) = read_sheets(out.getvalue(), "test.xlsx")
+    ((_, rows, merged),) = _calamine(out.getvalue())
+    assert read.merged == merged == [((4, 0), (8, 0)), ((1, 1), (2, 2))]
+    assert _typed(read.rows) == _typed(rows)
+
+
+def test_the_childs_answer_is_arrow_data_and_keeps_every_type_apart():
+    # The child reads an XLSX as well as an XLS: True, 1 and 1.0 in one column stay apart.
+    rows = [["флаг", 1.5], [True, 1], [1, True], [1.0, date(2020, 1, 2)],
+            [datetime(2020, 1, 1, 12, 30), time(1, 2, 3)]]
+    body = _book(("Лист1", rows))
+    done = subprocess.run([sys.executable, "-I", "-c", _READER, str(MAX_CELLS)], input=body,
+                          capture_output=True, check=True)
+    table = pa.ipc.open_stream(done.stdout).read_all()  # an Arrow stream, nothing to unpickle
+    assert table.column_names[:2] == ["kind", "sheet"]
+    (sheet,) = _read_in_child(body, "test.xlsx", "XLSX")
+    ((_, expected, _),) = _calamine(body)
+    assert _typed(sheet.rows) == _typed(expected)
