@@ -46,8 +46,8 @@ ORGANISATIONS = "organisations/"
 DATABASE_FOLDER = "explorer"
 # The storage format of DuckDB 1.4, which the pinned DuckDB-WASM runs; small blocks, as
 # the browser downloads the whole file (the default 256 KiB blocks triple its size).
-STORAGE_VERSION = "v1.4.0"
-BLOCK_SIZE = 16384
+# ATTACH takes its options as literals, not parameters: hence one constant statement.
+_ATTACH = "ATTACH ? AS explorer (STORAGE_VERSION 'v1.4.0', BLOCK_SIZE 16384)"
 # The tables the explorer's filters read; the SQL tab reads every table of the release.
 TABLES = ("fact_grant", "fact_funding", "dim_organisation", "dim_region", "dim_programme")
 EXAMPLE_SQL = """\
@@ -195,8 +195,7 @@ def write_database(parquet: Mapping[str, Path], target: Path) -> Path:
     with replacing(target) as tmp:
         con = connect()
         try:
-            con.execute(f"ATTACH ? AS explorer (STORAGE_VERSION '{STORAGE_VERSION}', "
-                        f"BLOCK_SIZE {BLOCK_SIZE})", [str(tmp)])
+            con.execute(_ATTACH, [str(tmp)])
             for name in sorted(parquet):
                 con.execute(f"CREATE TABLE explorer.{quote_ident(name)} AS "
                             "SELECT * FROM read_parquet(?)", [str(parquet[name])])
