@@ -16,6 +16,10 @@ datapackage.json            Frictionless Data Package describing every CSV
 data-dictionary.md|.html    every table and column: description, type, rules, source
 socfund.duckdb              the warehouse, read-only snapshot
 CHANGES.md                  rows added / changed / removed per table since the last release
+changes/<table>.csv|.parquet  the change feed: those rows by key, each changed column with its
+                            old and new value (none in a first release)
+quality.json                the quality scorecard per source, thresholds and their breaches
+quality.schema.json         its JSON Schema
 CITATION.cff  LICENSE.md    how to cite; the licence and each source's terms as known
 README.md                   what each file is (an illustrative release: a warning first)
 manifest.json               [{path, format, table, rows, bytes, sha256, description}]
@@ -32,9 +36,9 @@ sees half a release.
 One module per artefact: `dbt_docs` (what the dbt manifest says), `tables` (what is
 exported, CSV and Parquet), `xlsx` (spreadsheets, in worker processes), `sources` (the
 declared sources a release holds rows of), `datapackage`, `giving` (360Giving),
-`dictionary`, `changes`, `legal` (LICENSE.md, CITATION.cff) and `release` (the dated
-folder, its snapshot, checksums and `latest`). Markdown and HTML come from the Jinja2
-templates in `pipelines/templates/release/` (`markup`).
+`dictionary`, `changes`, `quality` (the scorecard), `legal` (LICENSE.md, CITATION.cff) and
+`release` (the dated folder, its snapshot, checksums and `latest`). Markdown and HTML come
+from the Jinja2 templates in `pipelines/templates/release/` (`markup`).
 
 Spreadsheet safety (CSV and XLSX): a text cell whose first character is `=`, `+`, `-`, `@`,
 a tab or a carriage return gets a leading apostrophe (`'`), so Excel and LibreOffice show

@@ -1,5 +1,10 @@
-"""The release's Frictionless Data Package: every CSV with its Table Schema, keys,
-licence and sources."""
+"""The release's Frictionless Data Package (Data Package v2): every CSV with its Table
+Schema, keys, licence and sources.
+
+The package and each resource name the v2 profile in `$schema` (v2 replaced v1's `profile`:
+a tabular resource says `"type": "table"`); a foreign key to its own resource leaves out
+`reference.resource`, as v2 reads a self-reference.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from pipelines.publish.legal import (
     LICENCE_ID,
     LICENCE_TITLE,
     LICENCE_URL,
+    PUBLISHER,
     SHARE_ALIKE_ID,
     SHARE_ALIKE_TABLES,
     SHARE_ALIKE_URL,
@@ -18,6 +24,9 @@ from pipelines.publish.legal import (
 from pipelines.publish.sources import source_title, source_uri
 from pipelines.publish.tables import CSV_NEWLINE, LIST_SEPARATOR, Column, Table, neutralise
 from pipelines.registry import Source
+
+PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+RESOURCE_PROFILE = "https://datapackage.org/profiles/2.0/dataresource.json"
 
 
 def source_descriptor(source: Source) -> dict:
@@ -81,11 +90,11 @@ def table_resource(table: Table, path: str, digest: str, size: int,
     if table.foreign_keys:
         schema["foreignKeys"] = [
             {"fields": [fk.column],
-             "reference": {"resource": "" if fk.table == table.name else fk.table,
-                           "fields": [fk.field]}}
+             "reference": ({} if fk.table == table.name else {"resource": fk.table})
+             | {"fields": [fk.field]}}
             for fk in table.foreign_keys]
     resource: dict[str, Any] = {
-        "name": table.name, "path": path, "profile": "tabular-data-resource",
+        "$schema": RESOURCE_PROFILE, "name": table.name, "path": path, "type": "table",
         "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
         "bytes": size, "hash": f"sha256:{digest}",
         "dialect": {"delimiter": ",", "quoteChar": '"', "doubleQuote": True,
@@ -117,6 +126,7 @@ def datapackage(release_date: date, resources: list[dict], sources: Sequence[Sou
     rows of (`pipelines.publish.sources.published_sources`). An illustrative release's
     title and description begin by saying its rows are invented."""
     return {
+        "$schema": PACKAGE_PROFILE,
         "name": "socfund",
         "title": (ILLUSTRATIVE_TITLE if illustrative else "")
         + "socfund: social-sector funding in Russia and its neighbours",
@@ -129,6 +139,7 @@ def datapackage(release_date: date, resources: list[dict], sources: Sequence[Sou
         "version": release_date.isoformat(),
         "created": f"{release_date.isoformat()}T00:00:00Z",
         "licenses": [{"name": LICENCE_ID, "path": LICENCE_URL, "title": LICENCE_TITLE}],
+        "contributors": [{"title": f"{PUBLISHER} contributors", "roles": ["creator"]}],
         "sources": [source_descriptor(s) for s in sources],
         "resources": resources,
     }

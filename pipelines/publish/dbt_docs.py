@@ -25,7 +25,14 @@ class ModelDoc:
     accepted_values: dict[str, list] = field(default_factory=dict)
     relationships: list[tuple[str, str, str]] = field(default_factory=list)
     combinations: list[tuple[str, ...]] = field(default_factory=list)
+    release_keys: list[tuple[str, ...]] = field(default_factory=list)  # see `release_key`
     upstream: tuple[str, ...] = ()
+
+    @property
+    def release_key(self) -> tuple[str, ...]:
+        """The columns of the unique test marked `meta: {release_key: true}`: how a row is
+        matched across releases; () when none or more than one is marked."""
+        return self.release_keys[0] if len(self.release_keys) == 1 else ()
 
 
 @dataclass
@@ -87,6 +94,11 @@ def _attach_test(node: dict, by_id: dict[str, ModelDoc], names: dict[str, str]) 
     args = {**(kwargs.get("arguments") or {}), **kwargs}
     column = node.get("column_name") or args.get("column_name")
     test = meta.get("name")
+    if (config.get("meta") or {}).get("release_key"):
+        if test == "unique" and column:
+            doc.release_keys.append((column,))
+        elif test == "unique_combination" and args.get("columns"):
+            doc.release_keys.append(tuple(args["columns"]))
     if test == "not_null" and column:
         doc.not_null.add(column)
     elif test == "unique" and column:

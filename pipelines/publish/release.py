@@ -21,6 +21,13 @@ from pipelines.publish.dictionary import dictionary_html, dictionary_markdown
 from pipelines.publish.giving import write_giving
 from pipelines.publish.legal import citation_cff, licence_markdown
 from pipelines.publish.markup import render
+from pipelines.publish.quality import (
+    QUALITY_FILE,
+    SCHEMA_FILE,
+    quality_json,
+    quality_report,
+    quality_schema_text,
+)
 from pipelines.publish.sources import published_sources
 from pipelines.publish.tables import (
     ReleaseFile,
@@ -49,9 +56,14 @@ _DOCUMENT_FILES = (
     ReleaseFile(DUCKDB_FILE_NAME, "duckdb", "The whole warehouse (DuckDB, read-only "
                 "snapshot): public tables in schema main, raw, quarantine, reference."),
     ReleaseFile("CHANGES.md", "markdown", "Rows added, changed and removed per table "
-                "since the previous release."),
+                "since the previous release, and the most changed columns; the rows "
+                "themselves are in changes/<table>.csv and .parquet."),
     ReleaseFile("LICENSE.md", "markdown", "Licence of the release and the sources' terms."),
     ReleaseFile("CITATION.cff", "cff", "How to cite this release."),
+    ReleaseFile(QUALITY_FILE, "json", "Quality scorecard per source: last fetch and its age, "
+                "rows parsed, loaded and quarantined with the top reasons, valid ИНН/ОГРН, "
+                "matching, key-field coverage, reconciliation, threshold breaches."),
+    ReleaseFile(SCHEMA_FILE, "json", "JSON Schema of quality.json."),
 )
 
 
@@ -136,7 +148,9 @@ def _write_release(db_path: Path, folder: Path, *, release_date: date, manifest_
         giving_files, flat = write_giving(con, folder, release_date, origin.illustrative)
         files += giving_files
         sources = published_sources(con)
-        changes, dropped = release_changes(con, tables, previous)
+        changes = release_changes(con, tables, previous, folder)
+        files += changes.files
+        quality = quality_report(con, release_date)
         files += xlsx.files()
     finally:
         if xlsx is not None:
@@ -144,7 +158,7 @@ def _write_release(db_path: Path, folder: Path, *, release_date: date, manifest_
         con.close()
 
     resources = []
-    for table, rel in [*csvs, (quarantine, "quarantine/records.csv"),
+    for table, rel in [*csvs, *changes.csvs, (quarantine, "quarantine/records.csv"),
                        (flat, "360giving/grants.csv")]:
         p = folder / rel
         resources.append(table_resource(table, rel, sha256_file(p), p.stat().st_size,
@@ -159,9 +173,11 @@ def _write_release(db_path: Path, folder: Path, *, release_date: date, manifest_
                 dictionary_html(documented, release_date, origin.illustrative))
     _write_text(folder / "README.md", readme_markdown(release_date, tables, files, origin))
     _write_text(folder / "CHANGES.md",
-                changes_markdown(release_date, changes, previous, dropped))
+                changes_markdown(release_date, changes, previous))
     _write_text(folder / "LICENSE.md", licence_markdown(release_date, sources))
     _write_text(folder / "CITATION.cff", citation_cff(release_date))
+    _write_text(folder / QUALITY_FILE, quality_json(quality))
+    _write_text(folder / SCHEMA_FILE, quality_schema_text())
     files += _DOCUMENT_FILES
     os.chmod(snapshot, 0o444)
     entries = []

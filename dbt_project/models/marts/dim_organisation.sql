@@ -29,13 +29,15 @@ organisations as (
         case when bool_or(match_method = 'inn') then 'inn'
              when bool_or(match_method = 'ogrn') then 'ogrn'
              else 'name_region' end as match_method,
-        mode(organisation_name) as name_reported,
-        mode(name_core) as name_core,
-        mode(legal_form) as legal_form,
+        -- A tie between equally frequent values goes to the first in order, so a rebuild
+        -- from the same documents gives the same row (the change feed shows no false change).
+        mode(organisation_name order by organisation_name) as name_reported,
+        mode(name_core order by name_core) as name_core,
+        mode(legal_form order by legal_form) as legal_form,
         max(case when inn_valid then inn end) as inn,
         max(case when ogrn_valid then ogrn end) as ogrn,
         count(distinct case when ogrn_valid then ogrn end) > 1 as has_several_ogrn,
-        mode(region_code) as region_code,
+        mode(region_code order by region_code) as region_code,
         list_sort(list_distinct(list(source))) as sources,
         count(*) as mentions,
         min(year) as first_year,
