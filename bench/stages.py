@@ -9,8 +9,16 @@ time) to `--out`; `bench.run` measures the process from the outside.
 - `cards`: every ФПГ card of every contest manifest: `scrapers.fpg.parse_card` and
   the card schema, contest by contest on every core (as the partitioned load runs).
   `cards-baseline`: `lxml.html.fromstring` alone over the same pages, one process.
-- `xlsx`: the bulk projects file: `parse_xlsx`, the applications schema, and the
-  load into a scratch store. `xlsx-baseline`: python-calamine reading the sheet.
+- `xlsx`: the bulk projects file: `parse_xlsx` (columns), the applications schema's polars
+  twin (`validate_frame`), and the load into a scratch store from Arrow.
+  `xlsx-baseline`: python-calamine reading the sheet.
+- `federal`: the federal СО НКО registry XLSX: `scrapers.sonko.parse_federal`, the
+  registry's schema, the load. `federal-baseline`: python-calamine reading every sheet.
+- `ebudget`: the Электронный бюджет pages: `parse_agreements` and
+  `parse_agreement_periods` over every page, their schemas, the load of both tables.
+  `ebudget-baseline`: `json.loads` of the same pages.
+- The parsers give records or columns (`schemas.base.validate` / `validate_frame`); the
+  stages take either, as `pipelines.loading` does.
 - `csv`: the release's CSV of every public table and of the quarantine, written by
   `pipelines.publish.tables`. `csv-baseline`: DuckDB `COPY … (FORMAT csv)` of the same tables.
 - `aggregate`: a researcher's sum by region and year over `fact_grant`, read-only,
@@ -37,6 +45,8 @@ GROUP BY ALL
 AGGREGATE_RUNS = 7
 # The corpus's bulk file has its header in row 5 (title rows above it), as our sample.
 BULK_HEADER_ROW = 5
+# The corpus's federal registry: a title in row 1, the headers in row 2.
+FEDERAL_HEADER_ROW = 2
 
 
 class Timer:
@@ -154,10 +164,12 @@ def stage_cards_baseline(warehouse: Path, scratch: Path, workers: int) -> dict:
 
 
 def stage_xlsx(warehouse: Path, scratch: Path, workers: int) -> dict:
+    import polars as pl
+
     from pipelines.paths import WarehousePaths
     from pipelines.store import replace_entity, store_writer
     from schemas import fpg as schema
-    from schemas.base import validate
+    from schemas.base import validate_frame
     from scrapers import fpg
 
     doc = _only(warehouse, "fpg", "xlsx")
@@ -165,18 +177,18 @@ def stage_xlsx(warehouse: Path, scratch: Path, workers: int) -> dict:
     with timer("read"):
         body = _store(warehouse).get("fpg", doc["sha256"])
     with timer("parse"):
-        records = fpg.parse_xlsx(body, url=doc["url"])
-    lineage = {"_source_url": doc["url"], "_raw_sha256": doc["sha256"],
-               "_fetched_at": doc["fetched_at"]}
-    for record in records:
-        record.update(lineage)
+        frame = fpg.parse_xlsx(body, url=doc["url"])
+    # The lineage as `pipelines.loading.parse_documents` adds it: columns of one value.
+    frame = frame.with_columns(
+        pl.lit(doc[key], pl.String).alias(f"_{key}") for key in ("url", "sha256", "fetched_at"))
+    frame = frame.rename({"_url": "_source_url", "_sha256": "_raw_sha256"})
     with timer("validate"):
-        validated = validate(records, schema.APPLICATIONS)
+        validated = validate_frame(frame, schema.APPLICATIONS)
     paths = WarehousePaths(scratch / "xlsx-store")
     with timer("load"), store_writer(paths) as con:
         counts = replace_entity(con, schema.APPLICATIONS, validated,
                                 {"_source": "fpg", "_parser_version": fpg.PARSER_VERSION})
-    return {"items": len(records), "unit": "rows", "loaded": counts.loaded,
+    return {"items": frame.height, "unit": "rows", "loaded": counts.loaded,
             "quarantined": counts.quarantined, "xlsx_bytes": len(body),
             "seconds_by_step": timer.rounded()}
 
@@ -193,6 +205,160 @@ def stage_xlsx_baseline(warehouse: Path, scratch: Path, workers: int) -> dict:
         rows = workbook.get_sheet_by_name(workbook.sheet_names[0]).to_python(
             skip_empty_area=False)
     return {"items": len(rows) - BULK_HEADER_ROW, "unit": "rows",
+            "seconds_by_step": timer.rounded()}
+
+
+# --- the loading path, whichever shape a parser gives ---------------------------------------
+
+
+def _documents(warehouse: Path, source: str, kind: str) -> list[dict]:
+    manifest = json.loads((warehouse / "raw" / source / "manifest.json").read_text("utf-8"))
+    docs = [d for d in manifest["documents"] if d["kind"] == kind]
+    if not docs:
+        raise SystemExit(f"bench: no {source} {kind} document in the corpus")
+    return docs
+
+
+def _with_lineage(parsed, doc: dict):
+    """A parser's output with its document's lineage, as `pipelines.loading.parse_documents`
+    adds it: keys of every record, or columns of one value of a frame."""
+    lineage = {"_source_url": doc["url"], "_raw_sha256": doc["sha256"],
+               "_fetched_at": doc["fetched_at"]}
+    if isinstance(parsed, list):
+        for record in parsed:
+            record.update(lineage)
+        return parsed
+    import polars as pl
+
+    return parsed.with_columns(pl.lit(value, pl.String).alias(name)
+                               for name, value in lineage.items())
+
+
+def _concat(parts: list):
+    """Several documents' records as one list, or their frames as one frame (a column one
+    document lacks is null in its rows), as `parse_documents` gives them."""
+    frames = [p for p in parts if not isinstance(p, list)]
+    if not frames:
+        return [record for part in parts for record in part]
+    import polars as pl
+
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def _validate(parsed, entity):
+    """`schemas.base.validate` for records, `validate_frame` for columns."""
+    from schemas import base
+
+    if isinstance(parsed, list):
+        return base.validate(parsed, entity)
+    return base.validate_frame(parsed, entity)
+
+
+def _load_into(store: Path, loads: list[tuple]) -> list:
+    """Replace each entity's tables in a fresh scratch store, as a load step does:
+    (entity, validated, source, parser version) → the counts of each."""
+    import shutil
+
+    from pipelines.paths import WarehousePaths
+    from pipelines.store import replace_entity, store_writer
+
+    shutil.rmtree(store, ignore_errors=True)
+    with store_writer(WarehousePaths(store)) as con:
+        return [replace_entity(con, entity, validated,
+                               {"_source": source, "_parser_version": version})
+                for entity, validated, source, version in loads]
+
+
+def _shape(parsed) -> str:
+    return "records" if isinstance(parsed, list) else "columns"
+
+
+# --- the federal СО НКО registry ------------------------------------------------------------
+
+
+def stage_federal(warehouse: Path, scratch: Path, workers: int) -> dict:
+    from schemas import sonko as schema
+    from scrapers import sonko
+
+    doc = _only(warehouse, "sonko", "federal")
+    timer = Timer()
+    with timer("read"):
+        body = _store(warehouse).get("sonko", doc["sha256"])
+    with timer("parse"):
+        parsed = _with_lineage(sonko.parse_federal(body, url=doc["url"]), doc)
+    with timer("validate"):
+        validated = _validate(parsed, schema.FEDERAL)
+    with timer("load"):
+        (counts,) = _load_into(scratch / "federal-store",
+                               [(schema.FEDERAL, validated, "sonko", sonko.PARSER_VERSION)])
+    return {"items": counts.parsed, "unit": "rows", "loaded": counts.loaded,
+            "quarantined": counts.quarantined, "xlsx_bytes": len(body),
+            "parser_gives": _shape(parsed), "seconds_by_step": timer.rounded()}
+
+
+def stage_federal_baseline(warehouse: Path, scratch: Path, workers: int) -> dict:
+    from python_calamine import CalamineWorkbook
+
+    doc = _only(warehouse, "sonko", "federal")
+    timer = Timer()
+    with timer("read"):
+        body = _store(warehouse).get("sonko", doc["sha256"])
+    with timer("calamine"):
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(body))
+        # Every sheet, as the parser reads every sheet before it parses one.
+        rows = [workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                for name in workbook.sheet_names]
+    return {"items": sum(len(r) for r in rows) - FEDERAL_HEADER_ROW, "unit": "rows",
+            "sheets": len(rows), "seconds_by_step": timer.rounded()}
+
+
+# --- the Электронный бюджет pages -----------------------------------------------------------
+
+
+def stage_ebudget(warehouse: Path, scratch: Path, workers: int) -> dict:
+    """Both tables the pages load (agreements and their payment periods), each as its own
+    load step does it: read every page from the raw store, parse, validate, load."""
+    from schemas import ebudget as schema
+    from scrapers import ebudget
+
+    docs = _documents(warehouse, "ebudget", "page")
+    store = _store(warehouse)
+    timer = Timer()
+    loads, shapes = [], {}
+    for parse, entity in ((ebudget.parse_agreements, schema.AGREEMENTS),
+                          (ebudget.parse_agreement_periods, schema.PERIODS)):
+        parts = []
+        for doc in docs:
+            with timer("read"):
+                body = store.get("ebudget", doc["sha256"])
+            with timer(f"parse {entity.name}"):
+                parts.append(_with_lineage(parse(body, url=doc["url"]), doc))
+        with timer(f"parse {entity.name}"):
+            parsed = _concat(parts)
+        del parts
+        shapes[entity.name] = _shape(parsed)
+        with timer(f"validate {entity.name}"):
+            loads.append((entity, _validate(parsed, entity), "ebudget", ebudget.PARSER_VERSION))
+        del parsed
+    with timer("load"):
+        counts = _load_into(scratch / "ebudget-store", loads)
+    return {"items": len(docs), "unit": "pages",
+            "rows": {c.table: {"parsed": c.parsed, "loaded": c.loaded,
+                               "quarantined": c.quarantined} for c in counts},
+            "parser_gives": shapes, "seconds_by_step": timer.rounded()}
+
+
+def stage_ebudget_baseline(warehouse: Path, scratch: Path, workers: int) -> dict:
+    docs = _documents(warehouse, "ebudget", "page")
+    store = _store(warehouse)
+    timer = Timer()
+    agreements = 0
+    for doc in docs:
+        with timer("read"):
+            body = store.get("ebudget", doc["sha256"])
+        with timer("json.loads"):
+            agreements += len(json.loads(body).get("data") or ())
+    return {"items": len(docs), "unit": "pages", "agreements": agreements,
             "seconds_by_step": timer.rounded()}
 
 
@@ -303,6 +469,10 @@ STAGES: dict[str, Callable[[Path, Path, int], dict]] = {
     "cards-baseline": stage_cards_baseline,
     "xlsx": stage_xlsx,
     "xlsx-baseline": stage_xlsx_baseline,
+    "federal": stage_federal,
+    "federal-baseline": stage_federal_baseline,
+    "ebudget": stage_ebudget,
+    "ebudget-baseline": stage_ebudget_baseline,
     "csv": stage_csv,
     "csv-baseline": stage_csv_baseline,
     "aggregate": stage_aggregate,
