@@ -25,14 +25,26 @@ Twin = Callable[[pl.Series], tuple[pl.Series, pl.Series]]
 _PYTHON_SPACE = "\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _SPACE_RUN = f"[{_PYTHON_SPACE}\ufeff]+"
 _ONLY_SPACE = f"^[{_PYTHON_SPACE}]*$"
+# What `clean_text` changes: white space at an end or two together, or any but a plain space.
+_ANY_SPACE = f"[{_PYTHON_SPACE}\ufeff]"
+_UNTIDY = (f"^{_ANY_SPACE}|{_ANY_SPACE}$|{_ANY_SPACE}{{2}}"
+           "|[\t-\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]")
 _ASCII_DIGITS = r"^[0-9]+$"
 
 
 def clean_text_column(texts: pl.Series) -> pl.Series:
     """`scrapers.values.clean_text` of every value: white space (and U+FEFF) runs folded to
-    one space, stripped, an empty result null."""
-    folded = texts.str.replace_all(_SPACE_RUN, " ").str.strip_chars(" ")
-    return pl.select(pl.when(folded != "").then(folded)).to_series().alias(texts.name)
+    one space, stripped, an empty result null.
+
+    Most texts are clean already: only those with something to fold are rewritten."""
+    untidy = texts.str.contains(_UNTIDY).fill_null(False)
+    if untidy.any():
+        at = untidy.arg_true()
+        part = texts.gather(at)
+        # `scatter` writes in place: into a copy, the caller's column stays as it was.
+        texts = texts.clone().scatter(
+            at, part.str.replace_all(_SPACE_RUN, " ").str.strip_chars(" "))
+    return pl.select(pl.when(texts != "").then(texts)).to_series().alias(texts.name)
 
 
 def blank_column(texts: pl.Series) -> pl.Series:

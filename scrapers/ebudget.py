@@ -34,11 +34,14 @@ validator quarantines the record instead of the load guessing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -139,19 +142,7 @@ def parse_agreements(body: bytes, *, url: str = "", include_all: bool = False) -
     Built as columns: each field's values are gathered from the page as they are, then
     converted column by column (`_agreement_columns`, `_recipient_columns`).
     """
-    where = url or "ebudget page"
-    items, repaired_rows = _page_items(body, where)
-    agreements = _agreement_columns(items, repaired_rows)
-    receivers: list[dict] = []
-    owner: list[int] = []
-    for index, (_, item) in enumerate(items):
-        found = _list(item.get("receiver"))
-        receivers.extend(_dict(r) for r in found or [None])
-        owner.extend([index] * max(len(found), 1))
-    frame = pl.concat([agreements[owner], _recipient_columns(receivers)], how="horizontal")
-    if not include_all:
-        frame = frame.filter(pl.col("is_nonprofit").is_null() | pl.col("is_nonprofit"))
-    return frame
+    return _page_table(body, url, include_all, _AGREEMENTS)
 
 
 def parse_agreement_periods(body: bytes, *, url: str = "", include_all: bool = False
@@ -164,11 +155,56 @@ def parse_agreement_periods(body: bytes, *, url: str = "", include_all: bool = F
     year counts it twice. The rows given never overlap: any sum over a year
     counts its money once (see `_year_records`). `origin` says what a row is.
     """
-    where = url or "ebudget page"
-    items, _ = _page_items(body, where)
+    return _page_table(body, url, include_all, _PERIODS)
+
+
+_AGREEMENTS, _PERIODS = "agreements", "periods"
+# Both tables of a page come from one decode of it: the parser asked first builds both and
+# keeps the other table here until its parser asks for the same page (a load reads both
+# tables of the same pages, one after the other). Bounded: a page not asked for again is
+# let go, oldest first, and then simply parsed again when it is asked for.
+_KEPT: OrderedDict[tuple[str, bytes, bool], pl.DataFrame] = OrderedDict()
+_KEPT_BYTES = 128 << 20
+
+
+def _page_table(body: bytes, url: str, include_all: bool, wanted: str) -> pl.DataFrame:
+    digest = hashlib.sha256(body).digest()
+    kept = _KEPT.pop((wanted, digest, include_all), None)
+    if kept is not None:
+        return kept
+    items, repaired_rows = _page_items(body, url or "ebudget page")
+    agreements = _agreements_frame(items, repaired_rows)
+    if not include_all:
+        agreements = agreements.filter(pl.col("is_nonprofit").is_null() | pl.col("is_nonprofit"))
+    # An agreement has periods when a recipient of it is kept, or it has none (its one row
+    # then has no ОКОПФ, which keeps it): when it has a row among the agreements kept.
+    periods = _periods_frame(items, None if include_all
+                             else set(agreements.get_column("_row").to_list()))
+    frame, other, other_name = ((agreements, periods, _PERIODS) if wanted == _AGREEMENTS
+                                else (periods, agreements, _AGREEMENTS))
+    _KEPT[(other_name, digest, include_all)] = other
+    while len(_KEPT) > 1 and sum(f.estimated_size() for f in _KEPT.values()) > _KEPT_BYTES:
+        _KEPT.popitem(last=False)
+    return frame
+
+
+def _agreements_frame(items: list[tuple[int, dict]], repaired_rows: set[int]) -> pl.DataFrame:
+    """Every agreement × recipient row of the page, non-profit or not."""
+    agreements = _agreement_columns(items, repaired_rows)
+    receivers: list[dict] = []
+    owner: list[int] = []
+    for index, (_, item) in enumerate(items):
+        found = _list(item.get("receiver"))
+        receivers.extend(_dict(r) for r in found or [None])
+        owner.extend([index] * max(len(found), 1))
+    return pl.concat([agreements[owner], _recipient_columns(receivers)], how="horizontal")
+
+
+def _periods_frame(items: list[tuple[int, dict]], kept: set[int] | None) -> pl.DataFrame:
+    """The period rows of the agreements at the positions `kept` (None: of every one)."""
     records: list[dict] = []
     for row, item in items:
-        if not include_all and not _keeps_agreement(item):
+        if kept is not None and row not in kept:
             continue
         agreement_id = _agreement_id(_dict(item.get("info")), item)
         subjects = [_dict(s) for s in _list(item.get("plansSubject"))]
@@ -181,7 +217,7 @@ def parse_agreement_periods(body: bytes, *, url: str = "", include_all: bool = F
                 record: dict[str, Any] = {"_row": row, "agreement_id": agreement_id, "kbk": kbk}
                 record["period_code"] = _text(fact.get("period"))
                 _set_period(record, fact.get("period"))
-                set_converted(record, "amount", parse_money, fact.get("sumsubrub"))
+                set_converted(record, "amount", _plain_money, fact.get("sumsubrub"))
                 facts.append(record)
             records.extend(_plan_records(facts, totals.get(kbk, {}), row, agreement_id, kbk))
     return _records_frame(records, _PERIOD_COLUMNS)
@@ -351,7 +387,7 @@ def _agreement_columns(items: list[tuple[int, dict]], repaired_rows: set[int]) -
                                      pl.String)
     out["grantor_inn"] = convert_column([g.get("inn") for g in grants], _identifier,
                                         pl.String)
-    out["grantor_name"] = convert_column([g.get("fullName") for g in grants], clean_text,
+    out["grantor_name"] = convert_column([g.get("fullName") for g in grants], _clean_text,
                                          pl.String)
     levels: dict[Any, str | None] = {}
     budget_levels = []
@@ -368,7 +404,7 @@ def _agreement_columns(items: list[tuple[int, dict]], repaired_rows: set[int]) -
     out["budget_code"] = convert_column([g.get("budgetcode") for g in grants], _text,
                                         pl.String)
     out["purpose"] = pl.Series(
-        [next((p for p in (clean_text(x.get("purpose")) for x in subject) if p), None)
+        [next((p for p in (_clean_text(x.get("purpose")) for x in subject) if p), None)
          for subject in subjects], dtype=pl.String)
     out["kbk"] = _text_lists(
         [list(dict.fromkeys(k for k in (_text(x.get("kbk")) for x in subject) if k))
@@ -393,10 +429,10 @@ def _recipient_columns(receivers: list[dict]) -> pl.DataFrame:
                                   pl.String)
     nonprofit = _memo(is_nonprofit_okopf)
     return pl.DataFrame({
-        "recipient_name": convert_column([r.get("fullName") for r in receivers], clean_text,
+        "recipient_name": convert_column([r.get("fullName") for r in receivers], _clean_text,
                                          pl.String),
         "recipient_short_name": convert_column([r.get("shortName") for r in receivers],
-                                               clean_text, pl.String),
+                                               _clean_text, pl.String),
         "recipient_inn": convert_column([r.get("inn") for r in receivers], _identifier,
                                         pl.String),
         "recipient_kpp": convert_column([r.get("kpp") for r in receivers], _identifier,
@@ -406,7 +442,7 @@ def _recipient_columns(receivers: list[dict]) -> pl.DataFrame:
         "recipient_okopf": okopf,
         "recipient_region_code": region_codes,
         "recipient_region_name": convert_column([a.get("regionName") for a in addresses],
-                                                clean_text, pl.String),
+                                                _clean_text, pl.String),
         "recipient_oktmo": convert_column([a.get("oktmo") for a in addresses],
                                           _identifier, pl.String),
         "is_nonprofit": pl.Series([nonprofit(code) for code in okopf.to_list()],
@@ -473,6 +509,19 @@ def _money_column(values: list[Any], field: str) -> tuple[pl.Series, pl.Series]:
     # Decimals reach polars fastest as their text, which is exact.
     text = pl.Series(field, [None if v is None else str(v) for v in texts], dtype=pl.String)
     return text.cast(MONEY_TYPE), reasons
+
+
+def _plain_money(value: Any) -> Any:
+    """`parse_money(value)`, answering at once for the usual JSON number (see `_money_column`)."""
+    if value.__class__ is float and 0 <= value < _MONEY_LIMIT:
+        shown = repr(value)
+        dot = shown.find(".")
+        if "e" not in shown and shown[0] != "-" and 0 <= dot >= len(shown) - 3:
+            return Decimal(shown).quantize(_CENT)
+    return parse_money(value)
+
+
+_CENT = Decimal("0.01")
 
 
 def _convert_rest(values: list[Any], rest: list[int], convert: Callable[[Any], Any],
@@ -560,14 +609,6 @@ def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
             seen[key] = convert(value)
         return seen[key]
     return once
-
-
-def _keeps_agreement(item: dict) -> bool:
-    """Kept when some recipient is not certainly left out (or there is no recipient at all)."""
-    receivers = [_dict(r) for r in _list(item.get("receiver"))]
-    if not receivers:
-        return True
-    return any(is_nonprofit_okopf(_okopf(r.get("okopf"))) is not False for r in receivers)
 
 
 def _agreement_id(info: dict, item: dict) -> str | None:
@@ -672,7 +713,16 @@ def _set_period(record: dict, value: Any) -> None:
     record["year"], record["month"] = parts if parts is not None else (None, None)
 
 
+def _clean_text(value: Any) -> str | None:
+    """`clean_text`, without its calls for the usual value, a text."""
+    if value.__class__ is str:
+        return " ".join(value.replace("\ufeff", " ").split()) or None
+    return clean_text(value)
+
+
 def _text(value: Any) -> str | None:
+    if value.__class__ is str:
+        return _clean_text(value)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float) and value.is_integer():

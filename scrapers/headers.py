@@ -183,6 +183,8 @@ def find_header_row(rows: Sequence[Sequence[Any]], columns: Sequence[Column], *,
         found = _match_words(reduced, columns, scores)
         if len(found) >= at_least and (best is None or len(found) > len(best[1])):
             best = (index, found)
+            if len(found) == len(columns):  # no row below can name more
+                break
     return best
 
 

@@ -42,6 +42,17 @@ def test_clean_text_twin_is_clean_text():
     assert got == [clean_text(t) for t in texts]
 
 
+def test_clean_text_twin_rewrites_every_untidy_text_and_keeps_the_tidy_ones():
+    """Each kind of white space alone inside a text, at either end, or two together: the
+    twin rewrites what `clean_text` changes, and the input column is left as it was."""
+    texts = [t for c in (*EVERY_SPACE, "\ufeff", "\u200b")
+             for t in (f"a{c}b", f"{c}a", f"a{c}", f"a {c}b", "a b c")]
+    column = pl.Series(texts, dtype=pl.String)
+    got = clean_text_column(column).to_list()
+    assert got == [clean_text(t) for t in texts]
+    assert column.to_list() == texts
+
+
 def test_blank_twin_is_strip():
     texts = [*TEXTS, EVERY_SPACE, "\ufeff", None]
     got = blank_column(pl.Series(texts, dtype=pl.String)).to_list()

@@ -534,3 +534,38 @@ def test_column_wise_conversions_are_the_helpers(column, values, convert, dtype)
     assert got.to_list() == want.to_list()
     assert reasons.to_list() == want_reasons.to_list()
     assert reasons.null_count() < len(values) * 2  # the odd values do give reasons
+
+
+@pytest.mark.parametrize("first", [ebudget.parse_agreements, ebudget.parse_agreement_periods])
+def test_both_tables_of_a_page_come_from_one_reading_of_it(monkeypatch, first):
+    """The parser asked first reads the page once for both tables; the other table, asked
+    for next, is the one a reading of its own gives, and `include_all` is a page of its own."""
+    body = _body(1)
+    second = (ebudget.parse_agreement_periods if first is ebudget.parse_agreements
+              else ebudget.parse_agreements)
+    ebudget._KEPT.clear()
+    read = ebudget._page_items
+    readings = []
+    monkeypatch.setattr(ebudget, "_page_items",
+                        lambda body, where: readings.append(where) or read(body, where))
+    first(body, url=_url(1))
+    kept = second(body, url=_url(1))
+    assert readings == [_url(1)]
+    assert not ebudget._KEPT
+    every = second(body, url=_url(1), include_all=True)
+    assert len(readings) == 2
+    ebudget._KEPT.clear()
+    assert kept.equals(second(body, url=_url(1)))
+    assert every.equals(second(body, url=_url(1), include_all=True))
+    ebudget._KEPT.clear()
+
+
+def test_tables_kept_for_later_are_bounded(monkeypatch):
+    monkeypatch.setattr(ebudget, "_KEPT_BYTES", 1)
+    ebudget._KEPT.clear()
+    for page in PAGES:
+        ebudget.parse_agreements(_body(page), url=_url(page))
+    assert len(ebudget._KEPT) == 1  # only the last page's periods stay
+    assert ebudget.parse_agreement_periods(_body(1), url=_url(1)).equals(
+        ebudget.parse_agreement_periods(_body(1), url=_url(1)))
+    ebudget._KEPT.clear()
