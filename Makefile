@@ -33,6 +33,8 @@ WEB_STAMP := web/node_modules/.socfund-stamp
 web: $(WEB_STAMP)
 
 $(WEB_STAMP): web/package.json web/package-lock.json
+	command -v npm >/dev/null 2>&1 || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm)
 	cd web && npm ci --cache .npm-cache --prefer-offline --ignore-scripts --no-audit --no-fund
 	touch $(WEB_STAMP)
 
