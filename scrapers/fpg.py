@@ -685,6 +685,99 @@ _XLSX_FIELDS: dict[str, tuple[Any, bool, Any]] = {
 }
 
 
+# --- the same conversions column-wise, for the cells that need no Python -----------------------
+#
+# A column of the projects file holds tens of thousands of distinct names, numbers and
+# amounts; the common spellings are converted here as polars columns, exactly as the
+# converters above would, and every other cell (another type, a Unicode digit, an odd
+# spelling) still goes through its converter. Each gives (which distinct cells it
+# converted, their values).
+
+# What `str.split()` splits on (every Unicode space, U+001C-U+001F) and U+FEFF.
+_SPACE_RUN = r"[\s\x1c-\x1f\ufeff]+"
+_ASCII_NUMBER = r"^[0-9]{2}-[0-9]{1,2}-[0-9]{4,6}$"
+_ASCII_DIGITS = r"^[0-9]+$"
+# `_PLAIN_AMOUNT` in ASCII digits, of at most 12 whole digits (within the float path's bound).
+_ASCII_AMOUNT = (r"^([0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3}){0,3}),([0-9]{2})(?: ?₽)?$")
+_EXACT_FLOAT = 2.0**53
+
+
+def _typed(raw: list[Any], kind: type) -> pl.Series:
+    polars_type = pl.String if kind is str else pl.Float64
+    return pl.Series([v if type(v) is kind else None for v in raw], dtype=polars_type)
+
+
+def _cleaned(texts: pl.Series) -> pl.Series:
+    """`clean_text` of each text: spaces collapsed and stripped, '' null."""
+    cleaned = texts.str.replace_all(_SPACE_RUN, " ").str.strip_chars(" ")
+    return cleaned.replace("", None)
+
+
+def _quick_text(raw: list[Any]) -> tuple[np.ndarray, pl.Series]:
+    texts = _typed(raw, str)
+    return texts.is_not_null().to_numpy(), _cleaned(texts)
+
+
+def _quick_number(raw: list[Any]) -> tuple[np.ndarray, pl.Series]:
+    texts = _typed(raw, str)
+    cleaned = _cleaned(texts)
+    done = texts.is_not_null() & (cleaned.is_null() | cleaned.str.contains(_ASCII_NUMBER))
+    return done.fill_null(False).to_numpy(), cleaned
+
+
+def _whole(raw: list[Any]) -> tuple[pl.Series, pl.Series]:
+    """(the floats that are whole and exact, their digits as `str(int(value))` gives them)."""
+    numbers = _typed(raw, float)
+    whole = numbers.is_finite() & (numbers == numbers.floor()) & (numbers.abs() < _EXACT_FLOAT)
+    whole = whole.fill_null(False)
+    digits = pl.select(pl.when(whole).then(numbers.cast(pl.Int64, strict=False))).to_series()
+    return whole, digits.cast(pl.String)
+
+
+def _quick_identifier(raw: list[Any]) -> tuple[np.ndarray, pl.Series]:
+    texts = _typed(raw, str)
+    plain = texts.str.contains(_ASCII_DIGITS).fill_null(False)
+    whole, digits = _whole(raw)
+    return (plain | whole).to_numpy(), texts.zip_with(plain, digits)
+
+
+def _quick_inn(raw: list[Any]) -> tuple[np.ndarray, pl.Series]:
+    """`parse_inn_cell` whatever the ОГРН: digits written as text stay as written, and a
+    whole number is its digits unless 9 or 11 of them (a leading zero may be lost)."""
+    done, values = _quick_identifier(raw)
+    texts = _typed(raw, str)
+    lost_zero = texts.is_null() & values.str.len_chars().is_in([9, 11]).fill_null(False)
+    return done & ~lost_zero.to_numpy(), values
+
+
+def _quick_money(raw: list[Any]) -> tuple[np.ndarray, pl.Series]:
+    """`_money_cell`'s two common cases: a float of whole kopecks and the plain amount."""
+    numbers = _typed(raw, float)
+    cents = (numbers * 100).round(0)
+    kopecks = ((numbers.abs() > 0) & (numbers.abs() < 1e13) & (cents / 100 == numbers))
+    kopecks = kopecks.fill_null(False)
+    whole = cents.abs().cast(pl.Int64, strict=False)
+    written = pl.select(pl.when(kopecks).then(pl.concat_str(
+        pl.when(numbers < 0).then(pl.lit("-")).otherwise(pl.lit("")),
+        (whole // 100).cast(pl.String), pl.lit("."),
+        (whole % 100).cast(pl.String).str.pad_start(2, "0")))).to_series()
+    texts = _typed(raw, str)
+    parts = texts.str.extract_groups(_ASCII_AMOUNT)
+    plain = parts.struct.field("1").is_not_null().fill_null(False)
+    amount = pl.select(pl.concat_str(
+        parts.struct.field("1").str.replace_all(r"[ \u00a0\u202f]", ""), pl.lit("."),
+        parts.struct.field("2"))).to_series()
+    return (kopecks | plain).to_numpy(), written.zip_with(kopecks, amount).cast(_MONEY)
+
+
+_QUICK = {
+    _cell_text: _quick_text,
+    _number_cell: _quick_number,
+    parse_identifier: _quick_identifier,
+    _money_cell: _quick_money,
+}
+
+
 def _xlsx_frame(sheet: Sheet, columns: dict[str, int], header_index: int,
                 extras: dict[int, str]) -> pl.DataFrame:
     """The rows below the header, a column at a time.
@@ -705,8 +798,10 @@ def _xlsx_frame(sheet: Sheet, columns: dict[str, int], header_index: int,
     # Every column counts for an empty row, not only the known ones.
     for j in range(sheet.width):
         values, row_codes = sheet.column_codes(j)
-        empty = np.array([v is None or (isinstance(v, str) and not v.strip()) for v in values],
-                         dtype=bool)
+        texts = _typed(values, str)
+        # `not v.strip()`: nothing but what `str.isspace` calls a space.
+        empty = (texts.str.contains(r"^[\s\x1c-\x1f]*$").fill_null(False).to_numpy()
+                 | np.array([v is None for v in values], dtype=bool))
         blank &= empty[np.frombuffer(row_codes, dtype=np.uint32)]
     blank[: header_index + 1] = True
     kept = np.flatnonzero(~blank)
@@ -716,21 +811,23 @@ def _xlsx_frame(sheet: Sheet, columns: dict[str, int], header_index: int,
         """(each kept row's value, each kept row's reason or null)."""
         raw = distinct.get(field, [None])
         row_codes = codes[field][kept] if field in codes else np.zeros(n, dtype=np.uint32)
-        values: list[Any] = []
-        errors: list[str | None] = []
-        for cell in raw:
+        quick = _QUICK.get(convert)
+        done, fast = quick(raw) if quick is not None else (None, None)
+        values: list[Any] = [None] * len(raw)
+        errors: list[str | None] = [None] * len(raw)
+        for i in range(len(raw)) if done is None else np.flatnonzero(~done).tolist():
             if not quarantines:
                 # Not the kind that fails: an error here is a bug to surface, not a reason.
-                values.append(convert(cell))
-                errors.append(None)
+                values[i] = convert(raw[i])
                 continue
             try:
-                values.append(convert(cell))
-                errors.append(None)
+                values[i] = convert(raw[i])
             except ValueError as exc:
-                values.append(None)
-                errors.append(f"{field}: {exc}")
-        taken = pl.Series(field, values, dtype=dtype).gather(row_codes)
+                errors[i] = f"{field}: {exc}"
+        slow = pl.Series(field, values, dtype=dtype)
+        if fast is not None:
+            slow = fast.cast(dtype).zip_with(pl.Series(done), slow)
+        taken = slow.gather(row_codes)
         return taken, pl.Series(field, errors, dtype=pl.String).gather(row_codes)
 
     out: dict[str, pl.Series] = {}
@@ -784,9 +881,15 @@ def _inn_column(values: list[Any] | None, row_codes: np.ndarray | None, kept: np
         values = [None]
     else:
         pairs = pl.DataFrame({"code": row_codes[kept], "ogrn": ogrns})
-    distinct = pairs.unique()
+    # Most cells need no ОГРН (digits as text, a whole number not of 9 or 11 digits).
+    done, quick = _quick_inn(values)
+    pairs = pairs.with_columns(done=pl.Series(done).gather(pairs["code"]),
+                               quick=quick.gather(pairs["code"]))
+    distinct = pairs.filter(~pl.col("done")).select("code", "ogrn").unique()
     converted = distinct.with_columns(inn=pl.Series(
         [parse_inn_cell(values[code], ogrn) for code, ogrn in distinct.iter_rows()],
         dtype=pl.String))
-    return pairs.join(converted, on=["code", "ogrn"], how="left", nulls_equal=True,
-                      maintain_order="left")["inn"]
+    joined = pairs.join(converted, on=["code", "ogrn"], how="left", nulls_equal=True,
+                        maintain_order="left")
+    return joined.select(pl.when(pl.col("done")).then(pl.col("quick"))
+                         .otherwise(pl.col("inn")).alias("inn"))["inn"]

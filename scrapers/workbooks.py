@@ -41,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+import zlib
 from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -49,6 +50,8 @@ from typing import Any
 
 # The largest source file (the ФПГ projects file) unpacks to some hundred megabytes of
 # XML and a few million cells; these limits leave room for growth, not for a bomb.
+# It opens only the members of the workbook it is given, never a file of the project.
+DATA_FILES: tuple = ()
 MAX_UNPACKED_BYTES = 1 << 30
 MAX_RATIO = 200  # deflate reaches about 1 000 : 1 on a bomb; real sheets some 5-30 : 1
 MAX_CELLS = 20_000_000  # cells from A1 to the furthest cell holding a value, all sheets
@@ -155,18 +158,23 @@ def _read_xlsx(body: bytes, where: str, kind: str) -> list[Sheet]:
     members = _check_zip(body, where)
     archive = zipfile.ZipFile(io.BytesIO(body))
     parts = _sheet_parts(archive, members, where, kind)
-    with _Marked(archive) as marked:
-        cells = 0
-        merged: dict[str, list] = {}
-        for name, part in parts:
-            if part is not None:
-                extent, merged[name] = _scan_sheet(archive, part, name, where, marked, cells)
-                cells += extent
-        if marked.usable:
-            try:
-                return marked.read(parts, merged, where)
-            except _NotMarked:
-                pass
+    try:
+        with _Marked(archive) as marked:
+            cells = 0
+            merged: dict[str, list] = {}
+            for name, part in parts:
+                if part is not None:
+                    extent, merged[name] = _scan_sheet(archive, part, name, where, marked,
+                                                       cells)
+                    cells += extent
+            if marked.usable:
+                try:
+                    return marked.read(parts, merged, where)
+                except _NotMarked:
+                    pass
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        # A member that does not unpack (a damaged download): refused, as calamine would.
+        raise ValueError(f"{where}: not a readable {kind} file: {exc}") from exc
     return _read_calamine(body, where, kind)
 
 
@@ -246,9 +254,10 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, name: str, where: str,
     streamed; WorkbookTooLarge as soon as the workbook passes MAX_CELLS.
 
     Rows come in order, so a piece's last cell has its furthest row. One search per piece
-    then looks for what needs a closer look: a cell below that row or right of the furthest
-    column (its piece's cells are then all read), a row or cell placed by counting (the
-    sheet's every tag is then counted, `_counted`), and what the marking must know.
+    then looks for what needs a closer look: a row or cell placed by counting (the sheet's
+    every tag is then counted, `_counted`, wherever in the piece it is), a cell below that
+    row or right of the furthest column (its piece's cells are then all read), and what the
+    marking must know.
     """
     rows = columns = 0
     counting = False
@@ -262,27 +271,21 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, name: str, where: str,
             rows = max(rows, int(last.group(2)))
             columns = max(columns, _column_number(last.group(1)))
         # Four passes, each starting from a literal text the search skips to quickly.
-        found = _cells_to_look_at(rows, columns).search(piece)
-        if found is not None and found.group("counted") is not None:
+        if _TAGS.search(piece) is not None:
             # Cells placed by counting are not where the marking's notes would put them.
             counting, marked.usable = True, False
             continue
-        far = found is not None
+        far = _cells_to_look_at(rows, columns).search(piece) is not None
         for found in _VALUES.finditer(piece):
             if found.group("digits") is None:
                 marked.usable = False
             else:
                 marked.exact(name, piece, found.start(), found.group("digits"))
-        if _TAGS.search(piece) is not None:
-            counting, marked.usable = True, False
-            continue
         if _ODD_TYPES.search(piece) is not None:
             marked.usable = False
-        if counting:
-            continue
         if far:
-            rows = max(rows, max(int(r) for r in _CELL_ROW.findall(piece)))
-            columns = max(columns, max(map(_column_number, _CELL_COLUMN.findall(piece))))
+            rows = max(rows, max(map(int, set(_CELL_ROW.findall(piece)))))
+            columns = max(columns, max(map(_column_number, set(_CELL_COLUMN.findall(piece)))))
         if rows * columns + before > MAX_CELLS:
             _refuse(where, name)
         merged.extend(_MERGE.findall(piece))
@@ -293,25 +296,25 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, name: str, where: str,
 
 def _cells_to_look_at(rows: int, columns: int) -> re.Pattern[bytes]:
     """A cell with a value below row `rows` or right of column `columns` (its piece's
-    cells are then all read), or a cell without `r` first, which calamine places by
-    counting on from the one before (the sheet's every tag is then counted)."""
+    cells are then all read)."""
     letters = ""
     while columns:
         columns, rest = divmod(columns - 1, 26)
         letters = chr(65 + rest) + letters
     return re.compile(
         rb'<c(?: r="(?:[A-Z]+0*(?:' + _greater(str(rows), _DIGITS).encode()
-        + rb')|(?:' + _greater(letters, _LETTERS).encode() + rb')[0-9]+)"[^>]*(?<!/)>'
-        rb'|(?P<counted>(?! r="[A-Z]+[0-9]+")[\s/>]))')
+        + rb')|(?:' + _greater(letters, _LETTERS).encode() + rb')[0-9]+)"[^>]*(?<!/)>)')
 
 
 # A value: a number with more digits than calamine's text form of it keeps (`digits`), or
 # one that is not a number at all (the marking does not cover it).
 _VALUES = re.compile(rb'<v(?:>(?P<digits>-?[0-9]*\.[0-9]{7,}|-?[0-9.]*[eE][-+]?[0-9]+)</v>'
                      rb'|\s|>[^<]*[^0-9.eE+<\-])')
-# A row placed by counting, or a sheet in another spelling: every tag is then counted,
-# and the workbook read by python-calamine.
-_TAGS = re.compile(rb'<(?:row(?! r="[0-9]+")[\s/>]|(?:is|si)[\s/]'
+# A row or a cell placed by counting (calamine puts it one after the one before), or a
+# sheet in another spelling: every tag is then counted, and the workbook read by
+# python-calamine.
+_TAGS = re.compile(rb'<(?:row(?! r="[0-9]+")[\s/>]|c(?! r="[A-Z]+[0-9]+")[\s/>]'
+                   rb'|(?:is|si)[\s/]'
                    rb'|[\w.-]+:(?:is|si|c|v|row)\b)')
 # A formula's text, a boolean, an error, an ISO date: python-calamine reads the workbook.
 _ODD_TYPES = re.compile(rb't=(?:"(?:str|b|e|d)"|\'(?:str|b|e|d)\')')
@@ -521,8 +524,10 @@ def _codes(series: Any) -> tuple[list, bytes]:
     import polars as pl
 
     filled = series.fill_null("")
-    distinct = filled.unique().sort()
-    codes = filled.rank("dense").cast(pl.UInt32) - 1
+    # In order of first appearance, by hashing: no sort of a column of 190 000 texts.
+    distinct = filled.unique(maintain_order=True)
+    codes = filled.replace_strict(distinct, pl.int_range(len(distinct), dtype=pl.UInt32,
+                                                         eager=True))
     marked = distinct.str.starts_with(_MARK)
     numbers = distinct.str.contains(_NUMBER) & ~marked
     values: list[Any] = distinct.str.slice(1).to_list()

@@ -674,6 +674,9 @@ def test_range_bomb_is_refused_without_the_reader_allocating_it(parse):
     # Cells and rows without `r`, placed by counting: 16 384 columns, then 2 000 rows.
     '<row><c><v>1</v></c>' + '<c/>' * 16382 + '<c><v>2</v></c></row>'
     + '<row/>' * 1998 + '<row><c><v>3</v></c></row>',
+    # Cells placed by counting after a far cell in the same stretch of the sheet.
+    '<row r="1048576"><c r="A1048576"><v>1</v></c></row><row r="1"><c r="A1"><v>1</v></c>'
+    + '<c><v>1</v></c>' * 16383 + '</row>',
 ])
 def test_range_bomb_in_disguise_is_refused_in_this_process(cells):
     xml = _sheet_xml(cells).replace(b"<sheetData>", b'<dimension ref="A1:B2"/><sheetData>')
