@@ -15,6 +15,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -44,7 +45,7 @@ from pipelines.illustrative import kept_origin, mark_public_tables, record_build
 from pipelines.inputs import dbt_digest
 from pipelines.memory import release_memory
 from pipelines.paths import WarehousePaths
-from pipelines.publish.release import export_release
+from pipelines.publish.release import DUCKDB_FILE_NAME, export_release, read_latest
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.site import build_site
 from pipelines.store import (
@@ -221,10 +222,28 @@ def build_fingerprint(paths: WarehousePaths, live: bool) -> str:
 
 
 def published_fingerprint(paths: WarehousePaths) -> str | None:
-    if not paths.published_db.exists():
+    return _fingerprint_of(paths.published_db)
+
+
+def released_fingerprint(paths: WarehousePaths) -> str | None:
+    """The fingerprint of the warehouse the latest release and the page were made from;
+    None when either is missing or the page is older than the release (a night that
+    failed after the swap, before its release or page was written)."""
+    latest = read_latest(paths.exports_dir)
+    page = paths.site_dir / "index.html"
+    if latest is None or not page.is_file():
+        return None
+    manifest = latest / "manifest.json"
+    if not manifest.is_file() or page.stat().st_mtime < manifest.stat().st_mtime:
+        return None
+    return _fingerprint_of(latest / DUCKDB_FILE_NAME)
+
+
+def _fingerprint_of(db: Path) -> str | None:
+    if not db.exists():
         return None
     try:
-        con = connect(paths.published_db, read_only=True)
+        con = connect(db, read_only=True)
     except duckdb.Error:
         return None
     try:
@@ -254,8 +273,10 @@ def socfund_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
                 warehouse: WarehouseResource, sources: SourcesResource):
     paths = warehouse.paths()
     fingerprint = build_fingerprint(paths, sources.live)
-    if context.is_subset is False and published_fingerprint(paths) == fingerprint:
-        # Nothing dbt reads changed: no build, and so no swap, exports or page either.
+    if (context.is_subset is False and published_fingerprint(paths) == fingerprint
+            and released_fingerprint(paths) == fingerprint):
+        # Nothing dbt reads changed and the release and page of the published warehouse
+        # were written: no build, and so no swap, exports or page either.
         context.log.info(f"nothing changed since the published build ({fingerprint[:12]}); "
                          f"dbt, the swap, the exports and the page are skipped")
         return

@@ -5,6 +5,7 @@ documents of samples/ (`real_built`, the offline default)."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,6 +18,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.duckdb_config import connect
 from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.publish.release import read_latest
 from pipelines.registry import declared_tables
 from pipelines.store import replace_entity
 from schemas.base import validate, validate_frame
@@ -159,6 +161,23 @@ def test_second_build_gives_the_same_counts(built):
     assert len(new) == requests_before
     assert all(not_modified for _, _, not_modified in new)
     assert all(status == 304 for source, status, _ in new if source != "curated")
+
+
+def test_a_night_that_failed_before_its_release_writes_it_on_the_next_build(built):
+    """The warehouse was swapped in but the night stopped before its release and page were
+    written: the next build from the same documents must not take «nothing changed» for
+    «published», and writes them."""
+    exports = built / "exports"
+    latest = read_latest(exports)
+    assert latest is not None
+    shutil.rmtree(latest)
+    (exports / "latest").unlink()
+    page = built / "site" / "index.html"
+    page.unlink()
+    assert main(["build", "--warehouse", str(built), "--samples", str(FIXTURES_DIR)]) == 0
+    written = read_latest(exports)
+    assert written is not None and (written / "manifest.json").is_file()
+    assert (written / "socfund.duckdb").is_file() and page.is_file()
 
 
 def _seed_table() -> dict[int, list[str]]:
