@@ -31,6 +31,7 @@ from pathlib import Path
 
 from pipelines.duckdb_config import connect, quote_ident
 from pipelines.paths import REPO_ROOT
+from pipelines.publish.release import sha256_file
 from scrapers.files import replacing, write_bytes_atomic
 
 WEB_DIR = REPO_ROOT / "web"
@@ -102,14 +103,6 @@ def _installed(node_modules: Path, package: str) -> dict:
     return json.loads(manifest.read_text(encoding="utf-8"))
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _listing(node_modules: Path) -> list[dict]:
     entries = []
     for package, inside, name in VENDOR_FILES:
@@ -119,7 +112,7 @@ def _listing(node_modules: Path) -> list[dict]:
             raise ExplorerUnavailable(f"{source} is missing (run `make web`)")
         entries.append({"path": name, "package": package, "version": about["version"],
                         "license": about.get("license", ""), "from": inside,
-                        "bytes": source.stat().st_size, "sha256": _sha256(source)})
+                        "bytes": source.stat().st_size, "sha256": sha256_file(source)})
     return entries
 
 
@@ -135,7 +128,7 @@ def _current(folder: Path, listing: list[dict]) -> bool:
         return False
     return all((folder / e["path"]).is_file()
                and (folder / e["path"]).stat().st_size == e["bytes"]
-               and _sha256(folder / e["path"]) == e["sha256"] for e in listing)
+               and sha256_file(folder / e["path"]) == e["sha256"] for e in listing)
 
 
 def vendor_duckdb_wasm(site_dir: Path, node_modules: Path = NODE_MODULES,
@@ -160,7 +153,7 @@ def vendor_duckdb_wasm(site_dir: Path, node_modules: Path = NODE_MODULES,
             staging.chmod(0o755)
             for (package, inside, name), entry in zip(VENDOR_FILES, listing, strict=True):
                 shutil.copyfile(node_modules / package / inside, staging / name)
-                if _sha256(staging / name) != entry["sha256"]:
+                if sha256_file(staging / name) != entry["sha256"]:
                     raise ExplorerUnavailable(f"{node_modules / package / inside} changed "
                                               "while it was copied")
             (staging / LISTING).write_text(json.dumps(listing, indent=2) + "\n",

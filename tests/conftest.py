@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -11,6 +13,12 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 REAL = SHARED / "data" / "real"
 REFERENCE = SHARED / "data" / "reference"
+CHROMIUM = "/usr/bin/chromium"  # Debian's (`make browser`); Playwright downloads nothing
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync",
+                 # Belt and braces: no host name but loopback resolves.
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +42,38 @@ def real_build(tmp_path_factory) -> Path:
     warehouse = tmp_path_factory.mktemp("real_build")
     assert main(["build", "--warehouse", str(warehouse)]) == 0
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator:
+    """One headless Chromium for the session's browser tests (Playwright allows one driver
+    per thread, so every module shares this one and opens its own contexts)."""
+    if not Path(CHROMIUM).is_file():
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@contextmanager
+def serving(root: Path) -> Iterator[str]:
+    """socfund's own server over a warehouse folder, on a free loopback port: its base URL."""
+    from pipelines.serve import make_server
+
+    server = make_server(root, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,10 @@ not one request to anything but the serving host."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,20 +21,14 @@ from urllib.request import urlopen
 import duckdb
 import pytest
 from bs4 import BeautifulSoup
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from pipelines import explorer
 from pipelines.organisations import page_name
 from pipelines.publish.tables import FORMULA_TRIGGERS, UTF8_BOM
-from pipelines.serve import make_server
 from pipelines.site import build_site
+from tests.conftest import serving
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync",
-                 # Belt and braces: no host name but loopback resolves.
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 BUILT_AT = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)
 READY = "#explorer-app[data-ready=true]"
 
@@ -64,28 +58,21 @@ def parquet(release) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @pytest.fixture(scope="module")
 def base(warehouse) -> Iterator[str]:
-    server = make_server(warehouse, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serving(warehouse) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def browser_page(base) -> Iterator[tuple[Page, list[str]]]:
+def browser_page(base, chromium) -> Iterator[tuple[Page, list[str]]]:
     """One Chromium page, and every URL it (or any of its workers) requested."""
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                      accept_downloads=True)
-        context.on("request", lambda request: requests.append(request.url))
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        yield page, requests
-        context.close()
-        browser.close()
+    context = chromium.new_context(viewport={"width": 1280, "height": 900},
+                                   accept_downloads=True)
+    context.on("request", lambda request: requests.append(request.url))
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page, requests
+    context.close()
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
@@ -127,7 +114,7 @@ def test_one_vendor_folder_holds_the_pinned_files_with_their_hashes(warehouse):
     for entry in listing:
         data = (folder / entry["path"]).read_bytes()
         assert len(data) == entry["bytes"]
-        assert explorer._sha256(folder / entry["path"]) == entry["sha256"]
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
         source = explorer.NODE_MODULES / entry["package"] / entry["from"]
         assert source.read_bytes() == data
     # The releases hold no copy of the engine.

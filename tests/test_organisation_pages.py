@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 import shutil
-import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -32,11 +31,10 @@ from pipelines.organisations import (
     page_name,
     write_organisation_pages,
 )
-from pipelines.serve import make_server
 from pipelines.site import build_site, format_int, format_rub
+from tests.conftest import serving
 
 BUILT_AT = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)
-CHROMIUM = "/usr/bin/chromium"
 ODD_KEY = "name:KG:Ёлка <b>&amp;</b> ../x"
 ODD_NAME = 'Фонд «Ёлка» <script>alert(1)</script>'
 ODD_INN = "7707083893"
@@ -444,31 +442,13 @@ def test_a_real_folder_from_before_is_replaced(warehouse, tmp_path):
 # --- in the browser ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not Path(CHROMIUM).is_file():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu",
-                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
-        yield chromium
-        chromium.close()
+def browser(chromium):
+    return chromium
 
 
 def _serve(root: Path) -> Iterator[str]:
-    server = make_server(root, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(root) as base:
+        yield base
 
 
 @pytest.fixture

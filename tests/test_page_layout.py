@@ -5,18 +5,14 @@ Chromium (Debian's, driven by Playwright's Python package; nothing is downloaded
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipelines.organisations import FOLDER, page_name
-from pipelines.serve import make_server
+from tests.conftest import serving
 
-CHROMIUM = "/usr/bin/chromium"
 WIDTHS = (1280, 390)
 
 # What sticks out past the window's right edge, outermost first: an element whose parent
@@ -53,29 +49,13 @@ CHART_WIDTHS = """() => Array.from(document.querySelectorAll("svg.chart-svg")).m
 
 @pytest.fixture(scope="module")
 def served(fixture_build) -> Iterator[str]:
-    server = make_server(fixture_build, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/site/"
-    server.shutdown()
-    server.server_close()
+    with serving(fixture_build) as base:
+        yield f"{base}site/"
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not Path(CHROMIUM).is_file():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu",
-                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
-        yield chromium
-        chromium.close()
+def browser(chromium):
+    return chromium
 
 
 @pytest.fixture(scope="module")
