@@ -475,8 +475,13 @@ class _Marked:
         import polars as pl
 
         self._finish()
-        reader = fastexcel.read_excel(self.file.name)
         out = []
+        try:
+            reader = fastexcel.read_excel(self.file.name)
+        except fastexcel.FastExcelError as exc:
+            # A workbook calamine cannot open (a damaged styles part): python-calamine
+            # refuses it in the words it always has.
+            raise _NotMarked from exc
         for name, _ in parts:
             try:
                 loaded = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")

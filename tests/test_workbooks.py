@@ -172,3 +172,19 @@ def test_the_childs_answer_is_arrow_data_and_keeps_every_type_apart():
     (sheet,) = _read_in_child(body, "test.xlsx", "XLSX")
     ((_, expected, _),) = _calamine(body)
     assert _typed(sheet.rows) == _typed(expected)
+
+
+def test_a_workbook_whose_styles_part_is_cut_off_is_refused_naming_the_file():
+    """A download cut inside `xl/styles.xml` (seen in the damaged-document property test):
+    calamine cannot open the workbook at all; that is a reason naming the file, not a
+    crash with calamine's own exception type."""
+    from scrapers.samples import FIXTURES_DIR
+
+    source = FIXTURES_DIR / "treasury.socfund.invalid/0503317/2015/stavropolskij-kraj.xlsx"
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(damaged, "w") as out:
+        for member in original.infolist():
+            data = original.read(member)
+            out.writestr(member, data[:20] if member.filename == "xl/styles.xml" else data)
+    with pytest.raises(ValueError, match=r"damaged\.xlsx: not a readable XLSX file"):
+        read_sheets(damaged.getvalue(), "https://example.invalid/damaged.xlsx", "XLSX")
