@@ -164,12 +164,7 @@ def stage_cards_baseline(warehouse: Path, scratch: Path, workers: int) -> dict:
 
 
 def stage_xlsx(warehouse: Path, scratch: Path, workers: int) -> dict:
-    import polars as pl
-
-    from pipelines.paths import WarehousePaths
-    from pipelines.store import replace_entity, store_writer
     from schemas import fpg as schema
-    from schemas.base import validate_frame
     from scrapers import fpg
 
     doc = _only(warehouse, "fpg", "xlsx")
@@ -177,18 +172,13 @@ def stage_xlsx(warehouse: Path, scratch: Path, workers: int) -> dict:
     with timer("read"):
         body = _store(warehouse).get("fpg", doc["sha256"])
     with timer("parse"):
-        frame = fpg.parse_xlsx(body, url=doc["url"])
-    # The lineage as `pipelines.loading.parse_documents` adds it: columns of one value.
-    frame = frame.with_columns(
-        pl.lit(doc[key], pl.String).alias(f"_{key}") for key in ("url", "sha256", "fetched_at"))
-    frame = frame.rename({"_url": "_source_url", "_sha256": "_raw_sha256"})
+        frame = _with_lineage(fpg.parse_xlsx(body, url=doc["url"]), doc)
     with timer("validate"):
-        validated = validate_frame(frame, schema.APPLICATIONS)
-    paths = WarehousePaths(scratch / "xlsx-store")
-    with timer("load"), store_writer(paths) as con:
-        counts = replace_entity(con, schema.APPLICATIONS, validated,
-                                {"_source": "fpg", "_parser_version": fpg.PARSER_VERSION})
-    return {"items": frame.height, "unit": "rows", "loaded": counts.loaded,
+        validated = _validate(frame, schema.APPLICATIONS)
+    with timer("load"):
+        (counts,) = _load_into(scratch / "xlsx-store",
+                               [(schema.APPLICATIONS, validated, "fpg", fpg.PARSER_VERSION)])
+    return {"items": counts.parsed, "unit": "rows", "loaded": counts.loaded,
             "quarantined": counts.quarantined, "xlsx_bytes": len(body),
             "seconds_by_step": timer.rounded()}
 
@@ -220,18 +210,11 @@ def _documents(warehouse: Path, source: str, kind: str) -> list[dict]:
 
 
 def _with_lineage(parsed, doc: dict):
-    """A parser's output with its document's lineage, as `pipelines.loading.parse_documents`
-    adds it: keys of every record, or columns of one value of a frame."""
-    lineage = {"_source_url": doc["url"], "_raw_sha256": doc["sha256"],
-               "_fetched_at": doc["fetched_at"]}
-    if isinstance(parsed, list):
-        for record in parsed:
-            record.update(lineage)
-        return parsed
-    import polars as pl
+    """A parser's output with its document's lineage, as `pipelines.loading` adds it."""
+    from schemas.base import with_lineage
 
-    return parsed.with_columns(pl.lit(value, pl.String).alias(name)
-                               for name, value in lineage.items())
+    return with_lineage(parsed, {"_source_url": doc["url"], "_raw_sha256": doc["sha256"],
+                                 "_fetched_at": doc["fetched_at"]})
 
 
 def _concat(parts: list):
@@ -246,12 +229,9 @@ def _concat(parts: list):
 
 
 def _validate(parsed, entity):
-    """`schemas.base.validate` for records, `validate_frame` for columns."""
-    from schemas import base
+    from schemas.base import validate_parsed
 
-    if isinstance(parsed, list):
-        return base.validate(parsed, entity)
-    return base.validate_frame(parsed, entity)
+    return validate_parsed(parsed, entity)
 
 
 def _load_into(store: Path, loads: list[tuple]) -> list:

@@ -22,7 +22,7 @@ EXIT_PIPE_CLOSED = 141  # the reader of stdout closed it (`| head`), as for SIGP
 def _cmd_parse(args: argparse.Namespace) -> int:
     from pipelines.registry import parse_kinds
     from pipelines.store import to_json
-    from schemas.base import public_record, validate, validate_frame
+    from schemas.base import public_record, validate_parsed
 
     kinds = parse_kinds()
     if args.list or not args.kind:
@@ -50,12 +50,11 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         reason = str(exc).removeprefix(f"{path}: ")
         print(f"socfund parse: {spec.cli_name}: {path}: {reason}", file=sys.stderr)
         return EXIT_CANNOT_START
+    result = validate_parsed(records, spec.entity)
     if isinstance(records, list):
-        result = validate(records, spec.entity)
         valid = result.valid
     else:
         # Columns: each valid row with its fields in the order the parser gave them.
-        result = validate_frame(records, spec.entity)
         order = {c: i for i, c in enumerate(records.columns)}
         names = sorted(result.valid.column_names, key=lambda c: order.get(c, len(order)))
         valid = result.valid.select(names).to_pylist()

@@ -27,7 +27,7 @@ from pipelines.store import (
     replace_entity,
     store_writer,
 )
-from schemas.base import Entity, Quarantined, Validated, ValidatedFrame, validate, validate_frame
+from schemas.base import Entity, Quarantined, validate_parsed, with_lineage
 from scrapers.files import write_text_atomic
 from scrapers.http import Fetched
 from scrapers.rawstore import RawStore
@@ -118,15 +118,11 @@ def parse_documents(
             rejected.append(Quarantined(row=None, record={"url": doc.url},
                                         reasons=[f"{doc.url}: {exc}"], meta=lineage))
             parsed = []
+        parsed = with_lineage(parsed, lineage)
         if isinstance(parsed, list):
-            for rec in parsed:
-                rec.update(lineage)
-                records.append(rec)
+            records.extend(parsed)
         else:
-            import polars as pl
-
-            frames.append(parsed.with_columns(
-                pl.lit(value, pl.String).alias(name) for name, value in lineage.items()))
+            frames.append(parsed)
         if progress is not None:
             progress.advance()
     if progress is not None:
@@ -244,13 +240,7 @@ def validated_writer(context: AssetExecutionContext, entity: Entity,
                      rejected: list[Quarantined] | None = None) -> tuple[LoadCounts, Callable]:
     """Validate a batch (records or columns); return its counts and the function that
     replaces its tables."""
-    validated: Validated | ValidatedFrame
-    if isinstance(records, list):
-        validated = validate(records, entity)
-        loaded = len(validated.valid)
-    else:
-        validated = validate_frame(records, entity)
-        loaded = validated.valid.num_rows
+    validated = validate_parsed(records, entity)
     validated.quarantined.extend(rejected or [])
     for q in validated.quarantined[:20]:
         context.log.warning(f"{entity.table}: row {q.row} quarantined: {'; '.join(q.reasons)}")
@@ -259,5 +249,6 @@ def validated_writer(context: AssetExecutionContext, entity: Entity,
     def write(con, digest: str) -> LoadCounts:
         return replace_entity(con, entity, validated, lineage, input_digest=digest)
 
-    counts = LoadCounts(entity.table, validated.parsed, loaded, len(validated.quarantined))
+    counts = LoadCounts(entity.table, validated.parsed, validated.loaded,
+                        len(validated.quarantined))
     return counts, write

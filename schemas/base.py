@@ -125,8 +125,12 @@ class Validated:
     quarantined: list[Quarantined] = field(default_factory=list)
 
     @property
+    def loaded(self) -> int:
+        return len(self.valid)
+
+    @property
     def parsed(self) -> int:
-        return len(self.valid) + len(self.quarantined)
+        return self.loaded + len(self.quarantined)
 
 
 def _describe(value: Any) -> str:
@@ -263,8 +267,34 @@ class ValidatedFrame:
     quarantined: list[Quarantined] = field(default_factory=list)
 
     @property
+    def loaded(self) -> int:
+        return self.valid.num_rows
+
+    @property
     def parsed(self) -> int:
-        return self.valid.num_rows + len(self.quarantined)
+        return self.loaded + len(self.quarantined)
+
+
+def validate_parsed(parsed: list[dict] | pl.DataFrame, entity: Entity
+                    ) -> Validated | ValidatedFrame:
+    """What a parser gave, validated: `validate` for records, `validate_frame` for columns."""
+    if isinstance(parsed, list):
+        return validate(parsed, entity)
+    return validate_frame(parsed, entity)
+
+
+def with_lineage(parsed: list[dict] | pl.DataFrame, lineage: dict[str, str]
+                 ) -> list[dict] | pl.DataFrame:
+    """A parser's output with its document's lineage (`_source_url`, `_raw_sha256`,
+    `_fetched_at`): keys added to every record, or columns of one value."""
+    if isinstance(parsed, list):
+        for record in parsed:
+            record.update(lineage)
+        return parsed
+    import polars as pl
+
+    return parsed.with_columns(pl.lit(value, pl.String).alias(name)
+                               for name, value in lineage.items())
 
 
 _INDEX = "__socfund_index"

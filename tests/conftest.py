@@ -61,6 +61,17 @@ def chromium() -> Iterator:
         browser.close()
 
 
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Every row of one query over a warehouse file opened read-only (values as parameters)."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
 @contextmanager
 def serving(root: Path) -> Iterator[str]:
     """socfund's own server over a warehouse folder, on a free loopback port: its base URL."""

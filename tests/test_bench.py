@@ -15,7 +15,7 @@ from pipelines.fpg import contest_slug
 from schemas import ebudget as ebudget_schema
 from schemas import fpg as fpg_schema
 from schemas import sonko as sonko_schema
-from schemas.base import validate, validate_frame
+from schemas.base import validate_parsed
 from scrapers import ebudget, fpg, sonko
 from scrapers.columns import records_of
 from scrapers.rawstore import RawStore
@@ -76,8 +76,7 @@ def test_corpus_parses_with_the_real_parsers_and_about_5_percent_is_quarantined(
 
     def check(records: list[dict] | pl.DataFrame, entity) -> None:
         nonlocal parsed, quarantined
-        result = (validate(records, entity) if isinstance(records, list)
-                  else validate_frame(records, entity))
+        result = validate_parsed(records, entity)
         assert result.parsed == len(records)
         parsed += result.parsed
         quarantined += len(result.quarantined)

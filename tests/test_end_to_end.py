@@ -11,7 +11,6 @@ import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
@@ -26,16 +25,9 @@ from scrapers import curated, ebudget, oprf2013, sonko
 from scrapers.rawstore import RawStore
 from scrapers.samples import FIXTURES_DIR
 from tests.conftest import SHARED
+from tests.conftest import query as _query
 from tests.test_ebudget import YEAR_2020, _page, _record_250939
 from tests.test_exchange_rates_seed import _published
-
-
-def _query(db: Path, sql: str, params=None):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

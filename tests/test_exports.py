@@ -44,7 +44,7 @@ from pipelines.publish.tables import (
 )
 from pipelines.publish.xlsx import EXPORT_WORKERS_ENV, export_workers, write_xlsx
 from schemas.identifiers import is_valid_inn, is_valid_ogrn
-from tests.conftest import SHARED
+from tests.conftest import SHARED, query
 
 SPECS = SHARED / "data" / "specs"
 GIVING_SCHEMA_URLS = (
@@ -99,14 +99,6 @@ def add_test_rows(db: Path) -> None:
         con.execute("UPDATE main.mart_region_year SET cofinancing = -1.50 WHERE (region_code, "
                     "year) = (SELECT (region_code, year) FROM main.mart_region_year "
                     "WHERE region_code IS NOT NULL ORDER BY region_code, year LIMIT 1)")
-    finally:
-        con.close()
-
-
-def query(db: Path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
 

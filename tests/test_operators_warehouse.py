@@ -27,18 +27,11 @@ from schemas.vocabularies.operators import OPERATORS, operator_key
 from scrapers import operators, oprf2013
 from scrapers.samples import SAMPLES_DIR, sample_relpath
 from tests.conftest import REAL
+from tests.conftest import query as _query
 
 LISTS = REAL / "operators_2007_2012"
 WARN_TEST = DBT_PROJECT_DIR / "tests" / "assert_listed_grants_within_allocation.sql"
 SEED = DBT_PROJECT_DIR / "seeds" / "operator_spellings.csv"
-
-
-def _query(db: Path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

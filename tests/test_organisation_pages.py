@@ -32,6 +32,7 @@ from pipelines.organisations import (
     write_organisation_pages,
 )
 from pipelines.site import build_site, format_int, format_rub
+from tests.conftest import query as _query
 from tests.conftest import serving
 
 BUILT_AT = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)
@@ -51,14 +52,6 @@ def warehouse(fixture_build) -> Path:
 @pytest.fixture(scope="module")
 def folder(warehouse) -> Path:
     return warehouse / "site" / FOLDER
-
-
-def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def _page(folder: Path, key: str) -> BeautifulSoup:

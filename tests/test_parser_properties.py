@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.registry import parse_kinds
-from schemas.base import validate, validate_frame
+from schemas.base import validate_parsed
 from scrapers.samples import FIXTURES_DIR, SAMPLES_DIR
 from tests.conftest import REAL
 from tests.test_hostile import budget
@@ -218,6 +218,5 @@ def test_damaged_documents_are_read_or_refused_in_time_and_every_record_accounte
         except ValueError as exc:
             assert str(exc).strip()
             return
-        result = (validate(records, decl.entity) if isinstance(records, list)
-                  else validate_frame(records, decl.entity))
+        result = validate_parsed(records, decl.entity)
     assert result.parsed == len(records)

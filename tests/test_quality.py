@@ -36,14 +36,7 @@ from pipelines.publish.quality import (
 from pipelines.publish.release import read_latest
 from pipelines.quality import QUALITY_THRESHOLDS, quality_thresholds
 from pipelines.resources import WarehouseResource
-
-
-def _query(db: Path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+from tests.conftest import query as _query
 
 
 @pytest.fixture(scope="module")

@@ -54,6 +54,7 @@ from pipelines.site import (
     short_label,
 )
 from scrapers.samples import FIXTURES_DIR
+from tests.conftest import query as _query
 
 BUILT_AT = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)
 RELEASE = "2026-11-23"
@@ -71,14 +72,6 @@ CHROMIUM_FLAGS = (
 
 
 # --- fixtures --------------------------------------------------------------------------
-
-def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
 
 def _make_fake_release(db: Path, exports_dir: Path, name: str) -> list[dict]:
     """A small release laid out as `pipelines/exports.py` writes it, with a real manifest."""
