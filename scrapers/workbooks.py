@@ -57,6 +57,7 @@ MAX_RATIO = 200  # deflate reaches about 1 000 : 1 on a bomb; real sheets some 5
 MAX_CELLS = 20_000_000  # cells from A1 to the furthest cell holding a value, all sheets
 _RATIO_FLOOR = 1 << 22  # a member smaller than this is never refused for its ratio
 _ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _READER_MEMORY = 4 << 30  # address space of the XLS child: MAX_CELLS cells fit, a bomb does not
 _READER_SECONDS = 600
 _CODE = "I"  # array typecode of the row indexes: unsigned 32-bit
@@ -131,6 +132,11 @@ def read_sheets(body: bytes, where: str, kind: str = "XLS/XLSX") -> list[Sheet]:
     """
     if body.startswith(_ZIP_MAGIC):
         return _read_xlsx(body, where, kind)
+    if not body.startswith(_OLE_MAGIC):
+        # Neither an XLSX (a zip) nor an XLS (an OLE2 compound file): an error page, a PDF,
+        # junk. Refused here, without handing megabytes to a child that would say the same.
+        raise ValueError(f"{where}: not a readable {kind} file: it is neither a zip (XLSX) "
+                         f"nor an OLE2 compound document (XLS); it begins {body[:16]!r}")
     return _read_in_child(body, where, kind)
 
 
