@@ -26,12 +26,13 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from pipelines import registry
+from pipelines.duckdb_config import connect
 from pipelines.duckdb_config import quote_ident as ident
 from pipelines.publish import release as release_module
 from pipelines.publish.datapackage import table_resource
 from pipelines.publish.dbt_docs import read_dbt_docs
 from pipelines.publish.dictionary import dictionary_html, dictionary_markdown
-from pipelines.publish.giving import GRANT_ID_PREFIX
+from pipelines.publish.giving import GRANT_ID_PREFIX, giving_package, write_giving
 from pipelines.publish.legal import citation_cff
 from pipelines.publish.release import export_release, read_latest
 from pipelines.publish.sources import source_keys_with_rows
@@ -408,6 +409,31 @@ def test_360giving_validator_rejects_a_bad_award_date(release):
     package = json.loads((release / "360giving/grants.json").read_text(encoding="utf-8"))
     package["grants"][0]["awardDate"] = "15.06.2020"
     assert list(giving_validator().iter_errors(package))
+
+
+@pytest.mark.parametrize("emptied", [False, True], ids=["grants", "no-grants"])
+def test_360giving_package_is_written_one_grant_at_a_time_as_json_dumps_writes_it_whole(
+        release, tmp_path, emptied):
+    # The streamed package must be byte for byte the package built in memory and dumped.
+    snapshot = tmp_path / "snapshot.duckdb"
+    shutil.copyfile(release / "socfund.duckdb", snapshot)
+    snapshot.chmod(0o644)
+    con = connect()
+    try:
+        con.execute("ATTACH ? AS wh", [str(snapshot)])
+        if emptied:
+            con.execute("DELETE FROM wh.main.fact_grant")
+        released = date.fromisoformat(release.name)
+        files, flat = write_giving(con, tmp_path / "out", released)
+        package = giving_package(con, released)
+    finally:
+        con.close()
+    written = (tmp_path / "out" / "360giving" / "grants.json").read_text(encoding="utf-8")
+    assert written == json.dumps(package, ensure_ascii=False, indent=2) + "\n"
+    assert bool(package["grants"]) is not emptied
+    assert files[0].rows == len(package["grants"]) == flat.rows
+    assert package["description"] in flat.description
+    assert not list((tmp_path / "out" / "360giving").glob("tmp*"))  # the scratch file is gone
 
 
 def test_360giving_grants_have_known_recipients_and_count_the_left_out(release, poisoned):

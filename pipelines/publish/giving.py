@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -30,6 +32,7 @@ from schemas.identifiers import is_valid_inn, is_valid_ogrn
 # and in the package description. Grant ids are `360G-socfund-<grant_id>`.
 GRANT_ID_PREFIX = "360G-socfund"
 GIVING_VERSION = "1.4"
+_ITEM_INDENT = " " * 4  # a grant is an item of `grants`, two levels deep
 
 NO_AWARD_DATE = "without an award date"
 NO_RECIPIENT_ID = "without a recipient ИНН or ОГРН that passes its check digits"
@@ -178,34 +181,48 @@ def _giving_location(row: dict) -> dict | None:
     return location
 
 
-def giving_package(con: duckdb.DuckDBPyConnection, release_date: date) -> dict:
-    """fact_grant as a 360Giving package; grants left out are counted in its description."""
+class _Tally:
+    """What a pass over fact_grant published and left out, for the package's description."""
+
+    def __init__(self) -> None:
+        self.total = self.published = 0
+        self.left_out: dict[str, int] = {}
+        self.left_by_source: dict[str, dict[str, int]] = {}
+
+
+def _giving_grants(con: duckdb.DuckDBPyConnection, tally: _Tally) -> Iterator[dict]:
+    """fact_grant's grants that 360Giving can take, one at a time, counted in `tally`."""
     result = con.execute(_GIVING_SQL)
     names = [d[0] for d in result.description]
-    grants, left_out, left_by_source, total = [], {}, {}, 0
     for values in fetch_rows(result):
-        total += 1
+        tally.total += 1
         row = dict(zip(names, values, strict=True))
         grant, reason = giving_grant(row)
         if grant is not None:
-            grants.append(grant)
+            tally.published += 1
+            yield grant
             continue
-        left_out[reason] = left_out.get(reason, 0) + 1
-        per = left_by_source.setdefault(reason, {})
+        tally.left_out[reason] = tally.left_out.get(reason, 0) + 1
+        per = tally.left_by_source.setdefault(reason, {})
         per[row["source"]] = per.get(row["source"], 0) + 1
+
+
+def _package_head(release_date: date, tally: _Tally) -> dict:
+    """The package's every field before `grants`, once every grant is counted."""
     reasons = []
     for reason, why in ((NO_AWARD_DATE, "the source publishes no decision date; the 2013 "
                                         "operators' list has none"),
                         (NO_RECIPIENT_ID, "a recipient 360Giving can identify needs one"),
                         (NOT_CARRIED_OUT, "the agreement was not signed")):
-        n = left_out.get(reason, 0)
-        by = ", ".join(f"{s}: {k}" for s, k in sorted(left_by_source.get(reason, {}).items()))
+        n = tally.left_out.get(reason, 0)
+        by = ", ".join(f"{s}: {k}"
+                       for s, k in sorted(tally.left_by_source.get(reason, {}).items()))
         reasons.append(f"{n} {reason}" + (f" ({by}; {why})" if n else ""))
     description = (
         f"Grants and support decisions from socfund's fact_grant, release {release_date}: "
-        f"{len(grants)} of {total} grants are published here, those with an award date and a "
-        f"recipient identified by a valid ИНН (RU-INN-…) or ОГРН (RU-OGRN-…). Left out: "
-        + "; ".join(reasons) + ". Grant ids are `" + GRANT_ID_PREFIX + "-<grant_id>`, "
+        f"{tally.published} of {tally.total} grants are published here, those with an award "
+        f"date and a recipient identified by a valid ИНН (RU-INN-…) or ОГРН (RU-OGRN-…). Left "
+        "out: " + "; ".join(reasons) + ". Grant ids are `" + GRANT_ID_PREFIX + "-<grant_id>`, "
         "socfund's own prefix (not registered with 360Giving); funders carry socfund ids "
         "too. Amounts are in the currency given, rubles unless stated.")
     return {
@@ -216,8 +233,14 @@ def giving_package(con: duckdb.DuckDBPyConnection, release_date: date) -> dict:
         "issued": release_date.isoformat(),
         "publisher": {"name": PUBLISHER},
         "license": LICENCE_URL,
-        "grants": grants,
     }
+
+
+def giving_package(con: duckdb.DuckDBPyConnection, release_date: date) -> dict:
+    """fact_grant as a 360Giving package; grants left out are counted in its description."""
+    tally = _Tally()
+    grants = list(_giving_grants(con, tally))
+    return {**_package_head(release_date, tally), "grants": grants}
 
 
 def giving_flat_rows(grants: Iterable[dict]) -> Iterator[list[Any]]:
@@ -241,26 +264,51 @@ def write_giving(con: duckdb.DuckDBPyConnection, folder: Path, release_date: dat
                  illustrative: bool = False) -> tuple[list[ReleaseFile], Table]:
     """`360giving/grants.json` and `360giving/grants.csv`; the flat file described as a
     table, for the datapackage and the dictionary. An illustrative release's package says
-    so first, and its flat file's first column `illustrative` is true on every row."""
-    package = giving_package(con, release_date)
-    if illustrative:
-        package["title"] = "ILLUSTRATIVE — " + package["title"]
-        package["description"] = WARNING_EN + " " + package["description"]
+    so first, and its flat file's first column `illustrative` is true on every row.
+
+    One pass over the grants writes the flat file and the package's grants (to a scratch
+    file: the package's description, which comes before them, counts them all), so no more
+    than one grant is held at a time; the JSON is byte for byte `json.dumps(package,
+    indent=2)` of the whole package.
+    """
     json_path = folder / "360giving" / "grants.json"
     json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n",
-                         encoding="utf-8")
+    tally = _Tally()
     header = [name for name, *_ in GIVING_FLAT_COLUMNS]
-    rows = giving_flat_rows(package["grants"])
     columns = [Column(name=name, duckdb_type="", kind=kind, description=about,
                       required=name in _FLAT_REQUIRED, unique=name == "Identifier")
                for name, kind, about in GIVING_FLAT_COLUMNS]
-    if illustrative:
-        marker = illustrative_column("")
-        header = [marker.name, *header]
-        rows = (["true", *row] for row in rows)  # as the other CSVs write a boolean
-        columns = [marker, *columns]
-    n = write_rows_csv(folder / "360giving" / "grants.csv", header, rows)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", dir=json_path.parent) as grants_json:
+        def grants() -> Iterator[dict]:
+            separator = ""
+            for grant in _giving_grants(con, tally):
+                # Each grant as `json.dumps` writes a list item at depth two.
+                text = json.dumps(grant, ensure_ascii=False, indent=2)
+                grants_json.write(separator + _ITEM_INDENT
+                                  + text.replace("\n", "\n" + _ITEM_INDENT))
+                separator = ",\n"
+                yield grant
+
+        rows = giving_flat_rows(grants())
+        if illustrative:
+            marker = illustrative_column("")
+            header = [marker.name, *header]
+            rows = (["true", *row] for row in rows)  # as the other CSVs write a boolean
+            columns = [marker, *columns]
+        n = write_rows_csv(folder / "360giving" / "grants.csv", header, rows)
+        package = _package_head(release_date, tally)
+        if illustrative:
+            package["title"] = "ILLUSTRATIVE — " + package["title"]
+            package["description"] = WARNING_EN + " " + package["description"]
+        head = json.dumps({**package, "grants": []}, ensure_ascii=False, indent=2)
+        with json_path.open("w", encoding="utf-8") as out:
+            if not tally.published:
+                out.write(head + "\n")
+            else:
+                out.write(head.removesuffix("[]\n}") + "[\n")
+                grants_json.seek(0)
+                shutil.copyfileobj(grants_json, out, 1 << 20)
+                out.write("\n  ]\n}\n")
     flat = Table(
         name="360giving-grants", relation="", rows=n,
         description="Grants in the 360Giving Data Standard's flat layout (column titles of "
@@ -270,7 +318,7 @@ def write_giving(con: duckdb.DuckDBPyConnection, folder: Path, release_date: dat
         files=("360giving/grants.csv", "360giving/grants.json"))
     files = [ReleaseFile("360giving/grants.json", "json",
                          "360Giving package (Data Standard 1.4). " + package["description"],
-                         "fact_grant", len(package["grants"])),
+                         "fact_grant", tally.published),
              ReleaseFile("360giving/grants.csv", "csv",
                          "The 360Giving grants, flat (one row per grant).", "fact_grant", n)]
     return files, flat
