@@ -36,13 +36,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
-import tempfile
 import zipfile
 import zlib
 from array import array
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -236,7 +237,9 @@ def _column_number(letters: bytes) -> int:
 
 
 def _pieces(archive: zipfile.ZipFile, part: str):
-    """The member's XML in pieces of whole tags and texts (each ends before a `<`)."""
+    """The member's XML in pieces of whole tags and texts, each ending before a cell where
+    there is one (so a cell's tag and its value, `<v>1234.123456789123</v>`, are looked at
+    together), else before a `<`."""
     carry = b""
     with archive.open(part) as stream:
         while True:
@@ -246,7 +249,9 @@ def _pieces(archive: zipfile.ZipFile, part: str):
                     yield carry
                 return
             buffer = carry + chunk
-            cut = buffer.rfind(b"<")
+            cut = buffer.rfind(b"<c ")
+            if cut <= 0:
+                cut = buffer.rfind(b"<")
             if cut <= 0:
                 carry = buffer
                 continue
@@ -276,8 +281,7 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, name: str, where: str,
         if last is not None:
             rows = max(rows, int(last.group(2)))
             columns = max(columns, _column_number(last.group(1)))
-        # Four passes, each starting from a literal text the search skips to quickly.
-        if _TAGS.search(piece) is not None:
+        if _counted_here(piece):
             # Cells placed by counting are not where the marking's notes would put them.
             counting, marked.usable = True, False
             continue
@@ -294,10 +298,27 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, name: str, where: str,
             columns = max(columns, max(map(_column_number, set(_CELL_COLUMN.findall(piece)))))
         if rows * columns + before > MAX_CELLS:
             _refuse(where, name)
-        merged.extend(_MERGE.findall(piece))
+        if b"<mergeCell" in piece:
+            merged.extend(_MERGE.findall(piece))
     if counting:
         rows, columns, merged = _counted(archive, part, name, where, before)
     return rows * columns, [_merge_range(m) for m in merged]
+
+
+def _counted_here(piece: bytes) -> bool:
+    """Whether the piece holds a row or a cell placed by counting (calamine puts it one
+    after the one before), or a sheet in another spelling: every tag is then counted, and
+    the workbook read by python-calamine. A prefixed name is looked for only where its
+    rarer literal text (`:c`, `:row`…) is, not at every tag."""
+    return (_TAGS.search(piece) is not None
+            or (_PREFIXED_NAME.search(piece) is not None
+                and _PREFIXED.search(piece) is not None))
+
+
+_TAGS = re.compile(rb'<(?:c(?! r="[A-Z]+[0-9]+")[\s/>]|row(?! r="[0-9]+")[\s/>]'
+                   rb'|is[\s/]|si[\s/])')
+_PREFIXED_NAME = re.compile(rb':(?:is|si|c|v|row)\b')
+_PREFIXED = re.compile(rb'<[\w.-]+:(?:is|si|c|v|row)\b')
 
 
 def _cells_to_look_at(rows: int, columns: int) -> re.Pattern[bytes]:
@@ -316,12 +337,6 @@ def _cells_to_look_at(rows: int, columns: int) -> re.Pattern[bytes]:
 # one that is not a number at all (the marking does not cover it).
 _VALUES = re.compile(rb'<v(?:>(?P<digits>-?[0-9]*\.[0-9]{7,}|-?[0-9.]*[eE][-+]?[0-9]+)</v>'
                      rb'|\s|>[^<]*[^0-9.eE+<\-])')
-# A row or a cell placed by counting (calamine puts it one after the one before), or a
-# sheet in another spelling: every tag is then counted, and the workbook read by
-# python-calamine.
-_TAGS = re.compile(rb'<(?:row(?! r="[0-9]+")[\s/>]|c(?! r="[A-Z]+[0-9]+")[\s/>]'
-                   rb'|(?:is|si)[\s/]'
-                   rb'|[\w.-]+:(?:is|si|c|v|row)\b)')
 # A formula's text, a boolean, an error, an ISO date: python-calamine reads the workbook.
 _ODD_TYPES = re.compile(rb't=(?:"(?:str|b|e|d)"|\'(?:str|b|e|d)\')')
 
@@ -405,23 +420,29 @@ _DATETIME = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}
 
 
 class _Marked:
-    """The workbook with a mark before every text, written aside as its sheets are streamed
-    through the checks, then read once by calamine, every cell as text.
+    """The workbook with a mark before every text, written aside in memory as its sheets are
+    streamed through the checks, then read once by calamine, every cell as text.
 
     Shared strings (`<si>`) and inline strings (`<is>`) get the mark as a first text run,
     which calamine joins to the rest; numbers and dates are left as they are, and calamine
     writes them as text: a date as `YYYY-MM-DD HH:MM:SS`, a number rounded to nine decimal
     places, which is exact for a number written with up to six. A number written with more
     (`9198048.630000001`) is noted as written, by its cell, and put back after the read.
+
+    A large sheet is cut at row boundaries into parts, one per processor, each a workbook of
+    its own (the sheet's head, its rows, a closing tag), which calamine reads side by side
+    (it lets go of the interpreter while it reads); the parts' columns are then joined.
     """
 
     def __init__(self, archive: zipfile.ZipFile) -> None:
         self.archive = archive
-        self.file = tempfile.NamedTemporaryFile(suffix=".xlsx")
-        self.zip = zipfile.ZipFile(self.file, "w", zipfile.ZIP_STORED)
-        self.writing: tuple[str, Any] | None = None
+        self.books: list[_Book] = [_Book()]
+        self.writing: _Member | None = None
         self.written: set[str] = set()
+        # sheet member -> (0-based row it starts at, book it is in) of each of its parts
+        self.cuts: dict[str, list[tuple[int, int]]] = {}
         self.numbers: dict[str, list[tuple[int, int, bytes]]] = {}
+        self.workers = _workers()
         try:
             styles = archive.read("xl/styles.xml")
         except KeyError:
@@ -434,22 +455,33 @@ class _Marked:
 
     def __exit__(self, *exc: object) -> None:
         self._close_member()
-        self.zip.close()
-        self.file.close()
+        for book in self.books:
+            book.zip.close()
 
     def _close_member(self) -> None:
         if self.writing is not None:
-            self.writing[1].close()
+            self.writing.close()
             self.writing = None
 
     def take(self, part: str, piece: bytes) -> None:
         if not self.usable:
             return
-        if self.writing is None or self.writing[0] != part:
+        if self.writing is None or self.writing.part != part:
             self._close_member()
-            self.writing = (part, self.zip.open(part, "w", force_zip64=True))
+            self.writing = _Member(self.books[0], part, piece,
+                                   self.archive.getinfo(part).file_size // self.workers)
             self.written.add(part)
-        self.writing[1].write(piece.replace(b"<is>", b"<is>" + _MARKED_RUN))
+            self.cuts[part] = [(0, 0)]
+        elif len(self.cuts[part]) < self.workers and self.writing.cuttable(piece):
+            cut = _ROW_START.search(piece)
+            if cut is not None and int(cut.group(1) or 0) - 1 > self.cuts[part][-1][0]:
+                self.writing.write(_marked(piece[:cut.start()]))
+                self.writing.close(b"</sheetData></worksheet>")
+                self.books.append(_Book())
+                self.writing = self.writing.next_part(self.books[-1])
+                self.cuts[part].append((int(cut.group(1)) - 1, len(self.books) - 1))
+                piece = piece[cut.start():]
+        self.writing.write(_marked(piece))
 
     def exact(self, sheet: str, piece: bytes, at: int, digits: bytes) -> None:
         """Note the number `digits` of the cell whose value starts at `at`."""
@@ -461,7 +493,9 @@ class _Marked:
         self.numbers.setdefault(sheet, []).append(
             (int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1, digits))
 
-    def _finish(self) -> None:
+    def _finish(self) -> list[bytes]:
+        """Each workbook to read: the whole one (with the first part of every cut sheet),
+        then one per further part, holding that part and every member but the sheets."""
         self._close_member()
         for member in self.archive.infolist():
             if member.filename in self.written:
@@ -471,59 +505,202 @@ class _Marked:
                 if _OTHER_STRINGS.search(data):
                     raise _NotMarked
                 data = data.replace(b"<si>", b"<si>" + _MARKED_RUN)
-            self.zip.writestr(member.filename, data)
-        self.zip.close()
-        self.file.flush()
+            for book in self.books:
+                book.zip.writestr(member.filename, data)
+        out = []
+        for book in self.books:
+            book.zip.close()
+            out.append(book.buffer.getvalue())
+            book.buffer = io.BytesIO()
+        return out
 
     def read(self, parts: list[tuple[str, str | None]], merged: dict[str, list],
              where: str) -> list[Sheet]:
         import fastexcel
-        import polars as pl
 
-        self._finish()
-        out = []
+        books = self._finish()
+        readers = []
         try:
-            reader = fastexcel.read_excel(self.file.name)
+            while books:
+                # Each book handed over and let go: calamine keeps its own copy.
+                readers.append(fastexcel.read_excel(books.pop(0)))
         except fastexcel.FastExcelError as exc:
             # A workbook calamine cannot open (a damaged styles part): python-calamine
             # refuses it in the words it always has.
             raise _NotMarked from exc
-        for name, _ in parts:
-            try:
-                loaded = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
-            except fastexcel.FastExcelError as exc:
-                # python-calamine names what is wrong with the sheet as it always has.
-                raise _NotMarked from exc
-            data = pl.from_arrow(loaded.to_arrow())
-            offset = min((c.absolute_index for c in loaded.available_columns()), default=0)
-            empty = ([""], bytes(4 * loaded.height))
-            columns = [empty] * offset + [_codes(data.to_series(j)) for j in range(data.width)]
+        sheets = [(name, self.cuts.get(part or "", [(0, 0)])) for name, part in parts]
+        # A reader reads one sheet at a time: each book's sheets in turn, the books side by side.
+        wanted: list[list[str]] = [[] for _ in readers]
+        for name, cuts in sheets:
+            for _, book in cuts:
+                wanted[book].append(name)
+        with ThreadPoolExecutor(self.workers) as pool:
+            loaded = [iter(frames) for frames in pool.map(_load, readers, wanted)]
+        out = []
+        for name, cuts in sheets:
+            height, columns = _joined([next(loaded[book]) for _, book in cuts],
+                                      [row for row, _ in cuts])
+            by_column: dict[int, list[tuple[int, bytes]]] = {}
             for row, column, digits in self.numbers.get(name, []):
-                columns[column] = _put_back(columns[column], row, digits)
-            out.append(Sheet(name, loaded.height, len(columns), merged.get(name, []),
-                             columns, _where=where))
+                by_column.setdefault(column, []).append((row, digits))
+            for column, numbers in by_column.items():
+                columns[column] = _put_back(columns[column], numbers)
+            out.append(Sheet(name, height, len(columns), merged.get(name, []), columns,
+                             _where=where))
         return out
 
 
+def _marked(xml: bytes) -> bytes:
+    return xml.replace(b"<is>", b"<is>" + _MARKED_RUN)
+
+
+@dataclass(eq=False)
+class _Book:
+    """One workbook being written in memory, uncompressed."""
+
+    buffer: io.BytesIO = field(default_factory=io.BytesIO)
+    zip: zipfile.ZipFile = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.zip = zipfile.ZipFile(self.buffer, "w", zipfile.ZIP_STORED)
+
+
+class _Member:
+    """A sheet's XML being written into a book; cut into a further part once it holds its
+    share of the sheet, at a row that begins a piece's rows."""
+
+    def __init__(self, book: _Book, part: str, first: bytes, share: int) -> None:
+        self.part, self.share, self.size = part, share, 0
+        self.stream = book.zip.open(part, "w", force_zip64=True)
+        opening = first.find(b"<sheetData>")
+        # Only a sheet of the usual shape, no comment, CDATA or instruction inside, is cut.
+        self.head = (first[:opening + len(b"<sheetData>")]
+                     if opening >= 0 and b"<worksheet" in first[:opening] else None)
+        self.plain = (self.head is not None and share >= _MIN_PART
+                      and not _markup(first[opening:]))
+
+    def cuttable(self, piece: bytes) -> bool:
+        if self.plain and (_markup(piece) or b"</sheetData" in piece):
+            self.plain = False
+        return self.plain and self.size >= self.share
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        self.stream.write(data)
+
+    def close(self, tail: bytes = b"") -> None:
+        if tail:
+            self.stream.write(tail)
+        self.stream.close()
+
+    def next_part(self, book: _Book) -> _Member:
+        head = self.head or b""
+        following = _Member(book, self.part, head, self.share)
+        following.write(head)
+        following.size = 0
+        return following
+
+
+def _workers() -> int:
+    """How many parts of a large sheet are read side by side: one per processor."""
+    usable = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+              else os.cpu_count() or 1)
+    return max(1, min(_PARTS, usable))
+
+
+def _markup(xml: bytes) -> bool:
+    """Whether the XML holds a comment, a CDATA section or an instruction, inside which a
+    `<row` is no row: a sheet holding one is not cut. (`!` and `?` are rare, `<` is not.)"""
+    return (b"!" in xml and b"<!" in xml) or (b"?" in xml and b"<?" in xml)
+
+
+_PARTS = 8  # at most this many parts of one sheet read side by side
+_MIN_PART = 1 << 24  # bytes of sheet XML below which a sheet is not cut
+_ROW_START = re.compile(rb'<row(?: r="([0-9]+)")?[\s>/]')
 _REFERENCE = re.compile(rb'([A-Z]+)([0-9]+)"')
 _OTHER_STRINGS = re.compile(rb'<si[\s/]|<[\w.-]+:si\b')
 
 
-def _put_back(column: tuple[list, bytes], row: int, digits: bytes) -> tuple[list, bytes]:
-    """The column with the cell in `row` holding the number as written (`digits`)."""
+def _load(reader: Any, names: list[str]) -> list[tuple[int, int, Any]]:
+    """(first column, height, frame) of each named sheet (or part) read as text by calamine."""
+    import fastexcel
+    import polars as pl
+
+    out = []
+    for name in names:
+        try:
+            loaded = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+            frame = pl.from_arrow(loaded.to_arrow())
+        except fastexcel.FastExcelError as exc:
+            # python-calamine names what is wrong with the sheet as it always has.
+            raise _NotMarked from exc
+        offset = min((c.absolute_index for c in loaded.available_columns()), default=0)
+        out.append((offset, loaded.height, frame))
+    return out
+
+
+def _joined(frames: list[tuple[int, int, Any]], starts: list[int]
+            ) -> tuple[int, list[tuple[list, bytes]]]:
+    """(height, columns as codes) of a sheet read in parts starting at rows `starts`.
+
+    calamine gives each part from row 1 (rows above its first value empty) and from its
+    first column with a value; a part holding a value outside its own rows means the rows
+    were not in order, and python-calamine reads the workbook instead.
+    """
+    import polars as pl
+
+    height = max(h for _, h, _ in frames)
+    if len(frames) == 1:
+        offset, _, frame = frames[0]
+        return height, ([([""], bytes(4 * height))] * offset
+                        + [_codes(frame.to_series(j)) for j in range(frame.width)])
+    if not any(frame.width for _, _, frame in frames):
+        return height, []
+    first = min(o for o, _, f in frames if f.width)
+    width = max(o + f.width for o, _, f in frames if f.width)
+    names = [f"c{j}" for j in range(first, width)]
+    ends = [*(min(start, height) for start in starts[1:]), height]
+    blocks = []
+    for (offset, part_height, frame), start, end in zip(frames, starts, ends, strict=True):
+        if part_height > end or (start and frame.width and sum(
+                frame.head(start).null_count().row(0)) != start * frame.width):
+            raise _NotMarked
+        size = max(end - start, 0)
+        rows = frame.slice(start, size)
+        block = pl.DataFrame([rows.to_series(j - offset).alias(names[j - first])
+                              if offset <= j < offset + frame.width
+                              else pl.Series(names[j - first], [None] * len(rows), pl.String)
+                              for j in range(first, width)])
+        if len(block) < size:
+            block = pl.concat([block, pl.DataFrame(
+                {n: pl.Series([None] * (size - len(block)), dtype=pl.String) for n in names})])
+        blocks.append(block)
+    whole = pl.concat(blocks, rechunk=False)
+    return height, ([([""], bytes(4 * height))] * first
+                    + [_codes(whole.to_series(j)) for j in range(whole.width)])
+
+
+def _put_back(column: tuple[list, bytes], numbers: list[tuple[int, bytes]]
+              ) -> tuple[list, bytes]:
+    """The column with each (row, number as written) cell holding the number as written."""
     distinct, raw = column
     codes = array(_CODE)
     codes.frombytes(raw)
-    read = distinct[codes[row]]
-    if isinstance(read, float):
-        value: Any = float(digits)
-    elif isinstance(read, date) and not isinstance(read, datetime):
-        # A day and a fraction too small to show: calamine's reader gives a moment.
-        value = read if float(digits).is_integer() else datetime(read.year, read.month, read.day)
-    else:
-        value = read
-    codes[row] = len(distinct)
-    return [*distinct, value], codes.tobytes()
+    added: list[Any] = []
+    for row, digits in numbers:
+        code = codes[row]
+        read = distinct[code] if code < len(distinct) else added[code - len(distinct)]
+        if isinstance(read, float):
+            value: Any = float(digits)
+        elif isinstance(read, date) and not isinstance(read, datetime):
+            # A day and a fraction too small to show: calamine's reader gives a moment.
+            value = (read if float(digits).is_integer()
+                     else datetime(read.year, read.month, read.day))
+        else:
+            value = read
+        codes[row] = len(distinct) + len(added)
+        added.append(value)
+    return [*distinct, *added], codes.tobytes()
 
 
 def _codes(series: Any) -> tuple[list, bytes]:
@@ -628,6 +805,7 @@ def _encode(values: list[Any]) -> tuple[list[Any], bytes]:
 _READER = f"""
 import io, itertools, json, resource, sys
 from array import array
+from concurrent.futures import ThreadPoolExecutor
 _, hard = resource.getrlimit(resource.RLIMIT_AS)
 cap = {_READER_MEMORY} if hard == resource.RLIM_INFINITY else min({_READER_MEMORY}, hard)
 resource.setrlimit(resource.RLIMIT_AS, (cap, hard))

@@ -188,3 +188,115 @@ def test_a_workbook_whose_styles_part_is_cut_off_is_refused_naming_the_file():
             out.writestr(member, data[:20] if member.filename == "xl/styles.xml" else data)
     with pytest.raises(ValueError, match=r"damaged\.xlsx: not a readable XLSX file"):
         read_sheets(damaged.getvalue(), "https://example.invalid/damaged.xlsx", "XLSX")
+
+
+# --- a large sheet read in parts, side by side --------------------------------------------------
+
+def _custom_sheet(rows_xml: str, tail: str = "") -> bytes:
+    """A workbook (styles and all by openpyxl) whose one sheet is the given rows."""
+    body = _book(("Лист1", [["x"]]))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(body)) as src, zipfile.ZipFile(out, "w") as dst:
+        for member in src.infolist():
+            data = src.read(member.filename)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+                        '2006/main"><dimension ref="A1:F60"/><sheetData>' + rows_xml
+                        + "</sheetData>" + tail + "</worksheet>").encode()
+            dst.writestr(member, data)
+    return out.getvalue()
+
+
+def _row(r: int, *cells: str) -> str:
+    return f'<row r="{r}">' + "".join(cells) + "</row>"
+
+
+def _text(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def _number(ref: str, digits: str) -> str:
+    return f'<c r="{ref}"><v>{digits}</v></c>'
+
+
+def _read_in_parts(monkeypatch, body: bytes, parts: int = 2) -> dict[int, list]:
+    """Read `body` cut into up to `parts` parts, at many piece sizes, each read checked
+    against python-calamine; {row a part started at: the sheets of a read cut there}.
+
+    (A piece so small that a cell's tag and its value fall in two pieces sends the read to
+    python-calamine: only the reads by parts are recorded.)"""
+    expected = _calamine(body)
+    monkeypatch.setattr(workbooks, "_MIN_PART", 0)
+    monkeypatch.setattr(workbooks, "_workers", lambda: parts)
+    starts: list[list[int]] = []
+    joined = workbooks._joined
+
+    def recording(frames, rows):
+        out = joined(frames, rows)
+        starts.append(rows)
+        return out
+
+    monkeypatch.setattr(workbooks, "_joined", recording)
+    cut_at: dict[int, list] = {}
+    for chunk in range(64, len(body) * 4, 37):
+        monkeypatch.setattr(workbooks, "_CHUNK", chunk)
+        starts.clear()
+        sheets = read_sheets(body, "test.xlsx")
+        assert [(s.name, _typed(s.rows), s.merged) for s in sheets] == [
+            (name, _typed(rows), merged) for name, rows, merged in expected]
+        assert [s.height for s in sheets] == [len(rows) for _, rows, _ in expected]
+        for rows in starts:
+            for start in rows[1:]:
+                cut_at[start] = sheets
+    return cut_at
+
+
+def test_a_part_may_begin_with_empty_and_styled_rows_and_another_column(monkeypatch):
+    # Rows 21 and 22 hold no value (a styled empty cell, an empty row); the second part's
+    # values begin further right (calamine starts each part at its own first column).
+    rows = [_row(r, _text(f"B{r}", f"строка {r}"), _number(f"C{r}", str(r))) for r in range(1, 21)]
+    rows += [_row(21, '<c r="A21" s="0"></c>', '<c r="B21" s="0"/>'), '<row r="22"/>']
+    rows += [_row(r, _number(f"D{r}", str(r * 10)), _text(f"F{r}", "далее"))
+             for r in range(23, 41)]
+    cut_at = _read_in_parts(monkeypatch, _custom_sheet("".join(rows)))
+    assert {20, 21} <= set(cut_at)  # a part beginning at row 21, and one at row 22
+
+
+def test_a_merged_range_crossing_the_cut_and_a_number_put_back_in_the_second_part(
+        monkeypatch):
+    # A number with more digits than calamine's text form keeps, in the first and last rows.
+    rows = [_row(r, _text(f"A{r}", "название"),
+                 _number(f"B{r}", "1234.123456789123" if r in (5, 40) else f"{r}.5"))
+            for r in range(1, 41)]
+    body = _custom_sheet("".join(rows), '<mergeCells count="1"><mergeCell ref="A10:B30"/>'
+                                        "</mergeCells>")
+    cut_at = _read_in_parts(monkeypatch, body, parts=3)
+    assert any(9 < start < 30 for start in cut_at)
+    sheets = cut_at[max(cut_at)]
+    assert sheets[0].merged == [((9, 0), (29, 1))]
+    assert sheets[0].rows[39][1] == 1234.123456789123  # as written, in the last part
+
+
+def test_rows_out_of_order_across_a_cut_are_read_by_python_calamine(monkeypatch):
+    # Row 3 written again after row 30: calamine places it by its number, so the parts
+    # cannot simply follow each other; the read falls back and the values stay calamine's.
+    rows = [_row(r, _text(f"A{r}", f"т{r}"), _number(f"B{r}", str(r))) for r in range(1, 31)]
+    rows.append(_row(3, _text("C3", "позже")))
+    body = _custom_sheet("".join(rows))
+    monkeypatch.setattr(workbooks, "_MIN_PART", 0)
+    monkeypatch.setattr(workbooks, "_workers", lambda: 2)
+    fell_back = 0
+    read_calamine = workbooks._read_calamine
+
+    def counting(*args):
+        nonlocal fell_back
+        fell_back += 1
+        return read_calamine(*args)
+
+    monkeypatch.setattr(workbooks, "_read_calamine", counting)
+    ((_, expected, _),) = _calamine(body)
+    for chunk in range(64, len(body) * 2, 41):
+        monkeypatch.setattr(workbooks, "_CHUNK", chunk)
+        (sheet,) = read_sheets(body, "test.xlsx")
+        assert _typed(sheet.rows) == _typed(expected)
+    assert fell_back
