@@ -40,7 +40,7 @@ _TRIGGER_PATTERN = "^([" + "".join(f"\\x{{{ord(c):02x}}}" for c in FORMULA_TRIGG
 _NEUTRALISED = "'\\1"  # the apostrophe, then the captured character
 
 
-def _neutralise_sql(expr: str) -> str:
+def neutralise_sql(expr: str) -> str:
     """The same rule as `neutralise`, as a DuckDB expression over a VARCHAR `expr`.
 
     One anchored regular expression rather than a CASE over the first character: it
@@ -149,13 +149,13 @@ def _export_expr(name: str, duckdb_type: str) -> str:
     col = quote_ident(name)
     t = duckdb_type.upper()
     if _LIST_TYPE.search(t):
-        expr = _neutralise_sql(f"array_to_string({col}, {sql_str(LIST_SEPARATOR)})")
+        expr = neutralise_sql(f"array_to_string({col}, {sql_str(LIST_SEPARATOR)})")
     elif t == "TIMESTAMP WITH TIME ZONE":
         expr = f"strftime(timezone('UTC', {col}), '%Y-%m-%dT%H:%M:%S.%fZ')"
     elif t.startswith("TIMESTAMP"):
         expr = f"strftime({col}::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%f')"
     elif table_schema_type(t) == "string":
-        expr = _neutralise_sql(f"CAST({col} AS VARCHAR)")
+        expr = neutralise_sql(f"CAST({col} AS VARCHAR)")
     else:
         expr = col
     return f"{expr} AS {col}"
