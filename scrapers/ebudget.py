@@ -34,23 +34,24 @@ validator quarantines the record instead of the load guessing.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
 import polars as pl
 import pyarrow as pa
 from polars._typing import PolarsDataType
 
 from schemas.vocabularies.legal_forms import nonprofit_by_okopf
-from scrapers.columns import convert_column
 from scrapers.values import clean_text, parse_date, parse_identifier, parse_money, set_converted
 
 HOST = "budget.gov.ru"
@@ -92,6 +93,14 @@ _PERIOD = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _MOSCOW = timezone(timedelta(hours=3))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _QUOTE_CLOSERS = frozenset(",}]:")
+_IN_STRING_STOP = re.compile(r'["\\]')
+# A run of text whose strings all end at their first unescaped quote, each such quote
+# followed by what may follow a string (`_QUOTE_CLOSERS`): nothing in it is repaired. The
+# possessive repeats never backtrack.
+_NOTHING_TO_REPAIR = re.compile(
+    r'(?:[^"]++|"(?:[^"\\]++|\\.)*+"(?=[ \t\r\n]*+(?:[,}\]:]|\Z)))*+', re.DOTALL)
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+_JSON = msgspec.json.Decoder()
 
 
 # --- URLs and paging ----------------------------------------------------------------------
@@ -140,7 +149,8 @@ def parse_agreements(body: bytes, *, url: str = "", include_all: bool = False) -
     """One row per agreement × recipient; `_row` is the agreement's position on the page.
 
     Built as columns: each field's values are gathered from the page as they are, then
-    converted column by column (`_agreement_columns`, `_recipient_columns`).
+    converted column by column, each distinct value once where values repeat
+    (`_Page`, `_agreements_frame`, `_recipient_columns`).
     """
     return _page_table(body, url, include_all, _AGREEMENTS)
 
@@ -162,8 +172,9 @@ _AGREEMENTS, _PERIODS = "agreements", "periods"
 # Both tables of a page come from one decode of it: the parser asked first builds both and
 # keeps the other table here until its parser asks for the same page (a load reads both
 # tables of the same pages, one after the other). Bounded: a page not asked for again is
-# let go, oldest first, and then simply parsed again when it is asked for.
-_KEPT: OrderedDict[tuple[str, bytes, bool], pl.DataFrame] = OrderedDict()
+# let go, oldest first, and then simply parsed again when it is asked for. Each table is
+# kept with its size.
+_KEPT: OrderedDict[tuple[str, bytes, bool], tuple[pl.DataFrame, int]] = OrderedDict()
 _KEPT_BYTES = 128 << 20
 
 
@@ -171,79 +182,307 @@ def _page_table(body: bytes, url: str, include_all: bool, wanted: str) -> pl.Dat
     digest = hashlib.sha256(body).digest()
     kept = _KEPT.pop((wanted, digest, include_all), None)
     if kept is not None:
-        return kept
+        return kept[0]
     items, repaired_rows = _page_items(body, url or "ebudget page")
-    agreements = _agreements_frame(items, repaired_rows)
+    page = _Page(items)
+    agreements = _agreements_frame(page, repaired_rows)
     if not include_all:
         agreements = agreements.filter(pl.col("is_nonprofit").is_null() | pl.col("is_nonprofit"))
     # An agreement has periods when a recipient of it is kept, or it has none (its one row
     # then has no ОКОПФ, which keeps it): when it has a row among the agreements kept.
-    periods = _periods_frame(items, None if include_all
+    periods = _periods_frame(page, None if include_all
                              else set(agreements.get_column("_row").to_list()))
     frame, other, other_name = ((agreements, periods, _PERIODS) if wanted == _AGREEMENTS
                                 else (periods, agreements, _AGREEMENTS))
-    _KEPT[(other_name, digest, include_all)] = other
-    while len(_KEPT) > 1 and sum(f.estimated_size() for f in _KEPT.values()) > _KEPT_BYTES:
-        _KEPT.popitem(last=False)
+    _KEPT[(other_name, digest, include_all)] = other, other.estimated_size()
+    total = sum(size for _, size in _KEPT.values())
+    while len(_KEPT) > 1 and total > _KEPT_BYTES:
+        total -= _KEPT.popitem(last=False)[1][1]
     return frame
 
 
-def _agreements_frame(items: list[tuple[int, dict]], repaired_rows: set[int]) -> pl.DataFrame:
+# The fields of an agreement and of a recipient that the tables take, in the order `_Page`
+# gathers them.
+_INFO_FIELDS = ("regNum", "numAgreem", "dateAgreem", "startDate", "endDate", "sum",
+                "currencyCode")
+_GRANTOR_FIELDS = ("inn", "fullName", "budgtypecode", "budgtypename", "budgetcode")
+_RECIPIENT_FIELDS = ("fullName", "shortName", "inn", "kpp", "ogrn", "okopf")
+_ADDRESS_FIELDS = ("regionCode", "regionName", "oktmo")
+_NOTHING: dict = {}  # stands for a part that is missing or not an object; never written to
+
+
+class _Page:
+    """A page's values gathered in one pass over its agreements, as the page has them (None
+    for a field that is missing): one tuple per field of `_INFO_FIELDS` then
+    `_GRANTOR_FIELDS` (`agreement`), of `_RECIPIENT_FIELDS` then `_ADDRESS_FIELDS`
+    (`recipient`, a row per agreement × recipient, an agreement without any having one of
+    nothing); each agreement's plan subjects with their КБК as text."""
+
+    def __init__(self, items: list[tuple[int, dict]]) -> None:
+        self.items = items
+        agreements: list[tuple] = []
+        recipients: list[tuple] = []
+        ids: list[Any] = []
+        self.owner: list[int] = []
+        self.recipient_counts: list[int] = []
+        self.amendment_counts: list[int] = []
+        self.subjects: list[list[tuple[dict, str | None]]] = []
+        for index, (_, item) in enumerate(items):
+            info, grantor = item.get("info"), item.get("grbs")
+            info = info if isinstance(info, dict) else _NOTHING
+            grantor = grantor if isinstance(grantor, dict) else _NOTHING
+            agreements.append((*map(info.get, _INFO_FIELDS), *map(grantor.get, _GRANTOR_FIELDS)))
+            ids.append(item.get("id"))
+            found = item.get("receiver")
+            found = found if isinstance(found, list) else []
+            self.recipient_counts.append(len(found))
+            for recipient in found or (None,):
+                recipient = recipient if isinstance(recipient, dict) else _NOTHING
+                address = recipient.get("localAddress")
+                address = address if isinstance(address, dict) else _NOTHING
+                recipients.append((*map(recipient.get, _RECIPIENT_FIELDS),
+                                   *map(address.get, _ADDRESS_FIELDS)))
+                self.owner.append(index)
+            plans = item.get("plansSubject")
+            self.subjects.append([(s, _text(s.get("kbk"))) for s in (
+                (s if isinstance(s, dict) else _NOTHING) for s in plans)]
+                if isinstance(plans, list) else [])
+            amendments = item.get("addagreement")
+            self.amendment_counts.append(len(amendments) if isinstance(amendments, list) else 0)
+        self.agreement = _transposed(agreements, len(_INFO_FIELDS) + len(_GRANTOR_FIELDS))
+        self.recipient = _transposed(recipients, len(_RECIPIENT_FIELDS) + len(_ADDRESS_FIELDS))
+        self.reg_nums = _texts(self.agreement[0])
+        # The registry's `id`; records without one are known by their registry number.
+        self.ids = [a or b for a, b in zip(_texts(ids), self.reg_nums, strict=True)]
+
+
+def _transposed(rows: list[tuple], width: int) -> list[tuple]:
+    return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
+def _agreements_frame(page: _Page, repaired_rows: set[int]) -> pl.DataFrame:
     """Every agreement × recipient row of the page, non-profit or not."""
-    agreements = _agreement_columns(items, repaired_rows)
-    receivers: list[dict] = []
-    owner: list[int] = []
-    for index, (_, item) in enumerate(items):
-        found = _list(item.get("receiver"))
-        receivers.extend(_dict(r) for r in found or [None])
-        owner.extend([index] * max(len(found), 1))
-    return pl.concat([agreements[owner], _recipient_columns(receivers)], how="horizontal")
+    (_, numbers, signed, starts, ends, sums, currencies,
+     grantor_inns, grantor_names, budget_codes, budget_names, budget_numbers) = page.agreement
+    out: dict[str, pl.Series] = {
+        "_row": pl.Series([row for row, _ in page.items], dtype=pl.Int64),
+        "agreement_id": pl.Series(page.ids, dtype=pl.String),
+        "reg_num": pl.Series(page.reg_nums, dtype=pl.String),
+        "agreement_number": pl.Series(_texts(numbers), dtype=pl.String),
+    }
+    errors = []
+    for field, values in zip(_AGREEMENT_DATES, (signed, starts, ends), strict=True):
+        out[field], error = _date_column(values, field)
+        errors.append(error)
+    out["amount"], error = _money_column(sums, "amount")
+    errors.append(error)
+    out["currency"] = pl.Series(_each_distinct(currencies, _currency), dtype=pl.String)
+    out["grantor_inn"] = pl.Series(_identifiers(grantor_inns), dtype=pl.String)
+    out["grantor_name"] = pl.Series(_each_distinct(grantor_names, _clean_text),
+                                    dtype=pl.String)
+    out["budget_level"] = pl.Series(_budget_levels(budget_codes, budget_names),
+                                    dtype=pl.String)
+    out["budget_code"] = pl.Series(_texts(budget_numbers), dtype=pl.String)
+    out["purpose"] = pl.Series(_purposes(page.subjects), dtype=pl.String)
+    out["kbk"] = _text_lists(_kbk_lists(page.subjects))
+    out["amendment_count"] = pl.Series(page.amendment_counts, dtype=pl.Int32)
+    out["repaired"] = pl.Series([row in repaired_rows for row, _ in page.items],
+                                dtype=pl.Boolean)
+    out["recipient_count"] = pl.Series(page.recipient_counts, dtype=pl.Int32)
+    out["_errors"] = _text_lists(_reasons_by_row([e.to_list() for e in errors]))
+    agreements = pl.DataFrame(out)
+    if page.owner != list(range(len(page.items))):
+        agreements = agreements[page.owner]
+    return pl.concat([agreements, _recipient_columns(page)], how="horizontal")
 
 
-def _periods_frame(items: list[tuple[int, dict]], kept: set[int] | None) -> pl.DataFrame:
+def _purposes(subjects_of: list[list[tuple[dict, str | None]]]) -> list[str | None]:
+    """Each agreement's purpose: the first of its plan subjects' that is not blank."""
+    seen: dict[str, str | None] = {}
+    out = []
+    for subjects in subjects_of:
+        found = None
+        for subject, _ in subjects:
+            text = subject.get("purpose")
+            if text.__class__ is str:
+                found = seen.get(text, _UNHASHABLE)
+                if found is _UNHASHABLE:
+                    found = seen[text] = _clean_text(text)
+            else:
+                found = _clean_text(text)
+            if found:
+                break
+        out.append(found)
+    return out
+
+
+def _kbk_lists(subjects_of: list[list[tuple[dict, str | None]]]) -> list[list[str]]:
+    """Each agreement's КБК, each once, in the order of its plan."""
+    out = []
+    for subjects in subjects_of:
+        if len(subjects) == 1:
+            kbk = subjects[0][1]
+            out.append([kbk] if kbk else [])
+        else:
+            out.append(list(dict.fromkeys(k for _, k in subjects if k)))
+    return out
+
+
+def _recipient_columns(page: _Page) -> pl.DataFrame:
+    """The recipient fields of each (agreement, recipient) row."""
+    names, short_names, inns, kpps, ogrns, okopfs, regions, region_names, oktmos = \
+        page.recipient
+    okopf = _each_distinct(okopfs, _okopf)
+    return pl.DataFrame({
+        "recipient_name": pl.Series(_each_distinct(names, _clean_text), dtype=pl.String),
+        "recipient_short_name": pl.Series(_each_distinct(short_names, _clean_text),
+                                          dtype=pl.String),
+        "recipient_inn": pl.Series(_identifiers(inns), dtype=pl.String),
+        "recipient_kpp": pl.Series(_identifiers(kpps), dtype=pl.String),
+        "recipient_ogrn": pl.Series(_identifiers(ogrns), dtype=pl.String),
+        "recipient_okopf": pl.Series(okopf, dtype=pl.String),
+        "recipient_region_code": pl.Series(_each_distinct(regions, _region_code),
+                                           dtype=pl.String),
+        "recipient_region_name": pl.Series(_each_distinct(region_names, _clean_text),
+                                           dtype=pl.String),
+        "recipient_oktmo": pl.Series(_identifiers(oktmos), dtype=pl.String),
+        "is_nonprofit": pl.Series(_each_distinct(okopf, is_nonprofit_okopf), dtype=pl.Boolean),
+    })
+
+
+def _periods_frame(page: _Page, kept: set[int] | None) -> pl.DataFrame:
     """The period rows of the agreements at the positions `kept` (None: of every one)."""
-    records: list[dict] = []
-    for row, item in items:
+    rows, ids, kbks, codes, years, months, amounts, origins = ([] for _ in range(8))
+    errors: list[list[str]] = []
+    periods: dict[str, tuple[str, int | None, int | None] | None] = {}
+    for (row, item), agreement_id, subjects in zip(page.items, page.ids, page.subjects,
+                                                   strict=True):
         if kept is not None and row not in kept:
             continue
-        agreement_id = _agreement_id(_dict(item.get("info")), item)
-        subjects = [_dict(s) for s in _list(item.get("plansSubject"))]
-        totals = _normalized_totals(item, [_text(s.get("kbk")) for s in subjects])
-        for subject in subjects:
-            kbk = _text(subject.get("kbk"))
-            facts = []
-            for fact in _list(subject.get("facts")):
-                fact = _dict(fact)
-                record: dict[str, Any] = {"_row": row, "agreement_id": agreement_id, "kbk": kbk}
-                record["period_code"] = _text(fact.get("period"))
-                _set_period(record, fact.get("period"))
-                set_converted(record, "amount", _plain_money, fact.get("sumsubrub"))
-                facts.append(record)
-            records.extend(_plan_records(facts, totals.get(kbk, {}), row, agreement_id, kbk))
-    return _records_frame(records, _PERIOD_COLUMNS)
+        plans = item.get("plansNormalized")
+        totals = (_normalized_totals(item, [kbk for _, kbk in subjects])
+                  if isinstance(plans, list) and plans else {})
+        for subject, kbk in subjects:
+            facts = subject.get("facts")
+            plain = None if kbk in totals else _plain_plan(facts, periods)
+            if plain is not None:
+                for code, year, month, amount, origin in plain:
+                    codes.append(code)
+                    years.append(year)
+                    months.append(month)
+                    amounts.append(amount)
+                    origins.append(origin)
+                count = len(plain)
+                errors.extend([] for _ in range(count))
+            else:
+                records = _plan_records(_fact_records(facts, row, agreement_id, kbk),
+                                        totals.get(kbk, {}), row, agreement_id, kbk)
+                for record in records:
+                    codes.append(record["period_code"])
+                    years.append(record["year"])
+                    months.append(record["month"])
+                    amount = record["amount"]
+                    amounts.append(None if amount is None else str(amount))
+                    origins.append(record["origin"])
+                    errors.append(record.get("_errors") or [])
+                count = len(records)
+            rows.extend([row] * count)
+            ids.extend([agreement_id] * count)
+            kbks.extend([kbk] * count)
+    # In the order a quarantined row shows its fields.
+    return pl.DataFrame([
+        pl.Series("agreement_id", ids, dtype=pl.String),
+        pl.Series("kbk", kbks, dtype=pl.String),
+        pl.Series("period_code", codes, dtype=pl.String),
+        pl.Series("year", years, dtype=pl.Int32),
+        pl.Series("month", months, dtype=pl.Int32),
+        # Amounts reach polars fastest as their text, which is exact.
+        pl.Series("amount", amounts, dtype=pl.String).cast(MONEY_TYPE),
+        pl.Series("origin", origins, dtype=pl.String),
+        pl.Series("_row", rows, dtype=pl.Int64),
+        _text_lists(errors).alias("_errors"),
+    ])
 
 
-# A period row's columns, in the order a quarantined row shows its fields.
-_PERIOD_COLUMNS: dict[str, PolarsDataType] = {
-    "agreement_id": pl.String, "kbk": pl.String, "period_code": pl.String,
-    "year": pl.Int32, "month": pl.Int32, "amount": MONEY_TYPE, "origin": pl.String,
-    "_row": pl.Int64,
-}
+def _fact_records(facts: Any, row: int, agreement_id: str | None, kbk: str | None
+                  ) -> list[dict]:
+    """A КБК's `facts[]` as period records, each value converted or its reason noted."""
+    records = []
+    for fact in _list(facts):
+        fact = _dict(fact)
+        record: dict[str, Any] = {"_row": row, "agreement_id": agreement_id, "kbk": kbk}
+        record["period_code"] = _text(fact.get("period"))
+        _set_period(record, fact.get("period"))
+        set_converted(record, "amount", _plain_money, fact.get("sumsubrub"))
+        records.append(record)
+    return records
 
 
-def _records_frame(records: list[dict], columns: dict[str, PolarsDataType]) -> pl.DataFrame:
-    """A few plain records as typed columns, `_errors` beside them."""
-    out = []
-    for name, dtype in columns.items():
-        values = [r[name] for r in records]
-        if dtype == MONEY_TYPE:
-            # Decimals reach polars fastest as their text, which is exact.
-            out.append(pl.Series(name, [None if v is None else str(v) for v in values],
-                                 dtype=pl.String).cast(dtype))
-        else:
-            out.append(pl.Series(name, values, dtype=dtype))
-    out.append(_text_lists([r.get("_errors") or [] for r in records]).alias("_errors"))
-    return pl.DataFrame(out)
+_LEFT_OUT = "left out"  # a row `_plain_plan` drops: its year is counted by other rows
+
+
+def _plain_plan(facts: Any, periods: dict[str, tuple[str, int | None, int | None] | None]
+                ) -> list[list[Any]] | None:
+    """(period code, year, month, amount as text, origin) of each row `_plan_records` gives
+    for the usual plan, without a record per fact: every fact an object whose period is text
+    that parses (`periods` remembers each text read) and whose amount is a plain JSON number
+    (`_money_column`). None for any other plan, and the caller leaves it to
+    `_plan_records`; a plan with a `plansNormalized` total for its КБК is not for this.
+
+    With no total from elsewhere a year is its months when they add up to its year row's
+    amount or it has no year row, and else its year row (`_year_records`).
+    """
+    out: list[list[Any]] = []
+    seen: set[str] = set()
+    by_year: dict[int, list[list[Any]]] = {}
+    for fact in _list(facts):
+        if fact.__class__ is not dict:
+            return None
+        period, value = fact.get("period"), fact.get("sumsubrub")
+        if period.__class__ is not str:
+            return None
+        parts = periods.get(period, _NOTHING)
+        if parts is _NOTHING:
+            parts = periods[period] = _plain_period(period)
+        kind = value.__class__
+        if parts is None or not (kind is float or kind is int) or not 0 <= value < _MONEY_LIMIT:
+            return None
+        shown = repr(value)
+        if kind is float:
+            dot = shown.find(".")
+            if "e" in shown or shown[0] == "-" or not 0 <= dot >= len(shown) - 3:
+                return None
+        code, year, month = parts
+        if code in seen:
+            continue
+        seen.add(code)
+        record = [code, year, month, shown, ORIGIN_LATER]
+        out.append(record)
+        if year is not None:
+            by_year.setdefault(year, []).append(record)
+    for rows in by_year.values():
+        months = [r for r in rows if r[2] is not None]
+        year_row = next((r for r in rows if r[2] is None), None)
+        take_months = bool(months) and (year_row is None or sum(Decimal(r[3]) for r in months)
+                                        == Decimal(year_row[3]))
+        for record in rows:
+            if record[2] is not None:
+                record[4] = ORIGIN_MONTH if take_months else _LEFT_OUT
+            else:
+                # Only the year's first year row counts: two texts can name the same year.
+                record[4] = ORIGIN_YEAR if record is year_row and not take_months else _LEFT_OUT
+    return [r for r in out if r[4] is not _LEFT_OUT]
+
+
+def _plain_period(text: str) -> tuple[str, int | None, int | None] | None:
+    """(code, year, month) of a period text, as `_fact_records` reads it; None when it does
+    not parse."""
+    try:
+        parts = _period_parts(text)
+    except ValueError:
+        return None
+    year, month = parts if parts is not None else (None, None)
+    return _text(text), year, month
 
 
 # What a period record stands for (`origin`).
@@ -363,93 +602,6 @@ _AGREEMENT_DATES = ("agreement_date", "start_date", "end_date")
 _DATE_KEYS = {"agreement_date": "dateAgreem", "start_date": "startDate", "end_date": "endDate"}
 
 
-def _agreement_columns(items: list[tuple[int, dict]], repaired_rows: set[int]) -> pl.DataFrame:
-    """One row per agreement: its fields, `_row` and the reasons its values did not convert."""
-    infos = [_dict(item.get("info")) for _, item in items]
-    grants = [_dict(item.get("grbs")) for _, item in items]
-    subjects = [[_dict(x) for x in _list(item.get("plansSubject"))] for _, item in items]
-    out: dict[str, pl.Series] = {
-        "_row": pl.Series([row for row, _ in items], dtype=pl.Int64),
-        "agreement_id": pl.Series([_agreement_id(info, item)
-                                   for info, (_, item) in zip(infos, items, strict=True)],
-                                  dtype=pl.String),
-        "reg_num": convert_column([i.get("regNum") for i in infos], _text, pl.String),
-        "agreement_number": convert_column([i.get("numAgreem") for i in infos], _text,
-                                           pl.String),
-    }
-    errors = []
-    for field in _AGREEMENT_DATES:
-        out[field], error = _date_column([i.get(_DATE_KEYS[field]) for i in infos], field)
-        errors.append(error)
-    out["amount"], error = _money_column([i.get("sum") for i in infos], "amount")
-    errors.append(error)
-    out["currency"] = convert_column([i.get("currencyCode") for i in infos], _memo(_currency),
-                                     pl.String)
-    out["grantor_inn"] = convert_column([g.get("inn") for g in grants], _identifier,
-                                        pl.String)
-    out["grantor_name"] = convert_column([g.get("fullName") for g in grants], _clean_text,
-                                         pl.String)
-    levels: dict[Any, str | None] = {}
-    budget_levels = []
-    for grant in grants:
-        code, name = grant.get("budgtypecode"), grant.get("budgtypename")
-        key = (_hashable(code), _hashable(name))
-        if _UNHASHABLE in key:
-            budget_levels.append(_budget_level(code, name))
-            continue
-        if key not in levels:
-            levels[key] = _budget_level(code, name)
-        budget_levels.append(levels[key])
-    out["budget_level"] = pl.Series(budget_levels, dtype=pl.String)
-    out["budget_code"] = convert_column([g.get("budgetcode") for g in grants], _text,
-                                        pl.String)
-    out["purpose"] = pl.Series(
-        [next((p for p in (_clean_text(x.get("purpose")) for x in subject) if p), None)
-         for subject in subjects], dtype=pl.String)
-    out["kbk"] = _text_lists(
-        [list(dict.fromkeys(k for k in (_text(x.get("kbk")) for x in subject) if k))
-         for subject in subjects])
-    out["amendment_count"] = pl.Series([len(_list(item.get("addagreement")))
-                                        for _, item in items], dtype=pl.Int32)
-    out["repaired"] = pl.Series([row in repaired_rows for row, _ in items], dtype=pl.Boolean)
-    out["recipient_count"] = pl.Series([len(_list(item.get("receiver"))) for _, item in items],
-                                       dtype=pl.Int32)
-
-    frame = pl.DataFrame(out)
-    return frame.with_columns(
-        pl.concat_list([e.alias(f"_e{n}") for n, e in enumerate(errors)]).list.drop_nulls()
-        .alias("_errors"))
-
-
-def _recipient_columns(receivers: list[dict]) -> pl.DataFrame:
-    """The recipient fields of each (agreement, recipient) row."""
-    addresses = [_dict(r.get("localAddress")) for r in receivers]
-    okopf = convert_column([r.get("okopf") for r in receivers], _okopf, pl.String)
-    region_codes = convert_column([a.get("regionCode") for a in addresses], _region_code,
-                                  pl.String)
-    nonprofit = _memo(is_nonprofit_okopf)
-    return pl.DataFrame({
-        "recipient_name": convert_column([r.get("fullName") for r in receivers], _clean_text,
-                                         pl.String),
-        "recipient_short_name": convert_column([r.get("shortName") for r in receivers],
-                                               _clean_text, pl.String),
-        "recipient_inn": convert_column([r.get("inn") for r in receivers], _identifier,
-                                        pl.String),
-        "recipient_kpp": convert_column([r.get("kpp") for r in receivers], _identifier,
-                                        pl.String),
-        "recipient_ogrn": convert_column([r.get("ogrn") for r in receivers], _identifier,
-                                         pl.String),
-        "recipient_okopf": okopf,
-        "recipient_region_code": region_codes,
-        "recipient_region_name": convert_column([a.get("regionName") for a in addresses],
-                                                _clean_text, pl.String),
-        "recipient_oktmo": convert_column([a.get("oktmo") for a in addresses],
-                                          _identifier, pl.String),
-        "is_nonprofit": pl.Series([nonprofit(code) for code in okopf.to_list()],
-                                  dtype=pl.Boolean),
-    })
-
-
 # `parse_api_date`'s usual input: an instant in UTC to the millisecond, in years it can hold;
 # the hour tells whether Moscow (UTC+3) is a day ahead.
 _API_INSTANT = re.compile(r"(?:19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3])"
@@ -462,28 +614,48 @@ def _date_column(values: list[Any], field: str) -> tuple[pl.Series, pl.Series]:
     """`_converted_column(values, parse_api_date, pl.Date, field)`, the usual instants
     (`{"$date": "2020-04-08T21:00:00.000Z"}`) read without it: each distinct one once, as
     its Moscow day; anything else (other forms, impossible days) by `parse_api_date`."""
-    seen: dict[str, date] = {}
-    days: list[date | None] = []
+    # Days since 1970-01-01: polars takes them much faster than date objects.
+    seen = _INSTANT_DAYS
+    if len(seen) > _INSTANT_DAYS_KEPT:
+        seen.clear()
+    days: list[Any] = []
     rest: list[int] = []
     for index, value in enumerate(values):
         inner = value.get("$date") if value.__class__ is dict else value
-        day = seen.get(inner) if inner.__class__ is str else None
-        if day is None and inner.__class__ is str:
-            found = _API_INSTANT.fullmatch(inner)
-            if found is not None:
-                try:
-                    day = date.fromisoformat(inner[:10])
-                except ValueError:
-                    day = None
-                else:
-                    if int(found.group(1)) >= _MOSCOW_NEXT_DAY:
-                        day += timedelta(days=1)
-                    seen[inner] = day
+        if inner.__class__ is str:
+            day = seen.get(inner, _UNHASHABLE)
+            if day is _UNHASHABLE:
+                day = seen[inner] = _instant_day(inner)
+        else:
+            day = None
         if day is None and value is not None:
             rest.append(index)
         days.append(day)
     reasons = _convert_rest(values, rest, parse_api_date, field, days)
-    return pl.Series(field, days, dtype=pl.Date), reasons
+    for index in rest:
+        if days[index] is not None:
+            days[index] = days[index].toordinal() - _EPOCH_DAY
+    return pl.Series(field, days, dtype=pl.Int32).cast(pl.Date), reasons
+
+
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+# The days of the instants read so far, page after page (the pages of a load share most of
+# their days), forgotten all at once past a bound.
+_INSTANT_DAYS: dict[str, int | None] = {}
+_INSTANT_DAYS_KEPT = 1 << 16
+
+
+def _instant_day(text: str) -> int | None:
+    """The Moscow day of an instant in `_API_INSTANT`'s form, as days since 1970-01-01;
+    None for any other text, or a day that does not exist."""
+    found = _API_INSTANT.fullmatch(text)
+    if found is None:
+        return None
+    try:
+        day = date.fromisoformat(text[:10]).toordinal() - _EPOCH_DAY
+    except ValueError:
+        return None
+    return day + 1 if int(found.group(1)) >= _MOSCOW_NEXT_DAY else day
 
 
 def _money_column(values: list[Any], field: str) -> tuple[pl.Series, pl.Series]:
@@ -536,11 +708,56 @@ def _convert_rest(values: list[Any], rest: list[int], convert: Callable[[Any], A
     return pl.Series(reasons, dtype=pl.String)
 
 
-def _identifier(value: Any) -> str | None:
-    """`parse_identifier`, answering at once for the usual value: a text of ASCII digits."""
-    if value.__class__ is str and value.isascii() and value.isdigit():
-        return value
-    return parse_identifier(value)
+def _identifiers(values: Sequence[Any]) -> list[str | None]:
+    """`parse_identifier` of each value, answering at once for the usual one: a text of
+    ASCII digits."""
+    return [value if value.__class__ is str and value.isascii() and value.isdigit()
+            else parse_identifier(value) for value in values]
+
+
+def _texts(values: Sequence[Any]) -> list[str | None]:
+    """`_text` of each value, without its calls for the usual one, a text (`_clean_text`)."""
+    return [" ".join(value.replace("\ufeff", " ").split()) or None if value.__class__ is str
+            else _text(value) for value in values]
+
+
+def _each_distinct(values: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """`convert(value)` for each value, converting each distinct one once (`_hashable`)."""
+    seen: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        key = value if value.__class__ is str else _hashable(value)
+        if key is _UNHASHABLE:
+            out.append(convert(value))
+            continue
+        found = seen.get(key, _UNHASHABLE)
+        if found is _UNHASHABLE:
+            found = seen[key] = convert(value)
+        out.append(found)
+    return out
+
+
+def _budget_levels(codes: Sequence[Any], names: Sequence[Any]) -> list[str | None]:
+    """`_budget_level` of each (code, name), each distinct pair once."""
+    seen: dict[Any, str | None] = {}
+    out = []
+    for code, name in zip(codes, names, strict=True):
+        key = (code, name) if code.__class__ is str and name.__class__ is str \
+            else (_hashable(code), _hashable(name))
+        if _UNHASHABLE in key:
+            out.append(_budget_level(code, name))
+            continue
+        if key not in seen:
+            seen[key] = _budget_level(code, name)
+        out.append(seen[key])
+    return out
+
+
+def _reasons_by_row(columns: list[list[str | None]]) -> list[list[str]]:
+    """Each row's reasons, in the order of the columns that give them (None: no reason)."""
+    none = (None,) * len(columns)
+    return [[] if reasons == none else [r for r in reasons if r is not None]
+            for reasons in zip(*columns, strict=True)]
 
 
 def _text_lists(lists: list[list[str]]) -> pl.Series:
@@ -584,8 +801,9 @@ _UNHASHABLE = object()
 
 def _hashable(value: Any) -> Any:
     """A key telling apart every value a page can hold that converts differently: the type
-    goes with it (True, 1 and 1.0 are equal keys to Python), an API date object is its
-    inner value, a list or other object has no key."""
+    goes with it (True, 1 and 1.0 are equal keys to Python), a number with a fraction is
+    its shortest text (-0.0 and 0.0 are equal too, and read differently), an API date
+    object is its inner value, a list or other object has no key."""
     if isinstance(value, dict):
         if len(value) == 1 and "$date" in value:
             inner = value["$date"]
@@ -594,26 +812,9 @@ def _hashable(value: Any) -> Any:
         return _UNHASHABLE
     if isinstance(value, list):
         return _UNHASHABLE
+    if value.__class__ is float:
+        return (float, repr(value))
     return (value.__class__, value)
-
-
-def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`convert` remembering its answers (for the few values a column repeats)."""
-    seen: dict[Any, Any] = {}
-
-    def once(value: Any) -> Any:
-        key = _hashable(value)
-        if key is _UNHASHABLE:
-            return convert(value)
-        if key not in seen:
-            seen[key] = convert(value)
-        return seen[key]
-    return once
-
-
-def _agreement_id(info: dict, item: dict) -> str | None:
-    """The registry's `id`; records without one are known by their registry number."""
-    return _text(item.get("id")) or _text(info.get("regNum"))
 
 
 def _currency(code: Any) -> str | None:
@@ -761,6 +962,14 @@ def _load(body: bytes, where: str) -> tuple[Any, set[int]]:
     text was repaired.
     """
     try:
+        # msgspec reads just the texts `json.loads` reads, each to the same value (an
+        # integer of any size included), only faster; what it refuses (NaN, a lone
+        # surrogate escape, broken quotes, not UTF-8) is `json.loads`'s to read or explain.
+        return _JSON.decode(memoryview(body)[3:] if body.startswith(codecs.BOM_UTF8)
+                            else body), set()
+    except msgspec.DecodeError:
+        pass
+    try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{where}: not UTF-8 text: {exc}") from exc
@@ -769,7 +978,7 @@ def _load(body: bytes, where: str) -> tuple[Any, set[int]]:
     except json.JSONDecodeError as first:
         repaired, inserted = repair_quotes(text)
         try:
-            document = json.loads(repaired)
+            document = _decode_text(repaired)
         except json.JSONDecodeError as second:
             raise ValueError(
                 f"{where}: not valid JSON at line {first.lineno} column {first.colno} "
@@ -777,6 +986,14 @@ def _load(body: bytes, where: str) -> tuple[Any, set[int]]:
                 f"not help (line {second.lineno} column {second.colno}: {second.msg})"
             ) from first
         return document, _repaired_rows(repaired, inserted)
+
+
+def _decode_text(text: str) -> Any:
+    """`json.loads(text)`, by msgspec where it can (see `_load`)."""
+    try:
+        return _JSON.decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
 
 
 def repair_quotes(text: str) -> tuple[str, list[int]]:
@@ -794,78 +1011,76 @@ def repair_quotes(text: str) -> tuple[str, list[int]]:
     """
     out: list[str] = []
     inserted: list[int] = []
-    in_string = False
-    escaped = False
-    length = len(text)
-    for i, char in enumerate(text):
-        if not in_string:
-            if char == '"':
-                in_string = True
-            out.append(char)
-            continue
-        if escaped:
-            escaped = False
-            out.append(char)
-            continue
-        if char == "\\":
-            escaped = True
-            out.append(char)
-            continue
-        if char == '"':
-            j = i + 1
-            while j < length and text[j] in " \t\r\n":
-                j += 1
-            if j == length or text[j] in _QUOTE_CLOSERS:
-                in_string = False
+    done = 0  # text before it is in `out`
+    i = _NOTHING_TO_REPAIR.match(text).end()
+    while i < len(text):  # `i` opens a string with a quote to escape, or never closed
+        end = -1
+        while end < 0:
+            stop = _IN_STRING_STOP.search(text, i + 1)
+            if stop is None:
+                break
+            i = stop.start()
+            if text[i] == "\\":
+                i += 1  # the escaped character is content, whatever it is
+                continue
+            after = _JSON_SPACE.match(text, i + 1).end()
+            if after == len(text) or text[after] in _QUOTE_CLOSERS:
+                end = i
             else:
-                inserted.append(len(out))
+                out.append(text[done:i])
+                inserted.append(i + len(inserted))
                 out.append("\\")
-        out.append(char)
+                done = i
+        if end < 0:
+            break
+        i = _NOTHING_TO_REPAIR.match(text, end + 1).end()
+    out.append(text[done:])
     return "".join(out), inserted
 
 
 def _repaired_rows(text: str, inserted: list[int]) -> set[int]:
     """1-based positions in `data` of the records whose span holds an inserted backslash."""
-    spans = _data_spans(text)
     rows: set[int] = set()
-    for position in inserted:
-        for row, (start, end) in enumerate(spans, start=1):
-            if start <= position < end:
-                rows.add(row)
-                break
+    if not inserted:
+        return rows
+    last = max(inserted)
+    # The records are read one by one only as far as the last backslash.
+    for row, (start, end) in enumerate(_data_spans(text), start=1):
+        rows.update(row for position in inserted if start <= position < end)
+        if end > last:
+            break
     return rows
 
 
-def _data_spans(text: str) -> list[tuple[int, int]]:
-    """Where each element of the top-level `data` array lies in (valid) JSON text."""
+def _data_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Where each element of the top-level `data` array lies in (valid) JSON text, one
+    after the other."""
     decoder = json.JSONDecoder()
     i = _skip_space(text, 0)
     if i >= len(text) or text[i] != "{":
-        return []
+        return
     i = _skip_space(text, i + 1)
     while i < len(text) and text[i] != "}":
         key, i = decoder.raw_decode(text, i)
         i = _skip_space(text, i)
         i = _skip_space(text, i + 1)  # the colon
         if key == "data" and text[i] == "[":
-            return _array_spans(text, i, decoder)
+            yield from _array_spans(text, i, decoder)
+            return
         _, i = decoder.raw_decode(text, i)
         i = _skip_space(text, i)
         if i < len(text) and text[i] == ",":
             i = _skip_space(text, i + 1)
-    return []
 
 
-def _array_spans(text: str, i: int, decoder: json.JSONDecoder) -> list[tuple[int, int]]:
-    spans = []
+def _array_spans(text: str, i: int, decoder: json.JSONDecoder) -> Iterator[tuple[int, int]]:
     i = _skip_space(text, i + 1)
     while i < len(text) and text[i] != "]":
         _, end = decoder.raw_decode(text, i)
-        spans.append((i, end))
+        yield i, end
         i = _skip_space(text, end)
         if i < len(text) and text[i] == ",":
             i = _skip_space(text, i + 1)
-    return spans
 
 
 def _skip_space(text: str, i: int) -> int:

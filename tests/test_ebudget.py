@@ -286,6 +286,73 @@ def test_a_quote_that_looks_like_an_end_is_not_guessed():
         _agreements(body, url="test://broken")
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ('{"a": "x "y" z"}', ('{"a": "x \\"y\\" z"}', [9, 12])),
+    ('{"a": "\\"q\\" "r" "}', ('{"a": "\\"q\\" \\"r\\" "}', [13, 16])),
+    ('["a"b', ('["a\\"b', [3])),  # a string never closed keeps its quotes escaped
+    ('"a"  : "b" "', ('"a"  : "b\\" "', [9])),
+    ('"ab\\', ('"ab\\', [])),  # a backslash at the very end escapes nothing
+    ("", ("", [])),
+])
+def test_repair_quotes_edges(text, expected):
+    assert ebudget.repair_quotes(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    '{"data": [1, 18446744073709551616, -9223372036854775809, 1e400, -0.0, 0.1]}',
+    '{"data": [NaN, Infinity]}', '{"data": ["\\ud800", "\\ud83d\\ude00", "\\u0000"]}',
+    '\ufeff{"data": {"a": 1, "b": 2, "a": 3}}', '{"data": ["\x7f", "\u00a0"]}',
+])
+def test_a_page_reads_as_json_loads_reads_it(text):
+    """The fast reading gives what `json.loads` gives, type for type (integers of any size
+    stay integers); what it refuses, `json.loads` reads."""
+    document, repaired = ebudget._load(text.encode(), "test://p")
+    want = json.loads(text.removeprefix("\ufeff"))
+    assert repr(document) == repr(want) and repaired == set()
+
+
+@pytest.mark.parametrize("text", ['["\\ud800"', "[1,]", '{"data": [1] x', "\xff"])
+def test_text_that_is_not_json_is_refused_as_json_loads_refuses_it(text):
+    body = text.encode("utf-8", "surrogateescape") if text != "\xff" else b"\xff"
+    with pytest.raises(ValueError, match="test://p"):
+        ebudget._load(body, "test://p")
+
+
+# Plans a КБК can have: every fact's period and amount, with repeats, a year both as months
+# and as a year row (adding up or not), a year named twice in different digits, odd values.
+_PLANS = [
+    [("20200100", 100.0), ("20200200", 50.5), ("20200001", 150.5), ("-1", 7.0)],
+    [("20200100", 100.0), ("20200200", 50.5), ("20200001", 150.0)],
+    [("20200001", 150.0), ("20200100", 100.0), ("20200100", 99.0), ("20210001", 3)],
+    [("20200001", 150.0), ("２０２０0001", 150.0), ("20201200", 150.0)],
+    [("20200001", 150.0), ("２０２０0001", 120.0), ("20201200", 150.0)],
+    [("２０２０0001", 150.0), ("20200001", 120.0)],
+    [(" 20200300 ", 1.0), ("20200300", 2.0), ("-1", 1.0), ("-1", 2.0)],
+    [("20201300", 1.0), ("20200100", 1.0)], [("20200100", 1.005)], [("20200100", -0.0)],
+    [("20200100", 1e13)], [("20200100", "1,00")], [(20200100, 1.0)], [("20200100", None)],
+    [("20200100", True)], [], [("-1", 0)],
+]
+
+
+@pytest.mark.parametrize("plan", _PLANS)
+def test_the_usual_plan_is_read_as_every_plan_is(plan):
+    """`_plain_plan` gives the rows `_plan_records` gives, or leaves the plan to it."""
+    facts = [{"period": p, "sumsubrub": a} for p, a in plan]
+    want = [(r["period_code"], r["year"], r["month"], r["amount"], r["origin"])
+            for r in ebudget._plan_records(ebudget._fact_records(facts, 1, "a", "k"), {}, 1,
+                                           "a", "k")]
+    got = ebudget._plain_plan(facts, {})
+    if got is not None:
+        assert [(c, y, m, Decimal(a), o) for c, y, m, a, o in got] == want
+    # an invalid period or an amount not a plain number: left to `_plan_records`
+    assert (got is None) == (plan in _PLANS[7:15])
+
+
+def test_values_equal_to_python_but_read_differently_are_told_apart():
+    assert ebudget._each_distinct([0.0, -0.0, 0, False, "0"], ebudget._clean_text) == [
+        "0.0", "-0.0", "0", "False", "0"]
+
+
 def test_a_page_that_is_not_json_names_the_url():
     with pytest.raises(ValueError, match=r"test://html.*not valid JSON"):
         _agreements(b"<html>403 Forbidden</html>", url="test://html")
