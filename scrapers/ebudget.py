@@ -569,12 +569,14 @@ def _year_records(rows: list[dict], normalized: Any, year: int, row: int,
     row's (`YYYY0001`). Months that add up to it (or months alone) are kept and the
     year row, which repeats them, is left out; months that do not add up to the
     total are a breakdown of something else, and the year is one row of its total.
-    A year row never adds to its months.
+    A year row never adds to its months. A month without an amount cannot be shown to
+    add up: beside a total, the months are then no breakdown of it.
     """
     months = [r for r in rows if r["month"] is not None]
     year_row = next((r for r in rows if r["month"] is None), None)
     total = normalized if normalized is not None else (year_row or {}).get("amount")
-    if months and (total is None or sum(r["amount"] for r in months) == total):
+    amounts = [r["amount"] for r in months]
+    if months and (total is None or (None not in amounts and sum(amounts) == total)):
         for record in months:
             record["origin"] = ORIGIN_MONTH
         return months

@@ -636,3 +636,16 @@ def test_tables_kept_for_later_are_bounded(monkeypatch):
     assert ebudget.parse_agreement_periods(_body(1), url=_url(1)).equals(
         ebudget.parse_agreement_periods(_body(1), url=_url(1)))
     ebudget._KEPT.clear()
+
+
+@pytest.mark.parametrize("missing", [None, ""], ids=["null", "blank"])
+def test_a_month_without_an_amount_in_a_year_with_a_total_leaves_the_year_one_row(missing):
+    # Months that cannot be shown to add up to the year's total are no breakdown of it.
+    item = _item(plansSubject=[{"kbk": "K", "facts": [
+        {"period": "20210600", "sumsubrub": 40.0}, {"period": "20211200", "sumsubrub": missing},
+        {"period": "20210001", "sumsubrub": 100.0},
+    ]}])
+    periods = _periods(_page(item))
+    assert [(p["period_code"], p["origin"]) for p in periods] == [("20210001", "facts_year")]
+    assert _by_year(periods) == {2021: Decimal("100.00")}
+    assert validated(periods, PERIODS).quarantined == []

@@ -296,7 +296,7 @@ def _export_both(con, name: str, relation: str, columns, folder: Path,
                  monkeypatch) -> tuple[bytes, bytes]:
     new = tables.export_select(relation, columns)
     with monkeypatch.context() as m:
-        m.setattr(tables, "_neutralise_sql", _old_neutralise_sql)
+        m.setattr(tables, "neutralise_sql", _old_neutralise_sql)
         old = tables.export_select(relation, columns)
     tables.write_csv(con, new, folder / f"{name}.new.csv")
     _old_write_csv(con, old, folder / f"{name}.old.csv")
