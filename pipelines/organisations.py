@@ -13,19 +13,25 @@ they are, `:` as `-`, every other byte of the key's UTF-8 as `_` and two lowerca
 digits (`inn:7707083893` → `inn-7707083893.html`). The search script and the explorer
 apply the same rule.
 
-At the bench's size (50 000 organisations and more) the work is one query per table,
-grouped in Python, one compiled template and plain writes into a fresh folder that
-replaces the old one in one rename (`scrapers.files.replacing_folder`). Amounts are
-formatted by Babel's Russian symbols without calling Babel per number, which would take
-longer than everything else together.
+At the bench's size (50 000 organisations and more) the pages are written in batches of
+organisations, by ranges of the key: one query per table and batch, grouped in Python, so
+no more than a batch's rows are held at once (all of them at once took a gigabyte). The
+batches are rendered by worker processes of their own (as many as the XLSX export uses,
+`pipelines.publish.xlsx.export_workers`), each reading the warehouse file itself and
+writing plain files into a fresh folder that replaces the old one in one rename
+(`scrapers.files.replacing_folder`). Amounts are formatted by Babel's Russian symbols
+without calling Babel per number, which would take longer than everything else together.
 """
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing
 import os
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -39,10 +45,14 @@ from babel.numbers import get_currency_symbol, get_group_symbol, get_minus_sign_
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup
 
+from pipelines.duckdb_config import connect
 from pipelines.illustrative import PAGE_WARNING_RU
-from pipelines.registry import SOURCES
-from pipelines.site import STYLE_FILE, format_moment, static_text
+from pipelines.publish.xlsx import export_workers
 from scrapers.files import replacing_folder
+
+# `pipelines.site` and `pipelines.registry` are imported where the index pages need them,
+# not here: a worker process imports this module, and they bring the source schemas
+# (pandas, polars, pandera: seconds and some 140 MB per process) it has no use for.
 
 FOLDER = "organisations"
 INDEX_PAGE = "index.html"
@@ -54,6 +64,13 @@ LOCALE = "ru_RU"
 NBSP = "\u00a0"
 # Names that start with no letter are listed together under this heading.
 OTHER_INITIAL = "#"
+
+# Organisations per batch. A worker holds one batch's rows besides DuckDB's own memory:
+# near 190 MB at its peak with 4 000, 230 MB with 8 000 (all 65 000 of the bench at once
+# took a gigabyte); smaller batches read every table more often for little less. A site of
+# one batch (the fixture build, the real samples' 3 000 organisations) is written in this
+# process: a worker takes a second and some 150 MB to start, about what it would save.
+BATCH_SIZE = 4000
 
 MATCH_METHODS = {
     "inn": "по ИНН",
@@ -228,6 +245,21 @@ class Organisation(NamedTuple):
     def years(self) -> str:
         return years(self.first_year, self.last_year)
 
+
+class Listed(NamedTuple):
+    """An organisation as the index and letter pages list it: a third of an `Organisation`
+    in memory, and the list holds every organisation."""
+    key: str
+    name: str
+    inn: str | None
+    ogrn: str | None
+    region: str | None
+    grants: int
+
+    @property
+    def page(self) -> str:
+        return page_name(self.key)
+
     @property
     def initial(self) -> str:
         first = self.name.lstrip(" «\"'„“(").upper()[:1]
@@ -236,7 +268,7 @@ class Organisation(NamedTuple):
 
 @dataclass
 class Facts:
-    """Every organisation's rows from each table, by organisation key."""
+    """A batch's organisations and their rows from each table, by organisation key."""
     organisations: list[Organisation]
     names: dict[str, list[Name]]
     identifiers: dict[str, list[Identifier]]
@@ -253,23 +285,40 @@ def _by_key(rows: Iterable[tuple], make: Any) -> dict[str, list]:
     return grouped
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
-    return con.execute(sql).fetchall()
+def _rows(con: duckdb.DuckDBPyConnection, sql: str,
+          parameters: dict[str, Any] | None = None) -> list[tuple]:
+    return con.execute(sql, parameters).fetchall()
 
 
+LISTED_SQL = """
+    SELECT organisation_key, name, inn, ogrn, region_name, grants
+    FROM main.mart_organisation
+    ORDER BY name, organisation_key"""
+
+# The first and last key of each batch, in DuckDB's order of the keys: the same order the
+# batches' `BETWEEN` conditions use, so every organisation falls in exactly one batch.
+BATCHES_SQL = """
+    SELECT min(organisation_key), max(organisation_key)
+    FROM (SELECT organisation_key,
+                 (row_number() OVER (ORDER BY organisation_key) - 1) // $size AS batch
+          FROM main.mart_organisation)
+    GROUP BY batch
+    ORDER BY batch"""
+
+# Every query of a batch takes its range of keys as parameters `$first` and `$last`.
 ORGANISATIONS_SQL = """
     SELECT organisation_key, name, legal_form, inn, ogrn, region_name, match_method,
            sources, first_year, last_year, grants, coalesce(has_several_ogrn, false),
            coalesce(overridden, false)
     FROM main.mart_organisation
-    ORDER BY name, organisation_key"""
+    WHERE organisation_key BETWEEN $first AND $last"""
 
 # The mentions: every record of every source that names an organisation, as resolved.
 NAMES_SQL = """
     SELECT organisation_key, organisation_name, list_sort(list_distinct(list(source))),
            count(*), min(year), max(year)
     FROM intermediate.int_organisation_keys
-    WHERE organisation_name IS NOT NULL
+    WHERE organisation_name IS NOT NULL AND organisation_key BETWEEN $first AND $last
     GROUP BY organisation_key, organisation_name
     ORDER BY organisation_key, count(*) DESC, organisation_name"""
 
@@ -278,16 +327,19 @@ IDENTIFIERS_SQL = """
            count(*)
     FROM (SELECT organisation_key, 'ИНН' AS kind, inn AS value,
                  coalesce(inn_valid, false) AS valid, source
-          FROM intermediate.int_organisation_keys WHERE inn IS NOT NULL
+          FROM intermediate.int_organisation_keys
+          WHERE inn IS NOT NULL AND organisation_key BETWEEN $first AND $last
           UNION ALL
           SELECT organisation_key, 'ОГРН', ogrn, coalesce(ogrn_valid, false), source
-          FROM intermediate.int_organisation_keys WHERE ogrn IS NOT NULL)
+          FROM intermediate.int_organisation_keys
+          WHERE ogrn IS NOT NULL AND organisation_key BETWEEN $first AND $last)
     GROUP BY ALL
     ORDER BY organisation_key, kind, valid DESC, count(*) DESC, value"""
 
 MATCHES_SQL = """
     SELECT organisation_key, source, match_method, count(*)
     FROM intermediate.int_organisation_keys
+    WHERE organisation_key BETWEEN $first AND $last
     GROUP BY ALL
     ORDER BY organisation_key, source, match_method"""
 
@@ -298,7 +350,7 @@ GRANTS_SQL = """
     FROM main.fact_grant AS g
     LEFT JOIN main.dim_programme AS p USING (programme_id)
     LEFT JOIN main.dim_region AS r ON r.region_code = g.region_code
-    WHERE g.organisation_key IS NOT NULL
+    WHERE g.organisation_key BETWEEN $first AND $last
     ORDER BY g.organisation_key, g.year NULLS LAST, g.source, g.grant_id"""
 
 FUNDING_SQL = """
@@ -308,7 +360,7 @@ FUNDING_SQL = """
     FROM main.fact_funding AS f
     LEFT JOIN main.dim_programme AS p USING (programme_id)
     LEFT JOIN main.dim_region AS r ON r.region_code = f.region_code
-    WHERE f.organisation_key IS NOT NULL
+    WHERE f.organisation_key BETWEEN $first AND $last
     ORDER BY f.organisation_key, f.year NULLS LAST, f.source, f.funding_id"""
 
 TOTALS_SQL = """
@@ -316,12 +368,12 @@ TOTALS_SQL = """
         SELECT organisation_key, year, source, currency, count(*) AS grants,
                sum(amount_awarded) FILTER (WHERE carried_out IS DISTINCT FROM false)
                    AS awarded
-        FROM main.fact_grant WHERE organisation_key IS NOT NULL
+        FROM main.fact_grant WHERE organisation_key BETWEEN $first AND $last
         GROUP BY ALL
     ), f AS (
         SELECT organisation_key, year, source, currency, count(*) AS funding_rows,
                sum(amount) AS funding
-        FROM main.fact_funding WHERE organisation_key IS NOT NULL
+        FROM main.fact_funding WHERE organisation_key BETWEEN $first AND $last
         GROUP BY ALL
     )
     SELECT organisation_key, year, source, currency, coalesce(g.grants, 0), g.awarded,
@@ -330,9 +382,33 @@ TOTALS_SQL = """
     ORDER BY organisation_key, year NULLS LAST, source, currency"""
 
 
-def read_facts(con: duckdb.DuckDBPyConnection) -> Facts:
-    """Every organisation and its rows: one query per table, not one per organisation."""
-    organisations = [Organisation(*row) for row in _rows(con, ORGANISATIONS_SQL)]
+class Batch(NamedTuple):
+    """Organisations from `first` to `last` key, both included; `number` of `of`, from 1."""
+    number: int
+    of: int
+    first: str
+    last: str
+
+    def __str__(self) -> str:
+        return f"batch {self.number} of {self.of} (keys {self.first!r} to {self.last!r})"
+
+
+def read_listed(con: duckdb.DuckDBPyConnection) -> list[Listed]:
+    """Every organisation, by name: what the index and letter pages list."""
+    return [Listed(*row) for row in _rows(con, LISTED_SQL)]
+
+
+def read_batches(con: duckdb.DuckDBPyConnection, size: int) -> list[Batch]:
+    """The organisations in ranges of `size` keys."""
+    ranges = _rows(con, BATCHES_SQL, {"size": size})
+    return [Batch(n, len(ranges), first, last) for n, (first, last) in enumerate(ranges, 1)]
+
+
+def read_facts(con: duckdb.DuckDBPyConnection, batch: Batch) -> Facts:
+    """A batch's organisations and their rows: one query per table, not one per
+    organisation."""
+    keys = {"first": batch.first, "last": batch.last}
+    organisations = [Organisation(*row) for row in _rows(con, ORGANISATIONS_SQL, keys)]
     documents: dict[tuple, Document] = {}  # a document lists many rows: its link parsed once
 
     def grant(*row: Any) -> Grant:
@@ -350,12 +426,12 @@ def read_facts(con: duckdb.DuckDBPyConnection) -> Facts:
 
     return Facts(
         organisations=organisations,
-        names=_by_key(_rows(con, NAMES_SQL), Name),
-        identifiers=_by_key(_rows(con, IDENTIFIERS_SQL), Identifier),
-        matches=_by_key(_rows(con, MATCHES_SQL), Match),
-        grants=_by_key(_rows(con, GRANTS_SQL), grant),
-        funding=_by_key(_rows(con, FUNDING_SQL), funding),
-        totals=_by_key(_rows(con, TOTALS_SQL), Total),
+        names=_by_key(_rows(con, NAMES_SQL, keys), Name),
+        identifiers=_by_key(_rows(con, IDENTIFIERS_SQL, keys), Identifier),
+        matches=_by_key(_rows(con, MATCHES_SQL, keys), Match),
+        grants=_by_key(_rows(con, GRANTS_SQL, keys), grant),
+        funding=_by_key(_rows(con, FUNDING_SQL, keys), funding),
+        totals=_by_key(_rows(con, TOTALS_SQL, keys), Total),
     )
 
 
@@ -385,13 +461,18 @@ def sum_lines(totals: Sequence[Total]) -> list[SumLine]:
     return lines
 
 
+def _moment(moment: datetime) -> str:
+    from pipelines.site import format_moment
+    return format_moment(moment)
+
+
 @cache
 def _templates() -> Environment:
     env = Environment(loader=PackageLoader("pipelines", "templates/page"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters.update(whole=format_whole, money=format_money, exact=exact,
-                       moment=format_moment)
+                       moment=_moment)
     return env
 
 
@@ -403,13 +484,13 @@ def _template(name: str) -> Template:
 class Letter:
     initial: str
     page: str
-    organisations: list[Organisation]
+    organisations: list[Listed]
 
 
-def letters(organisations: Sequence[Organisation]) -> list[Letter]:
+def letters(organisations: Sequence[Listed]) -> list[Letter]:
     """The organisations by the first letter of their name, letters in Russian order
     (Latin after Cyrillic), names that start with no letter last."""
-    by_initial: dict[str, list[Organisation]] = defaultdict(list)
+    by_initial: dict[str, list[Listed]] = defaultdict(list)
     for o in organisations:
         by_initial[o.initial].append(o)
 
@@ -428,7 +509,7 @@ def _same(path: Path, data: bytes) -> bool:
         return False
 
 
-def _writer(folder: Path, previous: Path | None) -> Any:
+def _writer(folder: Path, previous: Path | None) -> Callable[[str, str], None]:
     """Write a file into the new folder no reader sees yet: a plain write, the least work
     per file the operating system allows (tens of thousands of them). A file the previous
     build wrote byte for byte the same is linked instead: on some file systems creating a
@@ -459,7 +540,7 @@ class Written:
     seconds: float
 
 
-def _check_page_names(organisations: Sequence[Organisation], index_pages: set[str]) -> None:
+def _check_page_names(organisations: Sequence[Listed], index_pages: set[str]) -> None:
     """`page_name` gives each key its own name; a key must not take an index page's."""
     seen: dict[str, str] = {}
     for o in organisations:
@@ -478,42 +559,124 @@ def content_security_policy(style_hash: str) -> str:
             "img-src 'self' data:; base-uri 'none'; form-action 'none'")
 
 
-def write_organisation_pages(con: duckdb.DuckDBPyConnection, site_dir: Path, *,
-                             built_at: datetime, illustrative: bool) -> Written:
-    """Write `site_dir/organisations/`: a page per organisation of `mart_organisation`, the
-    index and the letter pages, replacing the folder before in one rename."""
-    started = time.perf_counter()
-    facts = read_facts(con)
+def _context(built_at: datetime, illustrative: bool) -> dict[str, Any]:
+    """What every page shows besides its organisation: the style, the policy, the banner."""
+    from pipelines.registry import SOURCES
+    from pipelines.site import STYLE_FILE, static_text
     style = static_text(STYLE_FILE, "style")
     warning = PAGE_WARNING_RU if illustrative else None
-    common = {"csp": content_security_policy(style.csp_hash), "style": style.text,
-              "built_at": built_at, "illustrative_warning": warning,
-              "banner": Markup(_template("illustrative.html.j2").render(
-                  illustrative_warning=warning)),
-              "titles": {s.key: s.title_ru for s in SOURCES},
-              "match_methods": MATCH_METHODS}
+    return {"csp": content_security_policy(style.csp_hash), "style": style.text,
+            "built_at": built_at, "illustrative_warning": warning,
+            "banner": Markup(_template("illustrative.html.j2").render(
+                illustrative_warning=warning)),
+            "titles": {s.key: s.title_ru for s in SOURCES},
+            "match_methods": MATCH_METHODS}
+
+
+def _write_pages(facts: Facts, context: dict[str, Any],
+                 write: Callable[[str, str], None]) -> int:
+    """A page for each organisation of the batch; the number written."""
     page = _template(TEMPLATE)
-    by_letter = letters(facts.organisations)
-    _check_page_names(facts.organisations, {INDEX_PAGE} | {x.page for x in by_letter})
     empty: list = []
+    for o in facts.organisations:
+        totals = facts.totals.get(o.key, empty)
+        write(o.page, page.render(
+            context, organisation=o, names=facts.names.get(o.key, empty),
+            identifiers=facts.identifiers.get(o.key, empty),
+            matches=facts.matches.get(o.key, empty),
+            grants=facts.grants.get(o.key, empty),
+            funding=facts.funding.get(o.key, empty),
+            totals=totals, sum_lines=sum_lines(totals)))
+    return len(facts.organisations)
+
+
+# A worker process's connection to the warehouse file, kept for all its batches: one per
+# batch would read the tables' blocks from the file again each time (half again the work
+# of the queries). Opened by the first batch, so a failure to open names that batch.
+_worker_cons: dict[str, duckdb.DuckDBPyConnection] = {}
+
+
+def _worker_con(database: str) -> duckdb.DuckDBPyConnection:
+    con = _worker_cons.get(database)
+    if con is None:
+        con = _worker_cons[database] = connect(database, read_only=True)
+        atexit.register(con.close)
+    return con
+
+
+def _write_batch(database: str, batch: Batch, context: dict[str, Any], folder: str,
+                 previous: str | None) -> int:
+    """A batch's pages, in a worker process."""
+    write = _writer(Path(folder), Path(previous) if previous else None)
+    return _write_pages(read_facts(_worker_con(database), batch), context, write)
+
+
+def _write_in_workers(database: str, batches: Sequence[Batch], context: dict[str, Any],
+                      folder: Path, previous: Path | None, workers: int) -> int:
+    """Every batch's pages, written by `workers` processes; the first failure is raised,
+    naming its batch, once the other workers have stopped (the folder is removed next)."""
+    # Spawned, not forked: a fork of a process running DuckDB's threads may hold their locks.
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(batches)),
+                               mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures: dict[Future, Batch] = {
+            pool.submit(_write_batch, database, batch, context, str(folder),
+                        str(previous) if previous else None): batch
+            for batch in batches}
+        pages = 0
+        for future in as_completed(futures):
+            try:
+                pages += future.result()
+            except Exception as exc:
+                raise RuntimeError(f"organisation pages: {futures[future]}: {exc}") from exc
+        return pages
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _read_only_file(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The file `con` reads, if it only reads it: other processes may then open it too (a
+    writer locks it, and what it has not committed only it sees)."""
+    rows = _rows(con, """
+        SELECT path FROM duckdb_databases()
+        WHERE database_name = current_database() AND readonly AND path IS NOT NULL""")
+    return rows[0][0] if rows else None
+
+
+def write_organisation_pages(con: duckdb.DuckDBPyConnection, site_dir: Path, *,
+                             built_at: datetime, illustrative: bool,
+                             workers: int | None = None,
+                             batch_size: int = BATCH_SIZE) -> Written:
+    """Write `site_dir/organisations/`: a page per organisation of `mart_organisation`, the
+    index and the letter pages, replacing the folder before in one rename.
+
+    The pages are written `batch_size` organisations at a time, by `workers` processes
+    (default `export_workers()`) when there are several batches and `con` only reads its
+    file; otherwise by this process.
+    """
+    started = time.perf_counter()
+    organisations = read_listed(con)
+    context = _context(built_at, illustrative)
+    by_letter = letters(organisations)
+    _check_page_names(organisations, {INDEX_PAGE} | {x.page for x in by_letter})
+    batches = read_batches(con, batch_size)
+    workers = export_workers() if workers is None else workers
+    database = _read_only_file(con) if workers > 1 and len(batches) > 1 else None
     target = Path(site_dir) / FOLDER
     previous = target.parent / os.readlink(target) if target.is_symlink() else None
     with replacing_folder(target) as folder:
         write = _writer(folder, previous)
-        for o in facts.organisations:
-            totals = facts.totals.get(o.key, empty)
-            html = page.render(
-                common, organisation=o, names=facts.names.get(o.key, empty),
-                identifiers=facts.identifiers.get(o.key, empty),
-                matches=facts.matches.get(o.key, empty),
-                grants=facts.grants.get(o.key, empty),
-                funding=facts.funding.get(o.key, empty),
-                totals=totals, sum_lines=sum_lines(totals))
-            write(o.page, html)
+        if database is not None:
+            pages = _write_in_workers(database, batches, context, folder, previous, workers)
+        else:
+            pages = sum(_write_pages(read_facts(con, batch), context, write)
+                        for batch in batches)
+        if pages != len(organisations):
+            raise RuntimeError(f"organisation pages: {pages} pages written for "
+                               f"{len(organisations)} organisations")
         write(INDEX_PAGE, _template(INDEX_TEMPLATE).render(
-            common, letters=by_letter, count=len(facts.organisations)))
+            context, letters=by_letter, count=len(organisations)))
         letter_page = _template(LETTER_TEMPLATE)
         for letter in by_letter:
-            write(letter.page, letter_page.render(common, letters=by_letter, letter=letter))
-    return Written(Path(site_dir) / FOLDER, len(facts.organisations),
-                   time.perf_counter() - started)
+            write(letter.page, letter_page.render(context, letters=by_letter, letter=letter))
+    return Written(target, len(organisations), time.perf_counter() - started)

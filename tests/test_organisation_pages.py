@@ -432,6 +432,105 @@ def test_a_real_folder_from_before_is_replaced(warehouse, tmp_path):
         os.readlink(tmp_path / FOLDER)]
 
 
+# --- batches and workers ------------------------------------------------------------------
+
+BATCH = 300  # organisations per batch in these tests: several batches of the fixture build
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_batches_written_by_workers_are_the_pages_of_one_batch(warehouse, tmp_path,
+                                                               monkeypatch):
+    con = duckdb.connect(str(warehouse / "socfund.duckdb"), read_only=True)
+    try:
+        assert len(organisations.read_batches(con, BATCH)) > 2
+        one = write_organisation_pages(con, tmp_path / "one", built_at=BUILT_AT,
+                                       illustrative=True, workers=1, batch_size=10**9)
+
+        def not_here(*args, **kwargs):
+            raise AssertionError("an organisation page was written by the parent process")
+        # Workers are spawned and import the module afresh: only this process refuses.
+        monkeypatch.setattr(organisations, "_write_pages", not_here)
+        many = write_organisation_pages(con, tmp_path / "many", built_at=BUILT_AT,
+                                        illustrative=True, workers=2, batch_size=BATCH)
+        assert many.pages == one.pages
+        assert _files(many.folder) == _files(one.folder)
+        inodes = {p.name: p.stat().st_ino for p in many.folder.iterdir()}
+        written = many.folder.resolve()
+        again = write_organisation_pages(con, tmp_path / "many", built_at=BUILT_AT,
+                                         illustrative=True, workers=2, batch_size=BATCH)
+    finally:
+        con.close()
+    # The workers link the pages the previous build wrote the same.
+    assert again.folder.resolve() != written
+    assert {p.name: p.stat().st_ino for p in again.folder.iterdir()} == inodes
+
+
+def test_a_connection_that_writes_keeps_the_batches_in_its_process(warehouse, tmp_path):
+    # A writer locks its file against other processes: no worker could open it.
+    db = tmp_path / "socfund.duckdb"
+    shutil.copyfile(warehouse / "socfund.duckdb", db)
+    con = duckdb.connect(str(db))
+    try:
+        written = write_organisation_pages(con, tmp_path / "site", built_at=BUILT_AT,
+                                           illustrative=True, workers=2, batch_size=BATCH)
+        (count,) = con.execute("SELECT count(*) FROM mart_organisation").fetchall()[0]
+    finally:
+        con.close()
+    assert written.pages == count
+    assert len(list(written.folder.glob("*.html"))) > count
+
+
+def test_a_failing_batch_is_raised_naming_it_and_the_old_folder_stays(warehouse, tmp_path):
+    db = tmp_path / "socfund.duckdb"
+    shutil.copyfile(warehouse / "socfund.duckdb", db)
+    con = duckdb.connect(str(db))
+    try:
+        # A grant without a currency beside one in roubles: its organisation's totals
+        # cannot be put in order of currency, so its page, and only its, fails.
+        key, grant_id = con.execute("""
+            SELECT organisation_key, min(grant_id) FROM fact_grant
+            WHERE organisation_key IS NOT NULL GROUP BY 1
+            HAVING count(*) > 1 AND count(DISTINCT currency) = 1
+            ORDER BY 1 DESC LIMIT 1""").fetchall()[0]
+        con.execute("UPDATE fact_grant SET currency = NULL WHERE grant_id = ?", [grant_id])
+        keys = [k for (k,) in con.execute(
+            "SELECT organisation_key FROM mart_organisation ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+    number = keys.index(key) // BATCH + 1
+    first, last = keys[(number - 1) * BATCH], keys[min(number * BATCH, len(keys)) - 1]
+    of = -(-len(keys) // BATCH)
+    assert 1 < number
+
+    site = tmp_path / "site"
+    con = duckdb.connect(str(warehouse / "socfund.duckdb"), read_only=True)
+    try:
+        before = write_organisation_pages(con, site, built_at=BUILT_AT, illustrative=True)
+    finally:
+        con.close()
+    kept = _files(before.folder)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        with pytest.raises(TypeError, match="not supported between instances"):
+            write_organisation_pages(con, site, built_at=BUILT_AT, illustrative=True,
+                                     workers=1, batch_size=BATCH)
+        with pytest.raises(RuntimeError) as raised:
+            write_organisation_pages(con, site, built_at=BUILT_AT, illustrative=True,
+                                     workers=2, batch_size=BATCH)
+    finally:
+        con.close()
+    message = str(raised.value)
+    assert message.startswith(
+        f"organisation pages: batch {number} of {of} (keys {first!r} to {last!r}): ")
+    assert "not supported between instances" in message
+    assert _files(site / FOLDER) == kept
+    assert [p.name for p in site.iterdir() if p.name.startswith(".")] == [
+        os.readlink(site / FOLDER)]
+
+
 # --- in the browser ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -512,8 +512,8 @@ def _about_lines(table: Table, names: list[str], rows_per_sheet: int
 
 
 def export_workers() -> int:
-    """How many processes write XLSX files at once: `SOCFUND_EXPORT_WORKERS`, else the cores
-    (at most 4)."""
+    """How many processes write a release's XLSX files (and the site's organisation pages)
+    at once: `SOCFUND_EXPORT_WORKERS`, else the cores (at most 4)."""
     value = os.environ.get(EXPORT_WORKERS_ENV, "").strip()
     if not value:
         return max(1, min(os.cpu_count() or 1, 4))
