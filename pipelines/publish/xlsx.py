@@ -19,6 +19,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from pipelines.duckdb_config import connect, quote_ident
 from pipelines.illustrative import WARNING_EN, WARNING_RU
+from pipelines.publish.markup import render
 from pipelines.publish.tables import (
     Column,
     ReleaseFile,
@@ -92,55 +93,20 @@ def write_xlsx(con: duckdb.DuckDBPyConnection, table: Table, path: Path, *,
 # files a sixth larger (fact_application: 51 MB rather than 43; level 1 gives 58 MB).
 _COMPRESSLEVEL = 3
 _BATCH = 2_000
-_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_NS = ('xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-       'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_CT = "application/vnd.openxmlformats-"
-_SHEET_TAIL = (b'</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" '
-               b'header="0.3" footer="0.3"/></worksheet>')
-
 # Cell formats (cellXfs) every workbook has, by index; decimal formats follow.
 _HEADER, _TEXT, _DATE, _WRAP = 1, 2, 3, 4
 
 
 class _Styles:
-    """styles.xml of a table's workbook: the header, text, date and wrapped-text formats and
-    one `0.00…` format per decimal scale, with the index a cell names them by."""
+    """styles.xml of a table's workbook (`templates/xlsx/styles.xml.j2`): the header, text,
+    date and wrapped-text formats and one `0.00…` format per decimal scale, with the index a
+    cell names them by."""
 
     def __init__(self, columns: Sequence[Column]):
         scales = sorted({s for c in columns if (s := _decimal_scale(c))})
         self.number = {s: 5 + i for i, s in enumerate(scales)}
-        formats = ["@", "yyyy-mm-dd", *("0." + "0" * s for s in scales)]
-        num_fmts = "".join(f'<numFmt numFmtId="{164 + i}" formatCode="{f}"/>'
-                           for i, f in enumerate(formats))
-        xf = '<xf numFmtId="{}" fontId="{}" fillId="0" borderId="0" xfId="0"{}/>'
-        applied = ' applyNumberFormat="1"'
-        xfs = [
-            xf.format(0, 0, ""),
-            xf.format(164, 1, applied + ' applyFont="1"'),
-            xf.format(164, 0, applied),
-            xf.format(165, 0, applied),
-            xf.format(164, 0, applied + ' applyAlignment="1"').replace(
-                "/>", '><alignment vertical="top" wrapText="1"/></xf>'),
-            *(xf.format(166 + i, 0, applied) for i in range(len(scales))),
-        ]
-        font = ('<font>{}<sz val="11"/><color theme="1"/><name val="Calibri"/>'
-                '<family val="2"/><scheme val="minor"/></font>')
-        self.xml = (
-            f'{_XML}<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-            f'main"><numFmts count="{len(formats)}">{num_fmts}</numFmts>'
-            f'<fonts count="2">{font.format("")}{font.format("<b/>")}</fonts>'
-            '<fills count="2"><fill><patternFill patternType="none"/></fill><fill>'
-            '<patternFill patternType="gray125"/></fill></fills><borders count="1"><border>'
-            '<left/><right/><top/><bottom/><diagonal/></border></borders>'
-            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-            f'</cellStyleXfs><cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
-            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
-            '</cellStyles><dxfs count="0"/><tableStyles count="0" '
-            'defaultTableStyle="TableStyleMedium9" defaultPivotStyle="PivotStyleLight16"/>'
-            '</styleSheet>')
+        self.xml = render("xlsx/styles.xml.j2", scales=len(scales),
+                          formats=["@", "yyyy-mm-dd", *("0." + "0" * s for s in scales)])
 
 
 def _decimal_scale(column: Column) -> int:
@@ -154,73 +120,14 @@ def _package_parts(names: list[str], styles: _Styles) -> list[tuple[str, str]]:
     """Every part of the workbook but its worksheets."""
     from xlsxwriter.theme import THEME_XML_2007
 
-    count = len(names) + 1  # the data sheets and `about`
     titles = [*names, "about"]
-    sheet_type = f"{_CT}officedocument.spreadsheetml.worksheet+xml"
-    content_types = (
-        f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        f'<Default Extension="rels" ContentType="{_CT}package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        f'<Override PartName="/docProps/app.xml" '
-        f'ContentType="{_CT}officedocument.extended-properties+xml"/>'
-        f'<Override PartName="/docProps/core.xml" '
-        f'ContentType="{_CT}package.core-properties+xml"/>'
-        f'<Override PartName="/xl/styles.xml" '
-        f'ContentType="{_CT}officedocument.spreadsheetml.styles+xml"/>'
-        f'<Override PartName="/xl/theme/theme1.xml" '
-        f'ContentType="{_CT}officedocument.theme+xml"/>'
-        f'<Override PartName="/xl/workbook.xml" '
-        f'ContentType="{_CT}officedocument.spreadsheetml.sheet.main+xml"/>'
-        + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-                  f'ContentType="{sheet_type}"/>' for i in range(1, count + 1))
-        + "</Types>")
-    root_rels = (
-        f'{_XML}<Relationships xmlns="{_PKG_REL}">'
-        f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
-        f'<Relationship Id="rId2" Type="{_PKG_REL}/metadata/core-properties" '
-        'Target="docProps/core.xml"/>'
-        f'<Relationship Id="rId3" Type="{_REL}/extended-properties" '
-        'Target="docProps/app.xml"/></Relationships>')
-    app = (
-        f'{_XML}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-        'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/'
-        '2006/docPropsVTypes"><Application>Microsoft Excel</Application><DocSecurity>0'
-        '</DocSecurity><ScaleCrop>false</ScaleCrop><HeadingPairs><vt:vector size="2" '
-        'baseType="variant"><vt:variant><vt:lpstr>Worksheets</vt:lpstr></vt:variant>'
-        f'<vt:variant><vt:i4>{count}</vt:i4></vt:variant></vt:vector></HeadingPairs>'
-        f'<TitlesOfParts><vt:vector size="{count}" baseType="lpstr">'
-        + "".join(f"<vt:lpstr>{_escape_data(t)}</vt:lpstr>" for t in titles)
-        + "</vt:vector></TitlesOfParts><Company></Company><LinksUpToDate>false"
-        "</LinksUpToDate><SharedDoc>false</SharedDoc><HyperlinksChanged>false"
-        "</HyperlinksChanged><AppVersion>12.0000</AppVersion></Properties>")
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    core = (
-        f'{_XML}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
-        'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-        'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/'
-        'dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>'
-        '</dc:creator><cp:lastModifiedBy></cp:lastModifiedBy><dcterms:created '
-        f'xsi:type="dcterms:W3CDTF">{now}</dcterms:created><dcterms:modified '
-        f'xsi:type="dcterms:W3CDTF">{now}</dcterms:modified></cp:coreProperties>')
-    workbook = (
-        f'{_XML}<workbook {_NS}><fileVersion appName="xl" lastEdited="4" lowestEdited="4" '
-        'rupBuild="4505"/><workbookPr defaultThemeVersion="124226"/><bookViews>'
-        '<workbookView xWindow="240" yWindow="15" windowWidth="16095" windowHeight="9660"/>'
-        "</bookViews><sheets>"
-        + "".join(f'<sheet name="{_escape_attribute(t)}" sheetId="{i}" r:id="rId{i}"/>'
-                  for i, t in enumerate(titles, start=1))
-        + '</sheets><calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>')
-    workbook_rels = (
-        f'{_XML}<Relationships xmlns="{_PKG_REL}">'
-        + "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" '
-                  f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, count + 1))
-        + f'<Relationship Id="rId{count + 1}" Type="{_REL}/theme" '
-          'Target="theme/theme1.xml"/>'
-        + f'<Relationship Id="rId{count + 2}" Type="{_REL}/styles" Target="styles.xml"/>'
-        + "</Relationships>")
-    return [("[Content_Types].xml", content_types), ("_rels/.rels", root_rels),
-            ("docProps/app.xml", app), ("docProps/core.xml", core),
-            ("xl/workbook.xml", workbook), ("xl/_rels/workbook.xml.rels", workbook_rels),
+    return [("[Content_Types].xml", render("xlsx/content_types.xml.j2", sheets=len(titles))),
+            ("_rels/.rels", render("xlsx/root.rels.j2")),
+            ("docProps/app.xml", render("xlsx/app.xml.j2", titles=titles)),
+            ("docProps/core.xml", render("xlsx/core.xml.j2", now=now)),
+            ("xl/workbook.xml", render("xlsx/workbook.xml.j2", titles=titles)),
+            ("xl/_rels/workbook.xml.rels", render("xlsx/workbook.rels.j2", sheets=len(titles))),
             ("xl/styles.xml", styles.xml), ("xl/theme/theme1.xml", THEME_XML_2007)]
 
 
@@ -232,38 +139,28 @@ def _col_width(width: float) -> str:
 def _sheet_head(columns: Sequence[Column], styles: _Styles, rows: int, *,
                 first: bool) -> bytes:
     last = xl_col_to_name(max(len(columns), 1) - 1)
-    cols = "".join(
-        f'<col min="{c}" max="{c}" width="{_col_width(min(max(len(col.name) + 2, 12), 60))}"'
-        + (f' style="{_TEXT}"' if col.schema_type == "string" else "") + ' customWidth="1"/>'
-        for c, col in enumerate(columns, start=1))
-    selected = ' tabSelected="1"' if first else ""
-    return (
-        f'{_XML}<worksheet {_NS}><dimension ref="A1:{last}{rows + 1}"/><sheetViews>'
-        f'<sheetView{selected} workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
-        'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/></sheetView>'
-        f'</sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-        + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>").encode()
+    widths = [(_col_width(min(max(len(col.name) + 2, 12), 60)),
+               _TEXT if col.schema_type == "string" else None) for col in columns]
+    return render("xlsx/sheet_head.xml.j2", dimension=f"A1:{last}{rows + 1}", frozen=True,
+                  first=first, columns=widths).encode()
 
 
 def _header_row(columns: Sequence[Column]) -> bytes:
-    cells = "".join(_text_cell(f"{xl_col_to_name(c)}1", _HEADER, col.name)
-                    for c, col in enumerate(columns))
-    return f'<row r="1">{cells}</row>'.encode()
+    return render("xlsx/header_row.xml.j2", cells=[
+        _text_cell(f"{xl_col_to_name(c)}1", _HEADER, col.name)
+        for c, col in enumerate(columns)]).encode()
 
 
 def _about_sheet(lines: list[tuple[str, str, str]]) -> str:
     intro = lines.index(("column", "type", "description"))
-    rows = "".join(
-        f'<row r="{r + 1}">'
-        + "".join(_text_cell(f"{xl_col_to_name(c)}{r + 1}",
-                             _HEADER if r in (0, intro) else _WRAP, neutralise(text))
-                  for c, text in enumerate(line))
-        + "</row>" for r, line in enumerate(lines))
-    cols = "".join(f'<col min="{c}" max="{c}" width="{_col_width(w)}" customWidth="1"/>'
-                   for c, w in ((1, 28), (2, 18), (3, 90)))
-    return (f'{_XML}<worksheet {_NS}><dimension ref="A1:C{len(lines)}"/><sheetViews>'
-            '<sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-            f"<cols>{cols}</cols><sheetData>{rows}{_SHEET_TAIL.decode()}")
+    rows = [[_text_cell(f"{xl_col_to_name(c)}{r + 1}", _HEADER if r in (0, intro) else _WRAP,
+                        neutralise(text)) for c, text in enumerate(line)]
+            for r, line in enumerate(lines)]
+    return render("xlsx/about.xml.j2", dimension=f"A1:C{len(lines)}", frozen=False,
+                  columns=[(_col_width(w), None) for w in (28, 18, 90)], rows=rows)
+
+
+_SHEET_TAIL = render("xlsx/sheet_tail.xml.j2").encode()
 
 
 # ------------------------------------------------------------------ cell XML
@@ -289,20 +186,11 @@ def _escape_control(text: str) -> str:
     return text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _escape_attribute(text: str) -> str:
-    return _escape_data(text).replace('"', "&quot;").replace("\n", "&#xA;")
-
-
-def _text_cell(ref: str, style: int, text: str) -> str:
+def _text_cell(ref: str, style: int, text: str) -> tuple[str, int, str, bool]:
+    """(reference, format, text, keeps spaces) of a header or `about` cell, for the
+    `text_cell` macro of `templates/xlsx/cells.xml.j2` (which escapes `&<>`)."""
     text = _escape_control(text[:_XLS_STRMAX] if len(text) > _XLS_STRMAX // 2 else text)
-    space = ' xml:space="preserve"' if text and (text[0] in _SPACE or text[-1] in _SPACE) \
-        else ""
-    return (f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_escape_data(text)}'
-            "</t></is></c>")
+    return (ref, style, text, bool(text) and (text[0] in _SPACE or text[-1] in _SPACE))
 
 
 def _re2_class(chars: str) -> str:
