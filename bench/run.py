@@ -28,10 +28,12 @@ from pathlib import Path
 from bench.generate import clear_derived, default_warehouse, read_stamp
 from bench.measure import Measured, run_measured
 from pipelines.duckdb_config import (
+    DBT_MEMORY_LIMIT_ENV,
     DEFAULT_MEMORY_LIMIT,
     DEFAULT_THREADS,
     MEMORY_LIMIT_ENV,
     THREADS_ENV,
+    dbt_memory_limit,
     quote_ident,
 )
 
@@ -408,7 +410,9 @@ def markdown_table(results: dict) -> str:
         f"{machine_['cores']} cores, {machine_['ram_gb']} GB RAM (load average "
         f"{machine_['load_average_at_start'][0]} at the start); Python "
         f"{results['versions']['python']}, DuckDB {results['versions']['duckdb']} (memory "
-        f"limit {results['duckdb']['memory_limit']}, {results['duckdb']['threads']} threads). "
+        f"limit {results['duckdb']['memory_limit']}, dbt's "
+        f"{results['duckdb'].get('dbt_memory_limit', results['duckdb']['memory_limit'])}, "
+        f"{results['duckdb']['threads']} threads). "
         "Everything else is in `bench/results.json`, written by the same run.",
         "",
         "| stage | items | wall | peak memory | baseline, same run | ratio | target |",
@@ -472,7 +476,8 @@ def run(warehouse: Path, *, stages: list[str], results_path: Path, scratch: Path
         "machine": machine(),
         "versions": versions(),
         "duckdb": {"memory_limit": memory_limit, "threads": threads,
-                   "set_through": [MEMORY_LIMIT_ENV, THREADS_ENV]},
+                   "dbt_memory_limit": dbt_memory_limit(),
+                   "set_through": [MEMORY_LIMIT_ENV, THREADS_ENV, DBT_MEMORY_LIMIT_ENV]},
         "workers": {"cards": workers, "socfund_build": build_workers},
         "corpus": stamp,
         "warehouse": str(warehouse),

@@ -38,7 +38,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.buildlock import BuildBusy, build_lock
 from pipelines.dbt_project import dbt_project
-from pipelines.duckdb_config import connect
+from pipelines.duckdb_config import connect, dbt_memory_limit
 from pipelines.factory import STORE_POOL
 from pipelines.faults import checkpoint
 from pipelines.illustrative import kept_origin, mark_public_tables, record_build
@@ -280,9 +280,11 @@ def socfund_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
         context.log.info(f"nothing changed since the published build ({fingerprint[:12]}); "
                          f"dbt, the swap, the exports and the page are skipped")
         return
+    limit = dbt_memory_limit()  # a bad setting stops here, named, not inside dbt
     prepare_build(paths)
-    before, after = release_memory()  # dbt's DuckDB takes its own gigabyte beside this one
-    context.log.info(f"released memory before dbt: {before} MB resident, now {after} MB")
+    before, after = release_memory()  # dbt's DuckDB takes its own memory beside this one
+    context.log.info(f"released memory before dbt: {before} MB resident, now {after} MB; "
+                     f"dbt's DuckDB may take {limit}")
     for n, event in enumerate(dbt.cli(dbt_build_args(paths, sources.live),
                                       context=context).stream()):
         yield event

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.duckdb_config import DEFAULT_DBT_MEMORY_LIMIT, dbt_memory_limit
 from pipelines.paths import DBT_PROJECT_DIR, WarehousePaths
 from pipelines.warehouse import dbt_build_args
 
@@ -135,3 +136,25 @@ def test_the_dbt_build_reaches_the_warehouse_through_dbt_vars(tmp_path, monkeypa
     assert profile.credentials.path == str(paths.build_db)
     (store,) = profile.credentials.attach
     assert (store.path, store.alias, store.read_only) == (str(paths.store_db), "store", True)
+
+
+@pytest.mark.parametrize("setting", ["", "750MB"])
+def test_dbt_takes_its_own_memory_limit(setting, monkeypatch):
+    """dbt's DuckDB takes `SOCFUND_DBT_MEMORY_LIMIT` (default the one duckdb_config names),
+    not the limit of the socfund process's own connections, which runs beside it."""
+    from dbt.config.runtime import load_profile
+    from dbt.flags import set_from_args
+    from dbt_common.context import set_invocation_context
+
+    environment = {"SOCFUND_DUCKDB_MEMORY_LIMIT": "3GB"}
+    if setting:
+        environment["SOCFUND_DBT_MEMORY_LIMIT"] = setting
+    set_invocation_context(environment)
+    set_from_args(Namespace(profiles_dir=str(DBT_PROJECT_DIR)), None)
+    profile = load_profile(str(DBT_PROJECT_DIR), {})
+    assert profile.credentials.settings["memory_limit"] == (setting or DEFAULT_DBT_MEMORY_LIMIT)
+    monkeypatch.setenv("SOCFUND_DBT_MEMORY_LIMIT", setting or "")
+    assert dbt_memory_limit() == (setting or DEFAULT_DBT_MEMORY_LIMIT)
+    monkeypatch.setenv("SOCFUND_DBT_MEMORY_LIMIT", "lots")
+    with pytest.raises(ValueError, match="SOCFUND_DBT_MEMORY_LIMIT='lots'"):
+        dbt_memory_limit()
