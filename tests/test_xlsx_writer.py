@@ -1,22 +1,35 @@
 """The XLSX writer: each row's XML made by DuckDB, held to the cells xlsxwriter writes.
 
-`_write_xlsx_cell_by_cell` is the xlsxwriter path the release used to take; every file is
-read back with openpyxl and compared cell by cell (value, type, number format) with it.
+`_write_xlsx_cell_by_cell` (at the end) is the xlsxwriter path the release used to take;
+every file is read back with openpyxl and compared cell by cell (value, type, number
+format) with it.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import openpyxl
 import pytest
 
 from pipelines.duckdb_config import connect
+from pipelines.publish import xlsx
 from pipelines.publish.dbt_docs import read_dbt_docs
-from pipelines.publish.tables import Column, Table, describe_public_tables
-from pipelines.publish.xlsx import _write_xlsx_cell_by_cell, write_xlsx
+from pipelines.publish.tables import (
+    Column,
+    Table,
+    describe_public_tables,
+    export_select,
+    fetch_rows,
+    neutralise,
+)
+from pipelines.publish.xlsx import write_xlsx
 from tests.test_exports import manifest_path
 
 # Text a spreadsheet or an XML reader could get wrong, one row each.
@@ -182,3 +195,90 @@ def test_an_empty_table_has_its_header_and_about(edge, tmp_path):
                   description="", columns=table.columns, rows=0)
     names, old, new = _both(con, empty, tmp_path)
     assert names == ["edge"] and new == old
+
+
+# --- the reference: the release's XLSX as xlsxwriter wrote it before, cell by cell ---------
+
+
+def _write_xlsx_cell_by_cell(con: duckdb.DuckDBPyConnection, table: Table, path: Path, *,
+               rows_per_sheet: int = xlsx.XLSX_MAX_ROWS - 1) -> list[str]:
+    """`write_xlsx` as xlsxwriter writes it, cell by cell in Python: the reference the
+    tests hold `write_xlsx` to."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheets = max(1, -(-table.rows // rows_per_sheet))
+    names = xlsx._sheet_names(table.name, sheets)
+    workbook = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+        "strings_to_urls": False, "nan_inf_to_errors": True,
+    })
+    try:
+        fmt = {
+            "header": workbook.add_format({"bold": True, "num_format": "@"}),
+            "text": workbook.add_format({"num_format": "@"}),
+            "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+            "wrap": workbook.add_format({"num_format": "@", "text_wrap": True,
+                                         "valign": "top"}),
+        }
+        writers = [_cell_writer(c, workbook, fmt) for c in table.columns]
+        result = con.execute(export_select(table.relation, table.columns))
+        rows = fetch_rows(result)  # streamed: a sheet's rows are never all held at once
+        for name in names:
+            sheet = workbook.add_worksheet(name)
+            _xlsx_header(sheet, table.columns, fmt)
+            for r, row in enumerate(itertools.islice(rows, rows_per_sheet), start=1):
+                for c, (value, write) in enumerate(zip(row, writers, strict=True)):
+                    if value is not None:
+                        write(sheet, r, c, value)
+        for _ in rows:  # a result must be read to its end before the next query
+            pass
+        _xlsx_about(workbook.add_worksheet("about"), table, names, rows_per_sheet, fmt)
+    finally:
+        workbook.close()
+    return names
+
+
+def _xlsx_header(sheet: Any, columns: Sequence[Column], fmt: dict) -> None:
+    for c, column in enumerate(columns):
+        sheet.write_string(0, c, column.name, fmt["header"])
+        width = min(max(len(column.name) + 2, 12), 60)
+        kind = column.schema_type
+        sheet.set_column(c, c, width, fmt["text"] if kind == "string" else None)
+    sheet.freeze_panes(1, 0)
+
+
+def _cell_writer(column: Column, workbook: Any, fmt: dict):
+    kind = column.schema_type
+    if kind == "number":
+        scale = re.search(r"DECIMAL\(\d+,\s*(\d+)\)", column.duckdb_type.upper())
+        num = workbook.add_format({"num_format": "0." + "0" * int(scale.group(1))}
+                                  if scale and int(scale.group(1)) else {})
+        return lambda s, r, c, v: s.write_number(r, c, float(v), num)
+    if kind == "integer":
+        return lambda s, r, c, v: s.write_number(r, c, v)
+    if kind == "boolean":
+        # As text, like the CSV: LibreOffice saves logical cells as `=TRUE()` formulas.
+        return lambda s, r, c, v: s.write_string(r, c, "true" if v else "false", fmt["text"])
+    if kind == "date":
+        def write_date(s, r, c, v):
+            # Spreadsheets count days from 1900: earlier dates are written as ISO text.
+            if v.year < 1900:
+                s.write_string(r, c, v.isoformat(), fmt["text"])
+            else:
+                s.write_datetime(r, c, v, fmt["date"])
+        return write_date
+    return lambda s, r, c, v: s.write_string(r, c, neutralise(str(v)), fmt["text"])
+
+
+def _xlsx_about(sheet: Any, table: Table, names: list[str], rows_per_sheet: int,
+                fmt: dict) -> None:
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, 1, 18)
+    sheet.set_column(2, 2, 90)
+    lines = xlsx._about_lines(table, names, rows_per_sheet)
+    intro = lines.index(("column", "type", "description"))
+    for r, line in enumerate(lines):
+        style = fmt["header"] if r in (0, intro) else fmt["wrap"]
+        for c, text in enumerate(line):
+            sheet.write_string(r, c, neutralise(text), style)

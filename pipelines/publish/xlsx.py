@@ -3,7 +3,6 @@ processes beside the rest of the release."""
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import os
 import re
@@ -12,7 +11,6 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 from xlsxwriter.utility import xl_col_to_name
@@ -25,7 +23,6 @@ from pipelines.publish.tables import (
     ReleaseFile,
     Table,
     export_select,
-    fetch_rows,
     neutralise,
     neutralise_sql,
     sql_str,
@@ -52,9 +49,10 @@ def write_xlsx(con: duckdb.DuckDBPyConnection, table: Table, path: Path, *,
     cells at all). Rows past `rows_per_sheet` continue on `<table> (2)`, `(3)`, …; a last
     sheet `about` describes the columns.
 
-    The cells are the ones xlsxwriter writes (`_write_xlsx_cell_by_cell`, six times slower:
-    cell by cell in Python), but each row's XML is made by DuckDB in one query and only
-    joined and compressed here; a sheet's rows are streamed, never all held at once.
+    The cells are the ones xlsxwriter writes (the reference `tests/test_xlsx_writer.py` holds
+    it to, six times slower: cell by cell in Python), but each row's XML is made by DuckDB
+    in one query and only joined and compressed here; a sheet's rows are streamed, never
+    all held at once.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     sheets = max(1, -(-table.rows // rows_per_sheet))
@@ -291,89 +289,6 @@ def _text_sql(col: str, column: Column) -> str:
         return (f"CASE WHEN microsecond({col}) % 1000000 = 0 THEN strftime({day}, '%H:%M:%S') "
                 f"ELSE strftime({day}, '%H:%M:%S.%f') END")
     return neutralise_sql(f"CAST({col} AS VARCHAR)")
-
-def _write_xlsx_cell_by_cell(con: duckdb.DuckDBPyConnection, table: Table, path: Path, *,
-               rows_per_sheet: int = XLSX_MAX_ROWS - 1) -> list[str]:
-    """`write_xlsx` as xlsxwriter writes it, cell by cell in Python: the reference the
-    tests hold `write_xlsx` to."""
-    import xlsxwriter
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sheets = max(1, -(-table.rows // rows_per_sheet))
-    names = _sheet_names(table.name, sheets)
-    workbook = xlsxwriter.Workbook(str(path), {
-        "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-        "strings_to_urls": False, "nan_inf_to_errors": True,
-    })
-    try:
-        fmt = {
-            "header": workbook.add_format({"bold": True, "num_format": "@"}),
-            "text": workbook.add_format({"num_format": "@"}),
-            "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
-            "wrap": workbook.add_format({"num_format": "@", "text_wrap": True,
-                                         "valign": "top"}),
-        }
-        writers = [_cell_writer(c, workbook, fmt) for c in table.columns]
-        result = con.execute(export_select(table.relation, table.columns))
-        rows = fetch_rows(result)  # streamed: a sheet's rows are never all held at once
-        for name in names:
-            sheet = workbook.add_worksheet(name)
-            _xlsx_header(sheet, table.columns, fmt)
-            for r, row in enumerate(itertools.islice(rows, rows_per_sheet), start=1):
-                for c, (value, write) in enumerate(zip(row, writers, strict=True)):
-                    if value is not None:
-                        write(sheet, r, c, value)
-        for _ in rows:  # a result must be read to its end before the next query
-            pass
-        _xlsx_about(workbook.add_worksheet("about"), table, names, rows_per_sheet, fmt)
-    finally:
-        workbook.close()
-    return names
-
-
-def _xlsx_header(sheet: Any, columns: Sequence[Column], fmt: dict) -> None:
-    for c, column in enumerate(columns):
-        sheet.write_string(0, c, column.name, fmt["header"])
-        width = min(max(len(column.name) + 2, 12), 60)
-        kind = column.schema_type
-        sheet.set_column(c, c, width, fmt["text"] if kind == "string" else None)
-    sheet.freeze_panes(1, 0)
-
-
-def _cell_writer(column: Column, workbook: Any, fmt: dict):
-    kind = column.schema_type
-    if kind == "number":
-        scale = re.search(r"DECIMAL\(\d+,\s*(\d+)\)", column.duckdb_type.upper())
-        num = workbook.add_format({"num_format": "0." + "0" * int(scale.group(1))}
-                                  if scale and int(scale.group(1)) else {})
-        return lambda s, r, c, v: s.write_number(r, c, float(v), num)
-    if kind == "integer":
-        return lambda s, r, c, v: s.write_number(r, c, v)
-    if kind == "boolean":
-        # As text, like the CSV: LibreOffice saves logical cells as `=TRUE()` formulas.
-        return lambda s, r, c, v: s.write_string(r, c, "true" if v else "false", fmt["text"])
-    if kind == "date":
-        def write_date(s, r, c, v):
-            # Spreadsheets count days from 1900: earlier dates are written as ISO text.
-            if v.year < 1900:
-                s.write_string(r, c, v.isoformat(), fmt["text"])
-            else:
-                s.write_datetime(r, c, v, fmt["date"])
-        return write_date
-    return lambda s, r, c, v: s.write_string(r, c, neutralise(str(v)), fmt["text"])
-
-
-def _xlsx_about(sheet: Any, table: Table, names: list[str], rows_per_sheet: int,
-                fmt: dict) -> None:
-    sheet.set_column(0, 0, 28)
-    sheet.set_column(1, 1, 18)
-    sheet.set_column(2, 2, 90)
-    lines = _about_lines(table, names, rows_per_sheet)
-    intro = lines.index(("column", "type", "description"))
-    for r, line in enumerate(lines):
-        style = fmt["header"] if r in (0, intro) else fmt["wrap"]
-        for c, text in enumerate(line):
-            sheet.write_string(r, c, neutralise(text), style)
 
 
 def _about_lines(table: Table, names: list[str], rows_per_sheet: int
