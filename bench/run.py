@@ -31,9 +31,11 @@ from pipelines.duckdb_config import (
     DBT_MEMORY_LIMIT_ENV,
     DEFAULT_MEMORY_LIMIT,
     DEFAULT_THREADS,
+    EXPORT_MEMORY_LIMIT_ENV,
     MEMORY_LIMIT_ENV,
     THREADS_ENV,
     dbt_memory_limit,
+    export_memory_limit,
     quote_ident,
 )
 
@@ -159,6 +161,7 @@ class Runner:
         out = self.scratch / f"{name}.result.json"
         out.unlink(missing_ok=True)
         log = self.scratch / f"{name}.log"
+        _settle()
         with log.open("wb") as fh:
             measured = run_measured(
                 [sys.executable, "-m", "bench.stages", name, "--warehouse", str(self.warehouse),
@@ -171,6 +174,7 @@ class Runner:
 
     def build(self, name: str) -> tuple[Measured, dict]:
         log = self.scratch / f"{name}.log"
+        _settle()
         with log.open("wb") as fh:
             measured = run_measured(
                 [str(socfund_command()), "build", "--from-raw", "--warehouse",
@@ -181,6 +185,13 @@ class Runner:
             raise StageFailed(f"{name}: socfund build exited {measured.returncode}; see {log}")
         return measured, {"unit": "rows", **store_rows(self.warehouse),
                           "steps_seen_s": step_timeline(log)}
+
+
+def _settle() -> None:
+    """Write out what earlier stages left in the page cache before a stage is timed: a
+    stage writing files (the CSV stages write some 375 MB each) must not be slowed by the
+    kernel still writing the files of the one before it."""
+    os.sync()
 
 
 class StageFailed(RuntimeError):
@@ -412,6 +423,8 @@ def markdown_table(results: dict) -> str:
         f"{results['versions']['python']}, DuckDB {results['versions']['duckdb']} (memory "
         f"limit {results['duckdb']['memory_limit']}, dbt's "
         f"{results['duckdb'].get('dbt_memory_limit', results['duckdb']['memory_limit'])}, "
+        f"the release's "
+        f"{results['duckdb'].get('export_memory_limit', results['duckdb']['memory_limit'])}, "
         f"{results['duckdb']['threads']} threads). "
         "Everything else is in `bench/results.json`, written by the same run.",
         "",
@@ -477,7 +490,9 @@ def run(warehouse: Path, *, stages: list[str], results_path: Path, scratch: Path
         "versions": versions(),
         "duckdb": {"memory_limit": memory_limit, "threads": threads,
                    "dbt_memory_limit": dbt_memory_limit(),
-                   "set_through": [MEMORY_LIMIT_ENV, THREADS_ENV, DBT_MEMORY_LIMIT_ENV]},
+                   "export_memory_limit": export_memory_limit(),
+                   "set_through": [MEMORY_LIMIT_ENV, THREADS_ENV, DBT_MEMORY_LIMIT_ENV,
+                                   EXPORT_MEMORY_LIMIT_ENV]},
         "workers": {"cards": workers, "socfund_build": build_workers},
         "corpus": stamp,
         "warehouse": str(warehouse),

@@ -21,9 +21,11 @@ import duckdb
 
 MEMORY_LIMIT_ENV = "SOCFUND_DUCKDB_MEMORY_LIMIT"
 DBT_MEMORY_LIMIT_ENV = "SOCFUND_DBT_MEMORY_LIMIT"
+EXPORT_MEMORY_LIMIT_ENV = "SOCFUND_EXPORT_MEMORY_LIMIT"
 THREADS_ENV = "SOCFUND_DUCKDB_THREADS"
 DEFAULT_MEMORY_LIMIT = "1GB"
 DEFAULT_DBT_MEMORY_LIMIT = "600MB"  # also written in dbt_project/profiles.yml
+DEFAULT_EXPORT_MEMORY_LIMIT = "400MB"
 DEFAULT_THREADS = 2
 _MEMORY = re.compile(r"^\d+(?:\.\d+)?\s*(?:[KMGT]i?B|B)$", re.IGNORECASE)
 
@@ -38,6 +40,12 @@ def memory_limit(variable: str = MEMORY_LIMIT_ENV, default: str = DEFAULT_MEMORY
 def dbt_memory_limit() -> str:
     """The memory limit dbt's DuckDB connection takes (checked before dbt starts)."""
     return memory_limit(DBT_MEMORY_LIMIT_ENV, DEFAULT_DBT_MEMORY_LIMIT)
+
+
+def export_memory_limit() -> str:
+    """The memory limit of each connection writing a release (the `socfund` process's and
+    every XLSX worker's), checked before the release starts."""
+    return memory_limit(EXPORT_MEMORY_LIMIT_ENV, DEFAULT_EXPORT_MEMORY_LIMIT)
 
 
 def threads() -> int:
@@ -56,12 +64,12 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def duckdb_config() -> dict[str, str]:
-    """The settings for `duckdb.connect(..., config=...)`."""
-    return {"memory_limit": memory_limit(), "threads": str(threads())}
+def duckdb_config(limit: str | None = None) -> dict[str, str]:
+    """The settings for `duckdb.connect(..., config=...)` (`limit`: other than the usual)."""
+    return {"memory_limit": limit or memory_limit(), "threads": str(threads())}
 
 
-def connect(database: str | Path = ":memory:", *,
-            read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """`duckdb.connect` with socfund's memory limit and thread count."""
-    return duckdb.connect(str(database), read_only=read_only, config=duckdb_config())
+def connect(database: str | Path = ":memory:", *, read_only: bool = False,
+            limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """`duckdb.connect` with socfund's memory limit (or `limit`) and thread count."""
+    return duckdb.connect(str(database), read_only=read_only, config=duckdb_config(limit))

@@ -250,19 +250,25 @@ def fpg_cards(context: AssetExecutionContext, warehouse: WarehouseResource,
         if contests and not any(c["loaded"] for c in contests):
             raise SourceFailure(f"{schema.CARDS.table}: no card of {len(contests)} contests "
                                 f"passed validation")
-        valid = [pq.read_table(folder / f"{c['slug']}.parquet") for c in contests]
-        held = [pq.read_table(folder / f"{c['slug']}.quarantine.parquet") for c in contests]
+        valid = [folder / f"{c['slug']}.parquet" for c in contests]
+        held = [folder / f"{c['slug']}.quarantine.parquet" for c in contests]
         parsed_rows = sum(c["parsed"] for c in contests)
 
         def write(con, digest: str) -> LoadCounts:
-            return replace_entity_batches(con, schema.CARDS, valid, held, parsed=parsed_rows,
+            # One contest's rows in memory at a time (all of them: some 220 MB at full scale).
+            return replace_entity_batches(con, schema.CARDS, map(pq.read_table, valid),
+                                          map(pq.read_table, held), parsed=parsed_rows,
                                           input_digest=digest)
 
-        return LoadCounts(schema.CARDS.table, parsed_rows, sum(t.num_rows for t in valid),
-                          sum(t.num_rows for t in held)), write
+        return LoadCounts(schema.CARDS.table, parsed_rows, _rows(valid), _rows(held)), write
 
     return load_entity(context, warehouse, schema.CARDS, parsed["digest"], produce,
                        extra_metadata={"contests": len(contests)})
+
+
+def _rows(paths: list[Path]) -> int:
+    """Rows of these Parquet files, from their footers."""
+    return sum(pq.read_metadata(path).num_rows for path in paths)
 
 
 # The list pages and the bulk file load through the standard assets of the declaration;

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -188,9 +188,10 @@ def replace_entity(con: duckdb.DuckDBPyConnection, entity: Entity,
 
 
 def replace_entity_batches(con: duckdb.DuckDBPyConnection, entity: Entity,
-                           valid: Sequence[pa.Table], quarantined: Sequence[pa.Table], *,
+                           valid: Iterable[pa.Table], quarantined: Iterable[pa.Table], *,
                            parsed: int, input_digest: str | None = None) -> LoadCounts:
-    """Replace both tables of an entity with these batches in one transaction.
+    """Replace both tables of an entity with these batches in one transaction (each batch
+    is let go once inserted: batches read as they are asked for are never held together).
 
     The digest of the inputs is recorded in `meta.loads` in the same transaction, so
     a later night with the same inputs knows the rows are already there; a load

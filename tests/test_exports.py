@@ -26,9 +26,10 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from pipelines import registry
-from pipelines.duckdb_config import connect
+from pipelines.duckdb_config import EXPORT_MEMORY_LIMIT_ENV, connect
 from pipelines.duckdb_config import quote_ident as ident
 from pipelines.publish import release as release_module
+from pipelines.publish import xlsx as xlsx_module
 from pipelines.publish.datapackage import table_resource
 from pipelines.publish.dbt_docs import read_dbt_docs
 from pipelines.publish.dictionary import dictionary_html, dictionary_markdown
@@ -703,6 +704,40 @@ def test_a_failing_xlsx_worker_names_its_file_and_leaves_no_release(poisoned, tm
         export_release(poisoned, tmp_path / "exports", release_date=FIRST,
                        manifest_path=manifest_path())
     assert [p.name for p in (tmp_path / "exports").iterdir()] == []
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_every_connection_writing_a_release_takes_the_export_memory_limit(
+        poisoned, tmp_path, monkeypatch, workers):
+    """The release's own connection and the XLSX writers' (here in this process: one
+    export worker is this process alone; with two, the XLSX worker process's is checked
+    by `SOCFUND_EXPORT_MEMORY_LIMIT` reaching it in its environment) take the limit."""
+    seen: list[str] = []
+    real = xlsx_module.connect
+
+    def recording(*args, **kwargs):
+        con = real(*args, **kwargs)
+        seen.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        return con
+
+    monkeypatch.setenv(EXPORT_WORKERS_ENV, workers)
+    monkeypatch.setenv(EXPORT_MEMORY_LIMIT_ENV, "300MB")
+    monkeypatch.setattr(release_module, "connect", recording)
+    monkeypatch.setattr(xlsx_module, "connect", recording)
+    export_release(poisoned, tmp_path / "exports", release_date=FIRST,
+                   manifest_path=manifest_path())
+    # 300 MB as DuckDB shows it; one connection per XLSX file when they are written here.
+    assert set(seen) == {"286.1 MiB"}
+    assert len(seen) > (1 if workers == "1" else 0)
+
+
+def test_a_bad_export_memory_limit_stops_the_release_before_anything_is_written(
+        poisoned, tmp_path, monkeypatch):
+    monkeypatch.setenv(EXPORT_MEMORY_LIMIT_ENV, "lots")
+    with pytest.raises(ValueError, match="SOCFUND_EXPORT_MEMORY_LIMIT='lots'"):
+        export_release(poisoned, tmp_path / "exports", release_date=FIRST,
+                       manifest_path=manifest_path())
+    assert not (tmp_path / "exports").exists()
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "two"])

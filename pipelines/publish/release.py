@@ -12,7 +12,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from pipelines.duckdb_config import connect
+from pipelines.duckdb_config import connect, export_memory_limit
 from pipelines.illustrative import WARNING_EN, WARNING_RU, BuildOrigin, read_build
 from pipelines.publish.changes import changes_markdown, previous_release, release_changes
 from pipelines.publish.datapackage import datapackage, table_resource
@@ -130,13 +130,15 @@ def _write_release(db_path: Path, folder: Path, *, release_date: date, manifest_
     snapshot = folder / DUCKDB_FILE_NAME
     _snapshot(db_path, snapshot)
     docs = read_dbt_docs(manifest_path)
-    con = connect()
+    con = connect(limit=export_memory_limit())
     xlsx: XlsxWriters | None = None
     try:
         con.execute("ATTACH ? AS wh (READ_ONLY)", [str(snapshot)])
         origin = read_build(con, "wh")
         tables = describe_public_tables(con, docs)
-        xlsx = XlsxWriters(snapshot, folder, tables, export_workers())
+        # This process is one of the export's workers: it writes the CSV, Parquet and
+        # 360Giving files while the others write the XLSX files (on two cores, one other).
+        xlsx = XlsxWriters(snapshot, folder, tables, export_workers() - 1)
         files, csvs = write_table_files(con, folder, tables)
 
         quarantine = quarantine_table(con, origin.illustrative)
@@ -214,6 +216,7 @@ def export_release(db_path: Path, exports_dir: Path, *, release_date: date,
     db_path, exports_dir = Path(db_path), Path(exports_dir)
     if not db_path.is_file():
         raise FileNotFoundError(f"export: no warehouse at {db_path}")
+    export_memory_limit()  # a bad setting stops here, named, before anything is written
     exports_dir.mkdir(parents=True, exist_ok=True)
     name = release_date.isoformat()
     previous = previous_release(exports_dir, name)

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 from xlsxwriter.utility import xl_col_to_name
 
-from pipelines.duckdb_config import connect, quote_ident
+from pipelines.duckdb_config import connect, export_memory_limit, quote_ident
 from pipelines.illustrative import WARNING_EN, WARNING_RU
 from pipelines.publish.markup import render
 from pipelines.publish.tables import (
@@ -315,8 +315,9 @@ def _about_lines(table: Table, names: list[str], rows_per_sheet: int
 
 
 def export_workers() -> int:
-    """How many processes write a release's XLSX files (and the site's organisation pages)
-    at once: `SOCFUND_EXPORT_WORKERS`, else the cores (at most 4)."""
+    """How many processes write a release (the `socfund` process and its XLSX workers) and
+    the site's organisation pages at once: `SOCFUND_EXPORT_WORKERS`, else the cores (at
+    most 4)."""
     value = os.environ.get(EXPORT_WORKERS_ENV, "").strip()
     if not value:
         return max(1, min(os.cpu_count() or 1, 4))
@@ -327,7 +328,7 @@ def export_workers() -> int:
 
 def _xlsx_file(snapshot: str, table: Table, path: str) -> list[str]:
     """One table's XLSX from the release's snapshot, in a process of its own."""
-    con = connect()
+    con = connect(limit=export_memory_limit())
     try:
         con.execute("ATTACH ? AS wh (READ_ONLY)", [snapshot])
         return write_xlsx(con, table, Path(path))
@@ -342,7 +343,7 @@ class XlsxWriters:
     and compressed in Python), so they are written by `workers` processes of
     their own, largest table first, while this process writes the CSV, Parquet and
     360Giving files. Each worker reads the release's read-only snapshot: DuckDB lets many
-    readers open one file. One worker writes them here, in order.
+    readers open one file. No worker: they are written here, in order, when asked for.
     """
 
     def __init__(self, snapshot: Path, folder: Path, tables: Sequence[Table], workers: int):
@@ -351,7 +352,7 @@ class XlsxWriters:
                      for t in self.tables]
         self.pool: ProcessPoolExecutor | None = None
         self.futures: dict[str, Future] = {}
-        if workers > 1 and len(self.tables) > 1:
+        if workers >= 1 and self.tables:
             self.pool = ProcessPoolExecutor(max_workers=workers,
                                             mp_context=multiprocessing.get_context("spawn"))
             for job in sorted(self.jobs, key=lambda job: -job[1].rows):
