@@ -35,20 +35,25 @@ validator quarantines the record instead of the load guessing.
 from __future__ import annotations
 
 import codecs
+import gc
 import hashlib
 import json
 import math
 import re
+import struct
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import accumulate, chain
 from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
 import polars as pl
 import pyarrow as pa
+from msgspec.structs import astuple
 from polars._typing import PolarsDataType
 
 from schemas.vocabularies.legal_forms import nonprofit_by_okopf
@@ -183,9 +188,32 @@ def _page_table(body: bytes, url: str, include_all: bool, wanted: str) -> pl.Dat
     kept = _KEPT.pop((wanted, digest, include_all), None)
     if kept is not None:
         return kept[0]
-    items, repaired_rows = _page_items(body, url or "ebudget page")
-    page = _Page(items)
-    agreements = _agreements_frame(page, repaired_rows)
+    with _cycles_not_collected():
+        return _page_tables(body, url, include_all, wanted, digest)
+
+
+@contextmanager
+def _cycles_not_collected() -> Iterator[None]:
+    """The cyclic garbage collector paused, and resumed as it was.
+
+    A page's parse makes some hundred thousand short-lived lists and tuples, none in a
+    cycle, each freed as soon as it is done with; the collector, run again and again by
+    their number, finds nothing and costs a fifth of the parse. What becomes garbage in a
+    cycle meanwhile is collected once it runs again, after the page.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _page_tables(body: bytes, url: str, include_all: bool, wanted: str, digest: bytes
+                 ) -> pl.DataFrame:
+    page = _read_page(body, url or "ebudget page")
+    agreements = _agreements_frame(page)
     if not include_all:
         agreements = agreements.filter(pl.col("is_nonprofit").is_null() | pl.col("is_nonprofit"))
     # An agreement has periods when a recipient of it is kept, or it has none (its one row
@@ -216,17 +244,35 @@ class _Page:
     for a field that is missing): one tuple per field of `_INFO_FIELDS` then
     `_GRANTOR_FIELDS` (`agreement`), of `_RECIPIENT_FIELDS` then `_ADDRESS_FIELDS`
     (`recipient`, a row per agreement × recipient, an agreement without any having one of
-    nothing); each agreement's plan subjects with their КБК as text."""
+    nothing); each agreement's plan subjects as (purpose, КБК as text, facts as `_Fact`);
+    each agreement's `plansNormalized` as the page has it.
 
-    def __init__(self, items: list[tuple[int, dict]]) -> None:
-        self.items = items
+    Built from the decoded JSON (`of_objects`) or, faster, from the typed structs the usual
+    page decodes to (`of_structs`): the two give the same page.
+    """
+
+    rows: list[int]
+    repaired: set[int]
+    agreement: list[tuple]
+    recipient: list[tuple]
+    owner: list[int]
+    recipient_counts: list[int]
+    amendment_counts: list[int]
+    subjects: list[list[tuple[Any, str | None, Sequence[_Fact]]]]
+    normalized: list[Any]
+    reg_nums: list[str | None]
+    ids: list[str | None]
+
+    @classmethod
+    def of_objects(cls, items: list[tuple[int, dict]], repaired: set[int]) -> _Page:
+        page = cls()
         agreements: list[tuple] = []
         recipients: list[tuple] = []
         ids: list[Any] = []
-        self.owner: list[int] = []
-        self.recipient_counts: list[int] = []
-        self.amendment_counts: list[int] = []
-        self.subjects: list[list[tuple[dict, str | None]]] = []
+        page.rows = [row for row, _ in items]
+        page.repaired = repaired
+        page.owner, page.recipient_counts, page.amendment_counts = [], [], []
+        page.subjects, page.normalized = [], []
         for index, (_, item) in enumerate(items):
             info, grantor = item.get("info"), item.get("grbs")
             info = info if isinstance(info, dict) else _NOTHING
@@ -235,40 +281,178 @@ class _Page:
             ids.append(item.get("id"))
             found = item.get("receiver")
             found = found if isinstance(found, list) else []
-            self.recipient_counts.append(len(found))
+            page.recipient_counts.append(len(found))
             for recipient in found or (None,):
                 recipient = recipient if isinstance(recipient, dict) else _NOTHING
                 address = recipient.get("localAddress")
                 address = address if isinstance(address, dict) else _NOTHING
                 recipients.append((*map(recipient.get, _RECIPIENT_FIELDS),
                                    *map(address.get, _ADDRESS_FIELDS)))
-                self.owner.append(index)
+                page.owner.append(index)
             plans = item.get("plansSubject")
-            self.subjects.append([(s, _text(s.get("kbk"))) for s in (
-                (s if isinstance(s, dict) else _NOTHING) for s in plans)]
+            page.subjects.append([
+                (s.get("purpose"), _text(s.get("kbk")), _facts(s.get("facts")))
+                for s in ((s if isinstance(s, dict) else _NOTHING) for s in plans)]
                 if isinstance(plans, list) else [])
             amendments = item.get("addagreement")
-            self.amendment_counts.append(len(amendments) if isinstance(amendments, list) else 0)
-        self.agreement = _transposed(agreements, len(_INFO_FIELDS) + len(_GRANTOR_FIELDS))
-        self.recipient = _transposed(recipients, len(_RECIPIENT_FIELDS) + len(_ADDRESS_FIELDS))
+            page.amendment_counts.append(len(amendments) if isinstance(amendments, list) else 0)
+            page.normalized.append(item.get("plansNormalized"))
+        page.agreement = _transposed(agreements, len(_INFO_FIELDS) + len(_GRANTOR_FIELDS))
+        page.recipient = _transposed(recipients, len(_RECIPIENT_FIELDS) + len(_ADDRESS_FIELDS))
+        page._identify(ids)
+        return page
+
+    @classmethod
+    def of_structs(cls, items: list[_Agreement]) -> _Page:
+        page = cls()
+        page.rows = list(range(1, len(items) + 1))
+        page.repaired = set()
+        page.agreement = (_transposed([astuple(i.info or _NO_INFO) for i in items],
+                                      len(_INFO_FIELDS))
+                          + _transposed([astuple(i.grbs or _NO_GRANTOR) for i in items],
+                                        len(_GRANTOR_FIELDS)))
+        found = [i.receiver or _NO_RECIPIENTS for i in items]
+        page.recipient_counts = [len(f) if f is not _NO_RECIPIENTS else 0 for f in found]
+        if all(count == 1 for count in page.recipient_counts):
+            page.owner = list(range(len(items)))
+            recipients = [f[0] for f in found]
+        else:
+            page.owner = [index for index, f in enumerate(found) for _ in f]
+            recipients = [r for f in found for r in f]
+        # A recipient's fields, then its address's (astuple ends with the address).
+        page.recipient = (_transposed([astuple(r) for r in recipients],
+                                      len(_RECIPIENT_FIELDS) + 1)[:-1]
+                          + _transposed([astuple(r.localAddress or _NO_ADDRESS)
+                                         for r in recipients], len(_ADDRESS_FIELDS)))
+        page.subjects = [[(s.purpose, _text(s.kbk), s.facts or ()) for s in i.plansSubject or ()]
+                         for i in items]
+        page.amendment_counts = [len(i.addagreement or ()) for i in items]
+        page.normalized = [i.plansNormalized for i in items]
+        page._identify([i.id for i in items])
+        return page
+
+    def _identify(self, ids: list[Any]) -> None:
         self.reg_nums = _texts(self.agreement[0])
         # The registry's `id`; records without one are known by their registry number.
         self.ids = [a or b for a, b in zip(_texts(ids), self.reg_nums, strict=True)]
+
+
+def _facts(facts: Any) -> list[_Fact]:
+    """The facts of a plan subject as the typed page has them; one that is not an object has
+    no period and no amount."""
+    return [_Fact(f.get("period"), f.get("sumsubrub")) if isinstance(f, dict) else _Fact()
+            for f in _list(facts)]
+
+
+# The usual page as typed structs: the fields the tables take, each as the page has it (the
+# values are what the untyped decode gives), the rest of an object skipped unread. A page
+# that does not fit them (a part of another kind than these) is read untyped.
+class _Info(msgspec.Struct, gc=False):  # fields in the order of `_INFO_FIELDS`
+    regNum: Any = None
+    numAgreem: Any = None
+    dateAgreem: Any = None
+    startDate: Any = None
+    endDate: Any = None
+    sum: Any = None
+    currencyCode: Any = None
+
+
+class _Grantor(msgspec.Struct, gc=False):  # `_GRANTOR_FIELDS`
+    inn: Any = None
+    fullName: Any = None
+    budgtypecode: Any = None
+    budgtypename: Any = None
+    budgetcode: Any = None
+
+
+class _Address(msgspec.Struct, gc=False):  # `_ADDRESS_FIELDS`
+    regionCode: Any = None
+    regionName: Any = None
+    oktmo: Any = None
+
+
+class _Recipient(msgspec.Struct, gc=False):  # `_RECIPIENT_FIELDS`, then the address
+    fullName: Any = None
+    shortName: Any = None
+    inn: Any = None
+    kpp: Any = None
+    ogrn: Any = None
+    okopf: Any = None
+    localAddress: _Address | None = None
+
+
+class _Fact(msgspec.Struct, gc=False):
+    period: Any = None
+    sumsubrub: Any = None
+
+
+class _Subject(msgspec.Struct, gc=False):
+    kbk: Any = None
+    purpose: Any = None
+    facts: list[_Fact] | None = None
+
+
+class _Agreement(msgspec.Struct, gc=False):
+    id: Any = None
+    info: _Info | None = None
+    grbs: _Grantor | None = None
+    receiver: list[_Recipient] | None = None
+    plansSubject: list[_Subject] | None = None
+    addagreement: list[msgspec.Raw] | None = None  # only counted
+    plansNormalized: Any = None
+
+
+class _Registry(msgspec.Struct, gc=False):
+    data: list[_Agreement] | None = None
+
+
+# Structs are not tracked by the cycle collector (`gc=False`): decoded JSON holds no cycle.
+_TYPED = msgspec.json.Decoder(_Registry)
+_NO_INFO, _NO_GRANTOR, _NO_ADDRESS = _Info(), _Grantor(), _Address()
+_NO_RECIPIENTS = [_Recipient()]  # an agreement without recipients has one row of nothing
+
+
+def _read_page(body: bytes, where: str) -> _Page:
+    """The page's values: from the typed structs when the page fits them, else from its
+    decoded JSON (`_page_items`), which also reads what msgspec refuses and mends quotes."""
+    text = memoryview(body)[3:] if body.startswith(codecs.BOM_UTF8) else body
+    if _is_utf8(text):
+        try:
+            page = _TYPED.decode(text)
+        except msgspec.DecodeError:
+            pass
+        else:
+            if page.data is not None:
+                return _Page.of_structs(page.data)
+    return _Page.of_objects(*_page_items(body, where))
+
+
+def _is_utf8(data: bytes | memoryview) -> bool:
+    """Whether the bytes are UTF-8 text. The typed decode does not look inside what it
+    skips, and a page the untyped decode refuses as not UTF-8 must be refused all the same;
+    Arrow validates in place, much faster than decoding the text."""
+    size = len(data)
+    offsets = pa.py_buffer(struct.pack("<qq", 0, size))
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _transposed(rows: list[tuple], width: int) -> list[tuple]:
     return list(zip(*rows, strict=True)) if rows else [()] * width
 
 
-def _agreements_frame(page: _Page, repaired_rows: set[int]) -> pl.DataFrame:
+def _agreements_frame(page: _Page) -> pl.DataFrame:
     """Every agreement × recipient row of the page, non-profit or not."""
     (_, numbers, signed, starts, ends, sums, currencies,
      grantor_inns, grantor_names, budget_codes, budget_names, budget_numbers) = page.agreement
     out: dict[str, pl.Series] = {
-        "_row": pl.Series([row for row, _ in page.items], dtype=pl.Int64),
+        "_row": pl.Series(page.rows, dtype=pl.Int64),
         "agreement_id": pl.Series(page.ids, dtype=pl.String),
         "reg_num": pl.Series(page.reg_nums, dtype=pl.String),
-        "agreement_number": pl.Series(_texts(numbers), dtype=pl.String),
+        "agreement_number": _text_column(numbers, _text, _CLEAN),
     }
     errors = []
     for field, values in zip(_AGREEMENT_DATES, (signed, starts, ends), strict=True):
@@ -277,7 +461,7 @@ def _agreements_frame(page: _Page, repaired_rows: set[int]) -> pl.DataFrame:
     out["amount"], error = _money_column(sums, "amount")
     errors.append(error)
     out["currency"] = pl.Series(_each_distinct(currencies, _currency), dtype=pl.String)
-    out["grantor_inn"] = pl.Series(_identifiers(grantor_inns), dtype=pl.String)
+    out["grantor_inn"] = _identifiers(grantor_inns)
     out["grantor_name"] = pl.Series(_each_distinct(grantor_names, _clean_text),
                                     dtype=pl.String)
     out["budget_level"] = pl.Series(_budget_levels(budget_codes, budget_names),
@@ -286,24 +470,24 @@ def _agreements_frame(page: _Page, repaired_rows: set[int]) -> pl.DataFrame:
     out["purpose"] = pl.Series(_purposes(page.subjects), dtype=pl.String)
     out["kbk"] = _text_lists(_kbk_lists(page.subjects))
     out["amendment_count"] = pl.Series(page.amendment_counts, dtype=pl.Int32)
-    out["repaired"] = pl.Series([row in repaired_rows for row, _ in page.items],
+    out["repaired"] = pl.Series([row in page.repaired for row in page.rows]
+                                if page.repaired else [False] * len(page.rows),
                                 dtype=pl.Boolean)
     out["recipient_count"] = pl.Series(page.recipient_counts, dtype=pl.Int32)
     out["_errors"] = _text_lists(_reasons_by_row([e.to_list() for e in errors]))
     agreements = pl.DataFrame(out)
-    if page.owner != list(range(len(page.items))):
+    if page.owner != list(range(len(page.rows))):
         agreements = agreements[page.owner]
     return pl.concat([agreements, _recipient_columns(page)], how="horizontal")
 
 
-def _purposes(subjects_of: list[list[tuple[dict, str | None]]]) -> list[str | None]:
+def _purposes(subjects_of: list[list[tuple[Any, str | None, Any]]]) -> list[str | None]:
     """Each agreement's purpose: the first of its plan subjects' that is not blank."""
     seen: dict[str, str | None] = {}
     out = []
     for subjects in subjects_of:
         found = None
-        for subject, _ in subjects:
-            text = subject.get("purpose")
+        for text, _, _ in subjects:
             if text.__class__ is str:
                 found = seen.get(text, _UNHASHABLE)
                 if found is _UNHASHABLE:
@@ -316,7 +500,7 @@ def _purposes(subjects_of: list[list[tuple[dict, str | None]]]) -> list[str | No
     return out
 
 
-def _kbk_lists(subjects_of: list[list[tuple[dict, str | None]]]) -> list[list[str]]:
+def _kbk_lists(subjects_of: list[list[tuple[Any, str | None, Any]]]) -> list[list[str]]:
     """Each agreement's КБК, each once, in the order of its plan."""
     out = []
     for subjects in subjects_of:
@@ -324,7 +508,7 @@ def _kbk_lists(subjects_of: list[list[tuple[dict, str | None]]]) -> list[list[st
             kbk = subjects[0][1]
             out.append([kbk] if kbk else [])
         else:
-            out.append(list(dict.fromkeys(k for _, k in subjects if k)))
+            out.append(list(dict.fromkeys(k for _, k, _ in subjects if k)))
     return out
 
 
@@ -332,21 +516,20 @@ def _recipient_columns(page: _Page) -> pl.DataFrame:
     """The recipient fields of each (agreement, recipient) row."""
     names, short_names, inns, kpps, ogrns, okopfs, regions, region_names, oktmos = \
         page.recipient
-    okopf = _each_distinct(okopfs, _okopf)
+    okopf = _identifiers(okopfs, _okopf)
     return pl.DataFrame({
-        "recipient_name": pl.Series(_each_distinct(names, _clean_text), dtype=pl.String),
-        "recipient_short_name": pl.Series(_each_distinct(short_names, _clean_text),
-                                          dtype=pl.String),
-        "recipient_inn": pl.Series(_identifiers(inns), dtype=pl.String),
-        "recipient_kpp": pl.Series(_identifiers(kpps), dtype=pl.String),
-        "recipient_ogrn": pl.Series(_identifiers(ogrns), dtype=pl.String),
-        "recipient_okopf": pl.Series(okopf, dtype=pl.String),
-        "recipient_region_code": pl.Series(_each_distinct(regions, _region_code),
-                                           dtype=pl.String),
+        "recipient_name": _text_column(names, _clean_text, _CLEAN),
+        "recipient_short_name": _text_column(short_names, _clean_text, _CLEAN),
+        "recipient_inn": _identifiers(inns),
+        "recipient_kpp": _identifiers(kpps),
+        "recipient_ogrn": _identifiers(ogrns),
+        "recipient_okopf": okopf,
+        "recipient_region_code": _identifiers(regions, _region_code, shortest=2),
         "recipient_region_name": pl.Series(_each_distinct(region_names, _clean_text),
                                            dtype=pl.String),
-        "recipient_oktmo": pl.Series(_identifiers(oktmos), dtype=pl.String),
-        "is_nonprofit": pl.Series(_each_distinct(okopf, is_nonprofit_okopf), dtype=pl.Boolean),
+        "recipient_oktmo": _identifiers(oktmos),
+        "is_nonprofit": pl.Series(_each_distinct(okopf.to_list(), is_nonprofit_okopf),
+                                  dtype=pl.Boolean),
     })
 
 
@@ -354,16 +537,16 @@ def _periods_frame(page: _Page, kept: set[int] | None) -> pl.DataFrame:
     """The period rows of the agreements at the positions `kept` (None: of every one)."""
     rows, ids, kbks, codes, years, months, amounts, origins = ([] for _ in range(8))
     errors: list[list[str]] = []
-    periods: dict[str, tuple[str, int | None, int | None] | None] = {}
-    for (row, item), agreement_id, subjects in zip(page.items, page.ids, page.subjects,
-                                                   strict=True):
+    periods = _PERIOD_TEXTS
+    if len(periods) > _PERIOD_TEXTS_KEPT:
+        periods.clear()
+    for row, agreement_id, subjects, plans in zip(page.rows, page.ids, page.subjects,
+                                                  page.normalized, strict=True):
         if kept is not None and row not in kept:
             continue
-        plans = item.get("plansNormalized")
-        totals = (_normalized_totals(item, [kbk for _, kbk in subjects])
+        totals = (_normalized_totals(plans, [kbk for _, kbk, _ in subjects])
                   if isinstance(plans, list) and plans else {})
-        for subject, kbk in subjects:
-            facts = subject.get("facts")
+        for _, kbk, facts in subjects:
             plain = None if kbk in totals else _plain_plan(facts, periods)
             if plain is not None:
                 for code, year, month, amount, origin in plain:
@@ -404,16 +587,22 @@ def _periods_frame(page: _Page, kept: set[int] | None) -> pl.DataFrame:
     ])
 
 
-def _fact_records(facts: Any, row: int, agreement_id: str | None, kbk: str | None
-                  ) -> list[dict]:
+# The period texts read so far, page after page (the pages of a load share most of them),
+# forgotten all at once past a bound (`_plain_plan`).
+_PERIOD_TEXTS: dict[str, tuple[str, int | None, int | None] | None] = {}
+_PERIOD_TEXTS_KEPT = 1 << 16
+
+
+def _fact_records(facts: Sequence[_Fact], row: int, agreement_id: str | None,
+                  kbk: str | None) -> list[dict]:
     """A КБК's `facts[]` as period records, each value converted or its reason noted."""
     records = []
-    for fact in _list(facts):
-        fact = _dict(fact)
+    for fact in facts:
+        period, amount = fact.period, fact.sumsubrub
         record: dict[str, Any] = {"_row": row, "agreement_id": agreement_id, "kbk": kbk}
-        record["period_code"] = _text(fact.get("period"))
-        _set_period(record, fact.get("period"))
-        set_converted(record, "amount", _plain_money, fact.get("sumsubrub"))
+        record["period_code"] = _text(period)
+        _set_period(record, period)
+        set_converted(record, "amount", _plain_money, amount)
         records.append(record)
     return records
 
@@ -421,7 +610,8 @@ def _fact_records(facts: Any, row: int, agreement_id: str | None, kbk: str | Non
 _LEFT_OUT = "left out"  # a row `_plain_plan` drops: its year is counted by other rows
 
 
-def _plain_plan(facts: Any, periods: dict[str, tuple[str, int | None, int | None] | None]
+def _plain_plan(facts: Sequence[_Fact],
+                periods: dict[str, tuple[str, int | None, int | None] | None]
                 ) -> list[list[Any]] | None:
     """(period code, year, month, amount as text, origin) of each row `_plan_records` gives
     for the usual plan, without a record per fact: every fact an object whose period is text
@@ -434,11 +624,9 @@ def _plain_plan(facts: Any, periods: dict[str, tuple[str, int | None, int | None
     """
     out: list[list[Any]] = []
     seen: set[str] = set()
-    by_year: dict[int, list[list[Any]]] = {}
-    for fact in _list(facts):
-        if fact.__class__ is not dict:
-            return None
-        period, value = fact.get("period"), fact.get("sumsubrub")
+    year_rows = False
+    for fact in facts:
+        period, value = fact.period, fact.sumsubrub
         if period.__class__ is not str:
             return None
         parts = periods.get(period, _NOTHING)
@@ -456,10 +644,14 @@ def _plain_plan(facts: Any, periods: dict[str, tuple[str, int | None, int | None
         if code in seen:
             continue
         seen.add(code)
-        record = [code, year, month, shown, ORIGIN_LATER]
-        out.append(record)
-        if year is not None:
-            by_year.setdefault(year, []).append(record)
+        out.append([code, year, month, shown, ORIGIN_LATER if month is None else ORIGIN_MONTH])
+        year_rows = year_rows or (month is None and year is not None)
+    if not year_rows:  # the usual plan: months alone, each year its months
+        return out
+    by_year: dict[int, list[list[Any]]] = {}
+    for record in out:
+        if record[1] is not None:
+            by_year.setdefault(record[1], []).append(record)
     for rows in by_year.values():
         months = [r for r in rows if r[2] is not None]
         year_row = next((r for r in rows if r[2] is None), None)
@@ -500,8 +692,9 @@ def _origin_of(record: dict) -> str | None:
     return ORIGIN_LATER if record["period_code"] == "-1" else None
 
 
-def _normalized_totals(item: dict, kbks: list[str | None]) -> dict[str | None, dict[int, Any]]:
-    """КБК -> year -> the year's total from `plansNormalized[].byYear`.
+def _normalized_totals(plans: Any, kbks: list[str | None]
+                       ) -> dict[str | None, dict[int, Any]]:
+    """КБК -> year -> the year's total from an agreement's `plansNormalized[].byYear`.
 
     An entry naming its КБК belongs to it; one that names none belongs to the
     agreement's only КБК, and is passed over when there are several (its total
@@ -509,7 +702,7 @@ def _normalized_totals(item: dict, kbks: list[str | None]) -> dict[str | None, d
     over too: the `facts[]` rows then stand on their own.
     """
     out: dict[str | None, dict[int, Any]] = {}
-    for entry in _list(item.get("plansNormalized")):
+    for entry in _list(plans):
         entry = _dict(entry)
         kbk = _text(entry.get("kbk"))
         if kbk is None:
@@ -710,17 +903,58 @@ def _convert_rest(values: list[Any], rest: list[int], convert: Callable[[Any], A
     return pl.Series(reasons, dtype=pl.String)
 
 
-def _identifiers(values: Sequence[Any]) -> list[str | None]:
-    """`parse_identifier` of each value, answering at once for the usual one: a text of
-    ASCII digits."""
-    return [value if value.__class__ is str and value.isascii() and value.isdigit()
-            else parse_identifier(value) for value in values]
+def _identifiers(values: Sequence[Any], convert: Callable[[Any], str | None] = parse_identifier,
+                 *, shortest: int = 1) -> pl.Series:
+    """`convert` of each value as a String column, answering at once for the usual value:
+    a text of at least `shortest` ASCII digits, which each converter gives back as it is."""
+    return pl.Series([value if value.__class__ is str and value.isascii() and value.isdigit()
+                      and len(value) >= shortest else convert(value) for value in values],
+                     dtype=pl.String)
 
 
 def _texts(values: Sequence[Any]) -> list[str | None]:
     """`_text` of each value, without its calls for the usual one, a text (`_clean_text`)."""
     return [" ".join(value.replace("\ufeff", " ").split()) or None if value.__class__ is str
             else _text(value) for value in values]
+
+
+# What `str.split()` splits on (`str.isspace`), and U+FEFF, which `clean_text` adds.
+_SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003"
+           "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
+_NOT_SPACE = "[^ " + "".join(f"\\x{{{ord(c):X}}}" for c in _SPACES) + "]"
+# A text `_clean_text` gives back as it is (a pattern for polars, of the whole text): words
+# without white space, one space between them.
+_CLEAN = f"^{_NOT_SPACE}+(?: {_NOT_SPACE}+)*$"
+
+
+def _text_column(values: Sequence[Any], convert: Callable[[Any], str | None],
+                 usual: str | None = None) -> pl.Series:
+    """`convert(value)` of each value as a String column: a text matching `usual` is its own
+    result, the other texts are converted each distinct one once. A column holding anything
+    but texts (and None, which each converter keeps None) goes through `_each_distinct`.
+
+    For a column of mostly distinct texts (names, numbers): polars tells the usual ones
+    apart faster than Python converts them; where a few values repeat, `_each_distinct` is
+    the faster."""
+    try:
+        texts = pl.Series(values, dtype=pl.String, strict=True)
+    except (TypeError, ValueError):  # a value not text, or text polars cannot hold
+        return pl.Series(_each_distinct(values, convert), dtype=pl.String)
+    if usual is None:
+        odd = texts.is_not_null()
+    else:
+        found = texts.str.contains(usual)
+        if found.all():  # every text usual (None is left out): nothing to convert
+            return texts
+        odd = ~found.fill_null(True)
+    index = odd.arg_true()
+    if index.len():
+        old = texts.gather(index)
+        distinct = old.unique().to_list()
+        new = old.replace_strict(distinct, [convert(v) for v in distinct],
+                                 return_dtype=pl.String)
+        texts = texts.scatter(index, new)
+    return texts
 
 
 def _each_distinct(values: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
@@ -764,11 +998,10 @@ def _reasons_by_row(columns: list[list[str | None]]) -> list[list[str]]:
 
 def _text_lists(lists: list[list[str]]) -> pl.Series:
     """A List(String) column from Python lists, laid out at once rather than list by list."""
-    offsets = [0]
-    for values in lists:
-        offsets.append(offsets[-1] + len(values))
-    flat = pa.array([v for values in lists for v in values], type=pa.string())
-    column = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), flat)
+    # Lists, not iterators: pyarrow reads a list much faster.
+    offsets = pa.array(list(accumulate(map(len, lists), initial=0)), type=pa.int32())
+    flat = pa.array(list(chain.from_iterable(lists)), type=pa.string())
+    column = pa.ListArray.from_arrays(offsets, flat)
     return pl.Series(pl.from_arrow(column)).cast(pl.List(pl.String))
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import date
 from decimal import Decimal
 
+import msgspec
 import polars as pl
 import pytest
 
@@ -337,7 +339,7 @@ _PLANS = [
 @pytest.mark.parametrize("plan", _PLANS)
 def test_the_usual_plan_is_read_as_every_plan_is(plan):
     """`_plain_plan` gives the rows `_plan_records` gives, or leaves the plan to it."""
-    facts = [{"period": p, "sumsubrub": a} for p, a in plan]
+    facts = ebudget._facts([{"period": p, "sumsubrub": a} for p, a in plan])
     want = [(r["period_code"], r["year"], r["month"], r["amount"], r["origin"])
             for r in ebudget._plan_records(ebudget._fact_records(facts, 1, "a", "k"), {}, 1,
                                            "a", "k")]
@@ -611,9 +613,9 @@ def test_both_tables_of_a_page_come_from_one_reading_of_it(monkeypatch, first):
     second = (ebudget.parse_agreement_periods if first is ebudget.parse_agreements
               else ebudget.parse_agreements)
     ebudget._KEPT.clear()
-    read = ebudget._page_items
+    read = ebudget._read_page
     readings = []
-    monkeypatch.setattr(ebudget, "_page_items",
+    monkeypatch.setattr(ebudget, "_read_page",
                         lambda body, where: readings.append(where) or read(body, where))
     first(body, url=_url(1))
     kept = second(body, url=_url(1))
@@ -649,3 +651,131 @@ def test_a_month_without_an_amount_in_a_year_with_a_total_leaves_the_year_one_ro
     assert [(p["period_code"], p["origin"]) for p in periods] == [("20210001", "facts_year")]
     assert _by_year(periods) == {2021: Decimal("100.00")}
     assert validated(periods, PERIODS).quarantined == []
+
+
+# --- the typed reading of the usual page and the untyped reading of every page ----------------
+
+# Agreements of every shape the typed structs take: parts missing, null or empty, several
+# recipients, values of other types than the usual, a total in `plansNormalized`.
+_ODD_ITEMS = [
+    _item(), _item(receiver=[]), _item(receiver=None), _item(info=None, grbs=None, id=None),
+    _item(receiver=[_item()["receiver"][0], {"fullName": "  АНО\u00a0 Второй\ufeff ",
+                                             "inn": 7104001010, "okopf": "7 14 00",
+                                             "localAddress": None}]),
+    _item(receiver=[{"okopf": {"code": "71400"}, "kpp": " 7104 01001 ",
+                     "localAddress": {"regionCode": 7, "regionName": "\u2028Тула  "}}]),
+    _item(info={"regNum": 123, "sum": "сумма уточняется", "numAgreem": "  1 ",
+                "dateAgreem": "20.03.2017 0:00:00", "startDate": {"$date": 1586379600000},
+                "currencyCode": 643}),
+    _item(plansSubject=[{"kbk": None, "purpose": None, "facts": None},
+                        {"kbk": "K2", "purpose": " Цель  два", "facts": []},
+                        {"kbk": "K3", "facts": [{"period": 20200100, "sumsubrub": "1,00"},
+                                                {"sumsubrub": 5.0}, {"period": "-1"}]}]),
+    _item(addagreement=[{"num": "1"}, {"num": "2"}], npa=[{"name": "x"}]),
+    _record_250939(),
+]
+
+
+def _both_readings(body: bytes) -> tuple[ebudget._Page, ebudget._Page]:
+    typed = ebudget._TYPED.decode(body).data
+    return (ebudget._Page.of_structs(typed),
+            ebudget._Page.of_objects(*ebudget._page_items(body, "test://p")))
+
+
+# The fixture pages but the third, whose quotes are mended first: no typed reading of it.
+_TYPED_PAGES = (1, 2)
+
+
+@pytest.mark.parametrize("body", [_body(page) for page in _TYPED_PAGES] + [_page(*_ODD_ITEMS)],
+                         ids=[f"fixture page {page}" for page in _TYPED_PAGES]
+                         + ["odd agreements"])
+def test_the_typed_reading_gives_the_page_the_untyped_reading_gives(body):
+    typed, untyped = _both_readings(body)
+    assert ebudget._agreements_frame(typed).equals(ebudget._agreements_frame(untyped))
+    assert ebudget._periods_frame(typed, None).equals(ebudget._periods_frame(untyped, None))
+    assert len(ebudget._agreements_frame(typed)) >= 3
+
+
+# Pages the typed structs refuse: a part of another kind than they take.
+_REFUSED = {
+    "a fact not an object": (_item(plansSubject=[{"kbk": "K", "facts": [5]}]),
+                             "periods", "_errors", [["period_code: no period"]]),
+    "recipients as one object": (_item(receiver={"inn": "7104001010"}),
+                                 "agreements", "recipient_count", [0]),
+    "info not an object": (_item(info="x"), "agreements", "_errors", [[]]),
+    "a recipient not an object": (_item(receiver=[None]), "agreements", "recipient_inn", [None]),
+    "amendments not a list": (_item(addagreement={"num": "1"}),
+                              "agreements", "amendment_count", [0]),
+}
+
+
+@pytest.mark.parametrize("case", list(_REFUSED))
+def test_a_page_the_typed_reading_refuses_is_read_untyped_as_before(case):
+    item, table, column, want = _REFUSED[case]
+    body = _page(item)
+    with pytest.raises(msgspec.ValidationError):
+        ebudget._TYPED.decode(body)
+    untyped = ebudget._Page.of_objects(*ebudget._page_items(body, "test://p"))
+    want_frame = (ebudget._agreements_frame(untyped) if table == "agreements"
+                  else ebudget._periods_frame(untyped, None))
+    parse = ebudget.parse_agreements if table == "agreements" else ebudget.parse_agreement_periods
+    got = parse(body, url="test://p", include_all=True)
+    assert got.equals(want_frame)
+    assert got[column].to_list() == want
+
+
+@pytest.mark.parametrize("body", [
+    _page(_item(npa=[{"name": "x"}])).replace(b'"x"', b'"\xff"'),  # in a field not read
+    _page(_item()).replace("АНО Тест".encode(), b"\xc0\xaf"),  # in a field read
+])
+def test_a_page_not_utf8_is_refused_wherever_the_bad_bytes_are(body):
+    with pytest.raises(ValueError, match="test://p: not UTF-8 text"):
+        ebudget.parse_agreements(body, url="test://p")
+
+
+def test_the_spaces_polars_is_told_of_are_those_python_splits_on():
+    python = {chr(c) for c in range(0x110000) if chr(c).isspace()} - {" "}
+    assert set(ebudget._SPACES) == python | {"\ufeff"}
+
+
+_ODD_TEXTS = ["", " ", "a  b", " a", "a ", "a\u00a0b", "a\ufeffb", "a\x1cb", "a\u2028b",
+              "a\tb", "аб вг", "аб вг", None, "x", "２０２０", "a\u200bb"]
+
+
+@pytest.mark.parametrize("values", [_ODD_TEXTS, [*_ODD_TEXTS, 1.0], ["аб вг", None, "x"],
+                                    [None, None], []],
+                         ids=["texts", "not only texts", "clean texts", "nothing", "empty"])
+def test_a_column_of_texts_is_cleaned_as_value_by_value(values):
+    got = ebudget._text_column(values, ebudget._text, ebudget._CLEAN)
+    assert got.dtype == pl.String
+    assert got.to_list() == [ebudget._text(v) for v in values]
+
+
+@pytest.mark.parametrize(("convert", "shortest"), [
+    (ebudget.parse_identifier, 1), (ebudget._okopf, 1), (ebudget._region_code, 2)])
+def test_identifiers_are_read_as_value_by_value(convert, shortest):
+    values = ["7701", "７７０１", "", " 77 01 ", "1", "07", 7, 7.0, None, "1.5E3", "7 14 00",
+              {"code": "71400"}, True]
+    got = ebudget._identifiers(values, convert, shortest=shortest)
+    assert got.to_list() == [convert(v) for v in values]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_cycle_collector_is_left_as_it_was(monkeypatch, enabled):
+    """Paused while a page is parsed (`_cycles_not_collected`), resumed after it, a page that
+    fails included; a collector the caller paused stays paused."""
+    real, seen = ebudget._read_page, []
+    monkeypatch.setattr(ebudget, "_read_page",
+                        lambda body, where: seen.append(gc.isenabled()) or real(body, where))
+    ebudget._KEPT.clear()
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        ebudget.parse_agreements(_body(1), url=_url(1))
+        with pytest.raises(ValueError, match="test://p"):
+            ebudget.parse_agreements(b"not json", url="test://p")
+        assert seen == [False, False]
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+        ebudget._KEPT.clear()
