@@ -372,7 +372,11 @@ def _frame_reasons(typed: pl.DataFrame, entity: Entity, columns: list[str]
     metadata = getattr(entity.frame_model.Config, "metadata", None) or {}
     record_fields = metadata.get("record_fields", {})
     needed = sorted({i for i in cases["index"].to_list() if i is not None})
+    # Only the fields a reason quotes are read back as Python values.
+    quoted = {c for c in cases["column"].drop_nulls().unique().to_list() if c in typed.columns}
+    quoted.update(f for fields in record_fields.values() for f in fields)
     rows = {row[_INDEX]: row for row in typed.filter(pl.col(_INDEX).is_in(needed))
+            .select(_INDEX, *(c for c in typed.columns if c in quoted))
             .iter_rows(named=True)} if needed else {}
     everyone = typed[_INDEX].to_list() if cases["index"].null_count() else []
     for context, column, check, index in cases.select(

@@ -702,7 +702,16 @@ _ASCII_AMOUNT = (r"^([0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3}){0,3}),([0-9]{2})(?: ?
 _EXACT_FLOAT = 2.0**53
 
 
+class _Cells(list):
+    """A column's distinct cells, "" as None, with those that are text as a String column
+    (`texts`) where the sheet gave them so."""
+
+    texts: pl.Series | None = None
+
+
 def _typed(raw: list[Any], kind: type) -> pl.Series:
+    if kind is str and getattr(raw, "texts", None) is not None:
+        return raw.texts
     polars_type = pl.String if kind is str else pl.Float64
     return pl.Series([v if type(v) is kind else None for v in raw], dtype=polars_type)
 
@@ -793,12 +802,13 @@ def _xlsx_frame(sheet: Sheet, columns: dict[str, int], header_index: int,
     distinct: dict[str, list[Any]] = {}
     for field, j in fields.items():
         values, row_codes = sheet.column_codes(j)
-        distinct[field] = [None if v == "" else v for v in values]
+        distinct[field] = cells = _Cells(None if v == "" else v for v in values)
+        cells.texts = sheet.column_texts(j).replace("", None)
         codes[field] = np.frombuffer(row_codes, dtype=np.uint32)
     # Every column counts for an empty row, not only the known ones.
     for j in range(sheet.width):
         values, row_codes = sheet.column_codes(j)
-        texts = _typed(values, str)
+        texts = sheet.column_texts(j)
         # `not v.strip()`: nothing but what `str.isspace` calls a space.
         empty = (texts.str.contains(r"^[\s\x1c-\x1f]*$").fill_null(False).to_numpy()
                  | np.array([v is None for v in values], dtype=bool))

@@ -657,8 +657,7 @@ class _Columns:
         column, null for the others); read once per column."""
         if j not in self._read:
             distinct, codes = self.sheet.column_codes(j)
-            texts = pl.Series([v if v.__class__ is str else None for v in distinct],
-                              dtype=pl.String)
+            texts = self.sheet.column_texts(j)
             self._read[j] = (distinct, pl.Series(np.frombuffer(codes, dtype=np.uint32)
                                                  [self.first:]), texts)
         return self._read[j]

@@ -43,7 +43,7 @@ import sys
 import zipfile
 import zlib
 from array import array
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -96,6 +96,20 @@ class Sheet:
         codes = array(_CODE)
         codes.frombytes(raw)
         return distinct, codes
+
+    def column_texts(self, j: int) -> Any:
+        """Column j's distinct values (as `column_codes` gives them) that are text, as a
+        polars String column, null for the others: a parser's column-wise helpers start here,
+        without a pass over the Python values where calamine's read gave them as a column."""
+        self._readable()
+        distinct, _ = self._columns[j]
+        texts = getattr(distinct, "texts", None)
+        if texts is None:
+            import polars as pl
+
+            texts = pl.Series([v if v.__class__ is str else None for v in distinct],
+                              dtype=pl.String)
+        return texts
 
     def column(self, j: int) -> list[Any]:
         """The cells of column j, top to bottom."""
@@ -158,6 +172,8 @@ _TAIL = 1 << 16  # bytes at a piece's end where its last cell is looked for
 # still reads back whole (one mark is taken off, whatever follows).
 _MARK = "\ue000"
 _MARKED_RUN = b"<t>" + _MARK.encode() + b"</t>"
+# The mark as the beginning of an inline string's first run, where that run is a plain `<t>`.
+_INNER_MARK = b"<is><t>" + _MARK.encode()
 _DURATION_FORMAT = re.compile(rb'formatCode="[^"]*\[[hHmMsS]')
 
 
@@ -166,7 +182,7 @@ def _read_xlsx(body: bytes, where: str, kind: str) -> list[Sheet]:
     archive = zipfile.ZipFile(io.BytesIO(body))
     parts = _sheet_parts(archive, members, where, kind)
     try:
-        with _Marked(archive) as marked:
+        with _Marked(archive, parts) as marked:
             cells = 0
             merged: dict[str, list] = {}
             for name, part in parts:
@@ -264,34 +280,39 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, name: str, where: str,
     """(cells from A1 to the sheet's furthest cell with a value, its merged ranges),
     streamed; WorkbookTooLarge as soon as the workbook passes MAX_CELLS.
 
-    Rows come in order, so a piece's last cell has its furthest row. One search per piece
-    then looks for what needs a closer look: a row or cell placed by counting (the sheet's
+    Rows come in order, so a piece's last cell has its furthest row. A few searches per piece
+    then look for what needs a closer look: a row or cell placed by counting (the sheet's
     every tag is then counted, `_counted`, wherever in the piece it is), a cell below that
     row or right of the furthest column (its piece's cells are then all read), and what the
-    marking must know.
+    marking must know. Each is asked first of the piece as text by the Rust regular
+    expressions polars runs (`_look`), faster than Python's and side by side; only where one
+    may match does the exact Python search below it run.
     """
     rows = columns = 0
     counting = False
     merged: list = []
     for piece in _pieces(archive, part):
-        marked.take(part, piece)
         if counting:
             continue
         last = _last_cell(piece)
         if last is not None:
             rows = max(rows, int(last.group(2)))
             columns = max(columns, _column_number(last.group(1)))
-        if _counted_here(piece):
+        look = _look(piece, rows, columns)
+        marked.take(part, piece, inner=look is not None and not look["odd_string"])
+        odd = look is None or look["attention"]
+        if odd and _counted_here(piece):
             # Cells placed by counting are not where the marking's notes would put them.
             counting, marked.usable = True, False
             continue
-        far = _cells_to_look_at(rows, columns).search(piece) is not None
-        for found in _VALUES.finditer(piece):
-            if found.group("digits") is None:
+        far = ((look is None or look["far"])
+               and _cells_to_look_at(rows, columns).search(piece) is not None)
+        for start, digits in _values(piece, look):
+            if digits is None:
                 marked.usable = False
             else:
-                marked.exact(name, piece, found.start(), found.group("digits"))
-        if _ODD_TYPES.search(piece) is not None:
+                marked.exact(name, piece, start, digits)
+        if odd and _ODD_TYPES.search(piece) is not None:
             marked.usable = False
         if far:
             rows = max(rows, max(map(int, set(_CELL_ROW.findall(piece)))))
@@ -324,13 +345,18 @@ _PREFIXED = re.compile(rb'<[\w.-]+:(?:is|si|c|v|row)\b')
 def _cells_to_look_at(rows: int, columns: int) -> re.Pattern[bytes]:
     """A cell with a value below row `rows` or right of column `columns` (its piece's
     cells are then all read)."""
-    letters = ""
-    while columns:
-        columns, rest = divmod(columns - 1, 26)
-        letters = chr(65 + rest) + letters
     return re.compile(
         rb'<c(?: r="(?:[A-Z]+0*(?:' + _greater(str(rows), _DIGITS).encode()
-        + rb')|(?:' + _greater(letters, _LETTERS).encode() + rb')[0-9]+)"[^>]*(?<!/)>)')
+        + rb')|(?:' + _greater(_letters(columns), _LETTERS).encode() + rb')[0-9]+)"[^>]*(?<!/)>)')
+
+
+def _letters(column: int) -> str:
+    """Column number -> its letters (28 -> "AB"); 0 -> ""."""
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 # A value: a number with more digits than calamine's text form of it keeps (`digits`), or
@@ -339,6 +365,76 @@ _VALUES = re.compile(rb'<v(?:>(?P<digits>-?[0-9]*\.[0-9]{7,}|-?[0-9.]*[eE][-+]?[
                      rb'|\s|>[^<]*[^0-9.eE+<\-])')
 # A formula's text, a boolean, an error, an ISO date: python-calamine reads the workbook.
 _ODD_TYPES = re.compile(rb't=(?:"(?:str|b|e|d)"|\'(?:str|b|e|d)\')')
+
+
+# --- the same searches by polars' Rust regular expressions, as a first look ------------------
+#
+# Rust's expressions have no look-around, so each of these matches wherever its Python
+# search can (and maybe more: then the Python search decides). They run on the piece as
+# UTF-8 text; a piece that is not (a damaged or hostile sheet) goes to Python at once.
+# Python's `\s` in a bytes pattern is `[\t-\r ]`.
+
+_WS = r"[\t-\r ]"
+# `_TAGS`: a cell whose tag does not begin `<c r="A1"`, a row not `<row r="1"` (spelt out
+# as every way of going astray, the end of the piece included), `<is`/`<si` with attributes.
+_ATTENTION = "|".join((
+    r'<c(?:[\t-\r/>]| (?:$|[^r]|r(?:$|[^=]|=(?:$|[^"]|"(?:$|[^A-Z]'
+    r'|[A-Z]+(?:$|[^A-Z0-9]|[0-9]+(?:$|[^0-9"])))))))',
+    r'<row(?:[\t-\r/>]| (?:$|[^r]|r(?:$|[^=]|=(?:$|[^"]|"(?:$|[^0-9]|[0-9]+(?:$|[^0-9"]))))))',
+    r"<(?:is|si)[\t-\r /]",
+    # `_PREFIXED` but for its prefix and word boundary; `_ODD_TYPES` as it is.
+    r":(?:is|si|c|v|row)",
+    r"""t=(?:"(?:str|b|e|d)"|'(?:str|b|e|d)')""",
+))
+_VALUES_TEXT = (r"<v(?:>(?:-?[0-9]*\.[0-9]{7,}|-?[0-9.]*[eE][-+]?[0-9]+)</v>|" + _WS
+                + r"|>[^<]*[^0-9.eE+<\-])")
+# An inline string whose first run is not a plain `<t>`, or whose text may begin with white
+# space (a space, a reference such as `&#32;`, CDATA; calamine trims a text's ends, which a mark
+# before it would keep): that piece's texts are marked by a run of their own (`_MARKED_RUN`),
+# the others inside their `<t>` (`_INNER_MARK`).
+_IS_WITHOUT_T = r"<is>(?:$|[^<]|<(?:$|[^t]|t(?:$|[^>]|>(?:$|[ \t\r\n&<]))))"
+_SI_SPACED = re.compile(rb"<si><t>[ \t\r\n&<]")
+
+
+def _look(piece: bytes, rows: int, columns: int) -> dict[str, Any] | None:
+    """The Rust searches over the piece, side by side in one polars query: whether it may hold
+    what `_ATTENTION`, `_IS_WITHOUT_T` (`odd_string`) and `_far_cells` look for, and the texts
+    of the `_VALUES` matches (`values`). None for a piece that is not UTF-8 text."""
+    import polars as pl
+
+    try:
+        frame = pl.DataFrame({"xml": pl.Series([piece], dtype=pl.Binary).cast(pl.String)})
+    except pl.exceptions.ComputeError:
+        return None
+    xml = pl.col("xml")
+    return frame.select(attention=xml.str.contains(_ATTENTION),
+                        odd_string=xml.str.contains(_IS_WITHOUT_T),
+                        far=xml.str.contains(_far_cells(rows, columns)),
+                        values=xml.str.extract_all(_VALUES_TEXT)).row(0, named=True)
+
+
+def _values(piece: bytes, look: dict[str, Any] | None) -> list[tuple[int, bytes | None]]:
+    """(where, digits or None) of each `_VALUES` match, as `finditer` finds them.
+
+    Rust finds the same matches, in order (no look-around, the same leftmost-first choice);
+    each is then placed by `find` from the end of the one before, the first place its text
+    occurs, and where `finditer` finds it (any earlier would have been found first)."""
+    if look is None:
+        return [(found.start(), found.group("digits")) for found in _VALUES.finditer(piece)]
+    out = []
+    at = 0
+    for written in look["values"]:
+        value = written.encode()
+        start = piece.find(value, at)
+        at = start + len(value)
+        out.append((start, _VALUES.match(value).group("digits")))
+    return out
+
+
+def _far_cells(rows: int, columns: int) -> str:
+    """`_cells_to_look_at` for Rust, any cell tag (one without a value too)."""
+    return (r'<c r="(?:[A-Z]+0*(?:' + _greater(str(rows), _DIGITS) + r')|(?:'
+            + _greater(_letters(columns), _LETTERS) + r')[0-9]+)"')
 
 
 def _last_cell(piece: bytes) -> re.Match[bytes] | None:
@@ -423,26 +519,37 @@ class _Marked:
     """The workbook with a mark before every text, written aside in memory as its sheets are
     streamed through the checks, then read once by calamine, every cell as text.
 
-    Shared strings (`<si>`) and inline strings (`<is>`) get the mark as a first text run,
-    which calamine joins to the rest; numbers and dates are left as they are, and calamine
-    writes them as text: a date as `YYYY-MM-DD HH:MM:SS`, a number rounded to nine decimal
-    places, which is exact for a number written with up to six. A number written with more
-    (`9198048.630000001`) is noted as written, by its cell, and put back after the read.
+    Shared strings (`<si>`) and inline strings (`<is>`) get the mark at the start of their
+    first run where that is a plain `<t>` whose text begins with no space, reference or CDATA
+    (as good as always), else as a first run of its own, which calamine joins to the rest.
+    Numbers and dates are left as they are, and calamine writes them as text: a date as
+    `YYYY-MM-DD HH:MM:SS`, a number rounded to nine decimal places, which is exact for a
+    number written with up to six. A number written with more (`9198048.630000001`) is noted
+    as written, by its cell, and put back after the read.
 
-    A large sheet is cut at row boundaries into parts, one per processor, each a workbook of
-    its own (the sheet's head, its rows, a closing tag), which calamine reads side by side
-    (it lets go of the interpreter while it reads); the parts' columns are then joined.
+    A large sheet is cut at row boundaries into parts, a few per processor, each a workbook
+    of its own (the sheet's head, its rows, a closing tag), which calamine reads side by side
+    (it lets go of the interpreter while it reads); the parts' columns are then joined. A
+    part other than a sheet's first is complete when the next begins: calamine reads it then,
+    on another processor, while the rest of the sheet is still being checked (its own cells
+    are checked already, and only its own cells does calamine lay out).
     """
 
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    def __init__(self, archive: zipfile.ZipFile, parts: list[tuple[str, str | None]]) -> None:
         self.archive = archive
+        self.parts = parts
         self.books: list[_Book] = [_Book()]
+        # book -> its sheets read already, each a (first column, height, frame) (`_load`)
+        self.early: dict[int, Future] = {}
+        self.others: list[tuple[str, bytes]] | None = None
+        self.pool: ThreadPoolExecutor | None = None
         self.writing: _Member | None = None
         self.written: set[str] = set()
         # sheet member -> (0-based row it starts at, book it is in) of each of its parts
         self.cuts: dict[str, list[tuple[int, int]]] = {}
         self.numbers: dict[str, list[tuple[int, int, bytes]]] = {}
         self.workers = _workers()
+        self.cut_into = self.workers * _PARTS_PER_WORKER
         try:
             styles = archive.read("xl/styles.xml")
         except KeyError:
@@ -457,31 +564,77 @@ class _Marked:
         self._close_member()
         for book in self.books:
             book.zip.close()
+        if self.pool is not None:
+            # A refused workbook may leave a part being read: it is a part already checked.
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _close_member(self) -> None:
         if self.writing is not None:
             self.writing.close()
             self.writing = None
 
-    def take(self, part: str, piece: bytes) -> None:
+    def take(self, part: str, piece: bytes, inner: bool = False) -> None:
+        """Write the piece, its texts marked; `inner`: every inline string in it begins with a
+        plain `<t>`, so the mark goes inside it (calamine reads one run the faster)."""
         if not self.usable:
             return
         if self.writing is None or self.writing.part != part:
             self._close_member()
             self.writing = _Member(self.books[0], part, piece,
-                                   self.archive.getinfo(part).file_size // self.workers)
+                                   self.archive.getinfo(part).file_size // self.cut_into)
             self.written.add(part)
             self.cuts[part] = [(0, 0)]
-        elif len(self.cuts[part]) < self.workers and self.writing.cuttable(piece):
+        elif len(self.cuts[part]) < self.cut_into and self.writing.cuttable(piece):
             cut = _ROW_START.search(piece)
             if cut is not None and int(cut.group(1) or 0) - 1 > self.cuts[part][-1][0]:
-                self.writing.write(_marked(piece[:cut.start()]))
+                self.writing.write(_marked(piece[:cut.start()], inner))
                 self.writing.close(b"</sheetData></worksheet>")
+                self._read_early(len(self.books) - 1, part)
                 self.books.append(_Book())
                 self.writing = self.writing.next_part(self.books[-1])
                 self.cuts[part].append((int(cut.group(1)) - 1, len(self.books) - 1))
                 piece = piece[cut.start():]
-        self.writing.write(_marked(piece))
+        self.writing.write(_marked(piece, inner))
+
+    def _read_early(self, index: int, part: str) -> None:
+        """Hand book `index`, complete, to calamine now, if it holds one part alone (not a
+        sheet's first part: book 0 holds every sheet's first part)."""
+        if index == 0:
+            return
+        try:
+            others = self._others()
+        except _NotMarked:
+            self.usable = False
+            return
+        book = self.books[index]
+        for name, data in others:
+            book.zip.writestr(name, data)
+        book.zip.close()
+        data = book.buffer.getvalue()
+        book.buffer = io.BytesIO()
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(self.workers)
+        names = [name for name, sheet in self.parts if sheet == part]
+        self.early[index] = self.pool.submit(_read_book, data, names)
+
+    def _others(self) -> list[tuple[str, bytes]]:
+        """Every member but the sheets, as each book holds it (shared strings marked)."""
+        if self.others is None:
+            sheets = {part for _, part in self.parts if part is not None}
+            self.others = [(member.filename, self._member(member.filename))
+                           for member in self.archive.infolist()
+                           if member.filename not in sheets]
+        return self.others
+
+    def _member(self, name: str) -> bytes:
+        data = self.archive.read(name)
+        if name == "xl/sharedStrings.xml":
+            if _OTHER_STRINGS.search(data):
+                raise _NotMarked
+            if data.count(b"<si>") == data.count(b"<si><t>") and _SI_SPACED.search(data) is None:
+                return data.replace(b"<si><t>", b"<si><t>" + _MARK.encode())
+            return data.replace(b"<si>", b"<si>" + _MARKED_RUN)
+        return data
 
     def exact(self, sheet: str, piece: bytes, at: int, digits: bytes) -> None:
         """Note the number `digits` of the cell whose value starts at `at`."""
@@ -493,22 +646,24 @@ class _Marked:
         self.numbers.setdefault(sheet, []).append(
             (int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1, digits))
 
-    def _finish(self) -> list[bytes]:
+    def _finish(self) -> list[bytes | None]:
         """Each workbook to read: the whole one (with the first part of every cut sheet),
-        then one per further part, holding that part and every member but the sheets."""
+        then one per further part, holding that part and every member but the sheets; None
+        for a book read already."""
         self._close_member()
-        for member in self.archive.infolist():
-            if member.filename in self.written:
+        # A sheet's member never written (an empty one) goes in as it is.
+        sheets = {part for _, part in self.parts if part is not None}
+        members = self._others() + [
+            (member.filename, self.archive.read(member.filename))
+            for member in self.archive.infolist()
+            if member.filename in sheets and member.filename not in self.written]
+        out: list[bytes | None] = []
+        for index, book in enumerate(self.books):
+            if index in self.early:
+                out.append(None)
                 continue
-            data = self.archive.read(member.filename)
-            if member.filename == "xl/sharedStrings.xml":
-                if _OTHER_STRINGS.search(data):
-                    raise _NotMarked
-                data = data.replace(b"<si>", b"<si>" + _MARKED_RUN)
-            for book in self.books:
-                book.zip.writestr(member.filename, data)
-        out = []
-        for book in self.books:
+            for name, data in members:
+                book.zip.writestr(name, data)
             book.zip.close()
             out.append(book.buffer.getvalue())
             book.buffer = io.BytesIO()
@@ -516,26 +671,21 @@ class _Marked:
 
     def read(self, parts: list[tuple[str, str | None]], merged: dict[str, list],
              where: str) -> list[Sheet]:
-        import fastexcel
-
         books = self._finish()
-        readers = []
-        try:
-            while books:
-                # Each book handed over and let go: calamine keeps its own copy.
-                readers.append(fastexcel.read_excel(books.pop(0)))
-        except fastexcel.FastExcelError as exc:
-            # A workbook calamine cannot open (a damaged styles part): python-calamine
-            # refuses it in the words it always has.
-            raise _NotMarked from exc
         sheets = [(name, self.cuts.get(part or "", [(0, 0)])) for name, part in parts]
         # A reader reads one sheet at a time: each book's sheets in turn, the books side by side.
-        wanted: list[list[str]] = [[] for _ in readers]
+        wanted: list[list[str]] = [[] for _ in books]
         for name, cuts in sheets:
             for _, book in cuts:
                 wanted[book].append(name)
-        with ThreadPoolExecutor(self.workers) as pool:
-            loaded = [iter(frames) for frames in pool.map(_load, readers, wanted)]
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(self.workers)
+        futures = [self.early[index] if data is None
+                   else self.pool.submit(_read_book, data, names)
+                   for index, (data, names) in enumerate(zip(books, wanted, strict=True))]
+        # Each book handed over and let go: calamine keeps its own copy.
+        del books
+        loaded = [iter(future.result()) for future in futures]
         out = []
         for name, cuts in sheets:
             height, columns = _joined([next(loaded[book]) for _, book in cuts],
@@ -550,7 +700,9 @@ class _Marked:
         return out
 
 
-def _marked(xml: bytes) -> bytes:
+def _marked(xml: bytes, inner: bool = False) -> bytes:
+    if inner:
+        return xml.replace(b"<is><t>", _INNER_MARK)
     return xml.replace(b"<is>", b"<is>" + _MARKED_RUN)
 
 
@@ -615,10 +767,26 @@ def _markup(xml: bytes) -> bool:
 
 
 _PARTS = 8  # at most this many parts of one sheet read side by side
+# Parts of a large sheet per processor: all but the first and the last are read while the
+# sheet is still being checked.
+_PARTS_PER_WORKER = 3
 _MIN_PART = 1 << 24  # bytes of sheet XML below which a sheet is not cut
 _ROW_START = re.compile(rb'<row(?: r="([0-9]+)")?[\s>/]')
 _REFERENCE = re.compile(rb'([A-Z]+)([0-9]+)"')
 _OTHER_STRINGS = re.compile(rb'<si[\s/]|<[\w.-]+:si\b')
+
+
+def _read_book(book: bytes, names: list[str]) -> list[tuple[int, int, Any]]:
+    """The named sheets (or parts) of one marked workbook, read by calamine (`_load`)."""
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(book)
+    except fastexcel.FastExcelError as exc:
+        # A workbook calamine cannot open (a damaged styles part): python-calamine refuses it
+        # in the words it always has.
+        raise _NotMarked from exc
+    return _load(reader, names)
 
 
 def _load(reader: Any, names: list[str]) -> list[tuple[int, int, Any]]:
@@ -653,7 +821,7 @@ def _joined(frames: list[tuple[int, int, Any]], starts: list[int]
     if len(frames) == 1:
         offset, _, frame = frames[0]
         return height, ([([""], bytes(4 * height))] * offset
-                        + [_codes(frame.to_series(j)) for j in range(frame.width)])
+                        + _all_codes(frame))
     if not any(frame.width for _, _, frame in frames):
         return height, []
     first = min(o for o, _, f in frames if f.width)
@@ -677,7 +845,7 @@ def _joined(frames: list[tuple[int, int, Any]], starts: list[int]
         blocks.append(block)
     whole = pl.concat(blocks, rechunk=False)
     return height, ([([""], bytes(4 * height))] * first
-                    + [_codes(whole.to_series(j)) for j in range(whole.width)])
+                    + _all_codes(whole))
 
 
 def _put_back(column: tuple[list, bytes], numbers: list[tuple[int, bytes]]
@@ -701,6 +869,21 @@ def _put_back(column: tuple[list, bytes], numbers: list[tuple[int, bytes]]
         codes[row] = len(distinct) + len(added)
         added.append(value)
     return [*distinct, *added], codes.tobytes()
+
+
+def _all_codes(frame: Any) -> list[tuple[list, bytes]]:
+    """`_codes` of every column of the frame, a few side by side (polars lets go of the
+    interpreter for the work on a column)."""
+    if frame.width < 2:
+        return [_codes(frame.to_series(j)) for j in range(frame.width)]
+    with ThreadPoolExecutor(_workers()) as pool:
+        return list(pool.map(_codes, frame.get_columns()))
+
+
+class _Distinct(list):
+    """A column's distinct values, with those that are text as a polars column (`texts`)."""
+
+    texts: Any = None
 
 
 def _codes(series: Any) -> tuple[list, bytes]:
@@ -728,7 +911,11 @@ def _codes(series: Any) -> tuple[list, bytes]:
     texts = distinct.gather(odd).to_list() if odd else []
     for i, text in zip(odd, texts, strict=True):
         values[i] = _value(text)
-    return values, codes.to_numpy().tobytes()
+    out = _Distinct(values)
+    # `_value` gives a text only for a marked cell or an empty one.
+    out.texts = pl.select(pl.when(marked).then(distinct.str.slice(1))
+                          .when(distinct == "").then(distinct)).to_series()
+    return out, codes.to_numpy().tobytes()
 
 
 # calamine's text form of a number: digits, a sign, a point, nothing else.

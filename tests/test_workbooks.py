@@ -6,6 +6,7 @@ in Arrow IPC). The bombs are in test_faults."""
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import zipfile
@@ -13,6 +14,8 @@ from datetime import date, datetime, time
 
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from scrapers import workbooks
@@ -228,6 +231,7 @@ def _read_in_parts(monkeypatch, body: bytes, parts: int = 2) -> dict[int, list]:
     expected = _calamine(body)
     monkeypatch.setattr(workbooks, "_MIN_PART", 0)
     monkeypatch.setattr(workbooks, "_workers", lambda: parts)
+    monkeypatch.setattr(workbooks, "_PARTS_PER_WORKER", 1)
     starts: list[list[int]] = []
     joined = workbooks._joined
 
@@ -300,3 +304,140 @@ def test_rows_out_of_order_across_a_cut_are_read_by_python_calamine(monkeypatch)
         (sheet,) = read_sheets(body, "test.xlsx")
         assert _typed(sheet.rows) == _typed(expected)
     assert fell_back
+
+
+# --- the first look by polars' Rust expressions, the exact Python searches behind it ----------
+
+# Pieces of sheet XML built from the fragments the searches turn on: well-formed cells and
+# rows, and every way a tag can go astray (no `r`, lower case, a prefix, a bare `<is `...).
+_FRAGMENTS = ['<c r="A1">', '<c r="AB12" s="1">', '<c r="B2"/>', '<c r="C3" t="inlineStr">',
+              '<c>', '<c/>', '<c\n', '<c r="a1">', '<c r="A">', '<c r="1">', '<c r=""', '<c ',
+              '<c r', '<c r=', '<c r="', '<c r="A1', '<c r="Z99"', '<col', '<row r="7">',
+              '<row>', '<row/>', '<row r="x">', '<row r="">', '<row ', '<row r="12', '<rows',
+              '<is>', '<is><t>', '<is><t xml:space="preserve">', '<is><r><t>', '<is ', '<is/>',
+              '<si>', '<si ', '<x:c r="A1">', '<x:row>', 'a:is', ':v', '<v>12</v>',
+              '<v>1.12345678</v>', '<v>1e5</v>', '<v>-0.5E-3</v>', '<v>abc</v>', '<v >1</v>',
+              '<v>12.3</v>', '<v>ф</v>', 't="str"', "t='b'", 't="e"', 't="d"', 't="n"',
+              '</t>', '</is>', '</c>', '</row>', 'текст', ' ', '"', '>', '<', '/', 'A', '9']
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=14),
+       st.integers(0, 30), st.integers(0, 30))
+def test_the_rust_first_look_misses_nothing_the_python_searches_find(fragments, rows, columns):
+    piece = "".join(fragments).encode()
+    look = workbooks._look(piece, rows, columns)
+    assert look is not None
+    if not look["attention"]:
+        assert not workbooks._counted_here(piece)
+        assert workbooks._ODD_TYPES.search(piece) is None
+    if not look["far"]:
+        assert workbooks._cells_to_look_at(rows, columns).search(piece) is None
+    if not look["odd_string"]:
+        assert piece.count(b"<is>") == piece.count(b"<is><t>")
+    assert workbooks._values(piece, look) == workbooks._values(piece, None)
+
+
+def test_a_piece_that_is_not_utf8_is_looked_at_by_python_alone():
+    piece = b'<c r="A1"><v>1.123456789</v></c>\xff<c>'
+    assert workbooks._look(piece, 1, 1) is None
+    assert workbooks._values(piece, None) == [(10, b"1.123456789")]
+
+
+def test_inline_strings_marked_inside_their_first_run_read_as_calamine_reads_them(
+        monkeypatch):
+    # Spaces at the end, entities, a line break, CDATA, two runs; then (read with a run of
+    # their own) a rich text, a run kept with its spaces, white space, a reference or CDATA
+    # first, an empty run.
+    texts = ["с пробелами  ", "a &amp; b &lt;c&gt;", "пробел&#32;", "две\nстроки",
+             "\ue000уже с меткой", "1234", "2020-01-02 00:00:00"]
+    cells = [_text(f"A{r}", t) for r, t in enumerate(texts, start=1)]
+    cells += ['<c r="A10" t="inlineStr"><is><t>данные<![CDATA[ <в CDATA> ]]></t></is></c>',
+              '<c r="A11" t="inlineStr"><is><t>начало</t><t>конец</t></is></c>']
+    plain = "".join(_row(r, cell) for r, cell in enumerate(cells, start=1))
+    rich = (_row(12, '<c r="A12" t="inlineStr"><is><r><t>жирный</t></r><r><t> и нет</t></r>'
+                     '</is></c>')
+            + _row(13, '<c r="A13" t="inlineStr"><is><t xml:space="preserve"> сохранён </t>'
+                       '</is></c>')
+            + "".join(_row(r, _text(f"A{r}", t)) for r, t in
+                      ((14, "  с пробелами  "), (15, "\tтаб"), (16, "\nстрока"), (17, "   "),
+                       (18, "&#32;пробел"), (19, "&#x9;таб"), (20, ""),
+                       (21, "<![CDATA[ в CDATA]]>"))))
+    _only_marked(monkeypatch)
+    inner: list[bool] = []
+    marked = workbooks._marked
+    monkeypatch.setattr(workbooks, "_marked",
+                        lambda xml, flag=False: inner.append(flag) or marked(xml, flag))
+    # Every inline string begins with a plain `<t>`: marked inside it; a rich text among
+    # them: the piece's texts get a run of their own.
+    for rows, inside in ((plain, True), (plain + rich, False)):
+        body = _custom_sheet(rows)
+        inner.clear()
+        (sheet,) = read_sheets(body, "test.xlsx")
+        ((_, expected, _),) = _calamine(body)
+        assert _typed(sheet.rows) == _typed(expected)
+        assert inner and set(inner) == {inside}
+
+
+def test_shared_strings_marked_inside_or_by_a_run_read_as_calamine_reads_them(monkeypatch):
+    # Plain texts take the mark inside their `<t>`; one beginning with a space (calamine trims
+    # it), a reference or a run kept with its spaces sends every text to a run of its own.
+    plain = ["первый", "второй  ", "a &amp; b"]
+    for extra in ([], [" пробел"], ["&#32;пробел"], ['<t xml:space="preserve"> с</t>']):
+        strings = plain + extra
+        items = "".join(s if s.startswith("<t") else f"<t>{s}</t>" for s in strings)
+        shared = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                  + "".join(f"<si>{s}</si>" for s in re.findall(r"<t.*?</t>", items))
+                  + "</sst>").encode()
+        rows = "".join(_row(r, f'<c r="A{r}" t="s"><v>{r - 1}</v></c>')
+                       for r in range(1, len(strings) + 1))
+        body = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(_custom_sheet(rows))) as src, \
+                zipfile.ZipFile(body, "w") as dst:
+            for member in src.infolist():
+                dst.writestr(member, src.read(member.filename))
+            dst.writestr("xl/sharedStrings.xml", shared)
+        with monkeypatch.context() as m:
+            _only_marked(m)
+            (sheet,) = read_sheets(body.getvalue(), "test.xlsx")
+        ((_, expected, _),) = _calamine(body.getvalue())
+        assert _typed(sheet.rows) == _typed(expected)
+        assert len(expected) == len(strings)
+
+
+def test_the_parts_after_a_sheets_first_are_read_while_the_sheet_is_still_checked(monkeypatch):
+    rows = [_row(r, _text(f"A{r}", f"т{r}"), _number(f"B{r}", f"{r}.25")) for r in range(1, 61)]
+    body = _custom_sheet("".join(rows))
+    monkeypatch.setattr(workbooks, "_MIN_PART", 0)
+    monkeypatch.setattr(workbooks, "_workers", lambda: 2)
+    monkeypatch.setattr(workbooks, "_PARTS_PER_WORKER", 2)
+    monkeypatch.setattr(workbooks, "_CHUNK", 200)
+    early: list[int] = []
+    read_early = workbooks._Marked._read_early
+
+    def recording(self, index, part):
+        read_early(self, index, part)
+        early.extend(i for i in self.early if i not in early)
+
+    monkeypatch.setattr(workbooks._Marked, "_read_early", recording)
+    _only_marked(monkeypatch)
+    (sheet,) = read_sheets(body, "test.xlsx")
+    ((_, expected, _),) = _calamine(body)
+    assert _typed(sheet.rows) == _typed(expected)
+    # Four parts (two per processor): the second and third handed over before the end.
+    assert early == [1, 2]
+
+
+def test_column_texts_are_the_text_values_of_column_codes(monkeypatch):
+    # A marked read (a number put back as written among them) and python-calamine's read.
+    rows = [["текст", 1.5, "1234", None], ["", 1 / 3, date(2020, 1, 2), "x"],
+            [" пробел", 2.0, "", True]]
+    for body, marked in ((_book(("Лист1", rows[:2])), True), (_book(("Лист1", rows)), False)):
+        with monkeypatch.context() as m:
+            if marked:
+                _only_marked(m)
+            (sheet,) = read_sheets(body, "test.xlsx")
+        for j in range(sheet.width):
+            distinct, _ = sheet.column_codes(j)
+            assert sheet.column_texts(j).to_list() == [
+                v if type(v) is str else None for v in distinct]
