@@ -24,7 +24,14 @@ import pyarrow as pa
 
 from pipelines.duckdb_config import connect, quote_ident
 from pipelines.paths import WarehousePaths
-from schemas.base import Entity, Validated, ValidatedFrame, arrow_type, column_of
+from schemas.base import (
+    Entity,
+    Validated,
+    ValidatedFrame,
+    arrow_type,
+    column_of,
+    cycles_not_collected,
+)
 
 LINEAGE_COLUMNS: dict[str, str] = {
     "_source": "VARCHAR",
@@ -99,8 +106,13 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+# `json.dumps` with these arguments builds an encoder per call; one serves every record.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+
+
 def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_json_default)
+    """`value` as JSON text, exactly as `json.dumps(value, ensure_ascii=False)` writes it."""
+    return _ENCODER.encode(value)
 
 
 @dataclass(frozen=True)
@@ -123,21 +135,22 @@ def entity_batches(entity: Entity, validated: Validated | ValidatedFrame,
     its own `_source_url`, `_raw_sha256`, `_fetched_at` and `_row`.
     """
     data_columns = {**entity.columns(), **LINEAGE_COLUMNS}
-    quarantined = [
-        {
-            **q.meta,
-            **lineage,
-            "_row": q.row,
-            "record": to_json(q.record),
-            "reasons": q.reasons,
-        }
-        for q in validated.quarantined
-    ]
+    with cycles_not_collected():
+        quarantined = _arrow_table([
+            {
+                **q.meta,
+                **lineage,
+                "_row": q.row,
+                "record": to_json(q.record),
+                "reasons": q.reasons,
+            }
+            for q in validated.quarantined
+        ], QUARANTINE_COLUMNS)
     if isinstance(validated, ValidatedFrame):
         valid = _frame_table(validated.valid, data_columns, lineage)
     else:
         valid = _arrow_table(validated.valid, data_columns, lineage)
-    return valid, _arrow_table(quarantined, QUARANTINE_COLUMNS)
+    return valid, quarantined
 
 
 def _frame_table(valid: pa.Table, columns: dict[str, str], constants: dict[str, Any]

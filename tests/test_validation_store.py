@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import gc
+import json
+from datetime import date
 from decimal import Decimal
 
 import duckdb
 import pandera.pandas as pa
+import polars as pl
+import pyarrow
+import pytest
 from pandera.typing import Series
 
 from pipelines.paths import WarehousePaths
-from pipelines.store import replace_entity, store_writer
-from schemas.base import Entity, inn_ogrn_flags, money_field, non_negative, typed_field, validate
+from pipelines.store import _json_default, replace_entity, store_writer, to_json
+from schemas.base import (
+    Entity,
+    ValidatedFrame,
+    arrow_type,
+    cycles_not_collected,
+    inn_ogrn_flags,
+    money_field,
+    non_negative,
+    typed_field,
+    validate,
+    with_lineage,
+)
 
 
 class _Model(pa.DataFrameModel):
@@ -81,3 +98,68 @@ def test_load_replaces_rows_and_reconciles(tmp_path):
     assert any("amount" in r for r in reasons)
     assert '"native_id": "n2"' in record
     con.close()
+
+
+def _frame_batch(fetched_at: list[str | None]) -> ValidatedFrame:
+    """A validated frame of ENTITY's columns with these fetch times, one row each."""
+    n = len(fetched_at)
+    columns = {name: pyarrow.nulls(n, arrow_type(duck)) for name, duck in ENTITY.columns().items()}
+    columns["native_id"] = pyarrow.array([f"n{i}" for i in range(n)])
+    columns["_row"] = pyarrow.array(range(n), pyarrow.int32())
+    columns["_fetched_at"] = pyarrow.array(fetched_at, pyarrow.string())
+    return ValidatedFrame(pyarrow.table(columns))
+
+
+@pytest.mark.parametrize("fetched_at", [
+    ["2026-03-01T16:35:01+00:00", "2026-03-01T19:35:01+03:00", None,
+     "2026-03-01T16:35:01.250000+00:00", "2026-03-01T16:35:01+00:00"],
+    # One without its offset: DuckDB reads it in the session's time zone.
+    ["2026-03-01T16:35:01+00:00", "2026-03-01 16:35:01"],
+])
+def test_fetch_times_of_a_frame_load_as_duckdb_reads_their_text(tmp_path, fetched_at):
+    paths = WarehousePaths(tmp_path)
+    lineage = {"_source": "demo", "_parser_version": "demo/1"}
+    with store_writer(paths) as con:
+        replace_entity(con, ENTITY, _frame_batch(fetched_at), lineage)
+        stored = con.execute("SELECT _fetched_at FROM raw.demo__things ORDER BY _row").fetchall()
+        read = [con.execute("SELECT CAST(? AS TIMESTAMPTZ)", [text]).fetchall()[0]
+                for text in fetched_at]
+        assert stored == read
+        (kind,) = con.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = 'raw' "
+            "AND table_name = 'demo__things' AND column_name = '_fetched_at'").fetchone()
+        assert kind == "TIMESTAMP WITH TIME ZONE"
+
+
+def test_quarantined_record_json_is_json_dumps():
+    record = {"name": "Фонд \"Добро\"\n\t\x01", "amount": Decimal("12.50"),
+              "whole": Decimal("7.00"), "day": date(2026, 3, 1), "codes": ("a", "b"),
+              "none": None, "flag": True, "share": 0.1}
+    assert to_json(record) == json.dumps(record, ensure_ascii=False, default=_json_default)
+    assert to_json(record).startswith('{"name": "Фонд \\"Добро\\"\\n\\t\\u0001"')
+
+
+def test_lineage_columns_follow_the_frame_and_replace_their_namesakes():
+    lineage = {"_source_url": "u", "_raw_sha256": "s", "_fetched_at": "t"}
+    frame = pl.DataFrame({"native_id": ["a", "b"], "_row": [1, 2]})
+    got = with_lineage(frame, lineage)
+    assert got.columns == ["native_id", "_row", *lineage]
+    assert got.schema["_fetched_at"] == pl.String
+    assert got.select(*lineage).rows() == [("u", "s", "t")] * 2
+    assert with_lineage(frame.clear(), lineage).columns == got.columns
+    again = with_lineage(got, {**lineage, "_fetched_at": "t2"})
+    assert again.columns == got.columns
+    assert again["_fetched_at"].to_list() == ["t2", "t2"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_cycles_not_collected_resumes_the_collector_as_it_was(enabled):
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with pytest.raises(KeyError), cycles_not_collected():
+            assert not gc.isenabled()
+            raise KeyError("x")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
