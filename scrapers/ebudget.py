@@ -813,19 +813,25 @@ def _date_column(values: list[Any], field: str) -> tuple[pl.Series, pl.Series]:
     seen = _INSTANT_DAYS
     if len(seen) > _INSTANT_DAYS_KEPT:
         seen.clear()
-    days: list[Any] = []
+    inner = [value.get("$date") if value.__class__ is dict else value for value in values]
+    # The days known already looked up all at once; only the others are gone through one by
+    # one. The texts are the only keys: a value of another kind finds nothing.
+    try:
+        days: list[Any] = list(map(seen.get, inner))
+    except TypeError:  # a value that is an object or a list has no key
+        days = [seen.get(text) if text.__class__ is str else None for text in inner]
     rest: list[int] = []
-    for index, value in enumerate(values):
-        inner = value.get("$date") if value.__class__ is dict else value
-        if inner.__class__ is str:
-            day = seen.get(inner, _UNHASHABLE)
-            if day is _UNHASHABLE:
-                day = seen[inner] = _instant_day(inner)
-        else:
-            day = None
-        if day is None and value is not None:
+    for index in [index for index, day in enumerate(days) if day is None]:
+        text = inner[index]
+        if text.__class__ is str:
+            day = seen.get(text, _UNHASHABLE)
+            if day is _UNHASHABLE:  # not known before, or only since the lookup
+                day = seen[text] = _instant_day(text)
+            if day is not None:
+                days[index] = day
+                continue
+        if values[index] is not None:
             rest.append(index)
-        days.append(day)
     reasons = _convert_rest(values, rest, parse_api_date, field, days)
     for index in rest:
         if days[index] is not None:

@@ -605,6 +605,52 @@ def test_column_wise_conversions_are_the_helpers(column, values, convert, dtype)
     assert reasons.null_count() < len(values) * 2  # the odd values do give reasons
 
 
+@pytest.mark.parametrize("known", [False, True])
+@pytest.mark.parametrize("odd", [False, True])
+def test_dates_known_or_not_are_the_helpers(known, odd):
+    """The dates read column-wise whether their texts were read before or not, with or
+    without an object or a list inside `$date` (which the lookup all at once cannot take),
+    a text repeated: what `parse_api_date` gives one value at a time."""
+    values = [v for v in _ODD_DATES
+              if odd or not isinstance(v, dict) or not isinstance(v.get("$date"), dict | list)]
+    assert odd or len(values) < len(_ODD_DATES)
+    ebudget._INSTANT_DAYS.clear()
+    if known:
+        ebudget._date_column(values[::2], "field")
+    got, reasons = ebudget._date_column(values * 3, "field")
+    want, want_reasons = ebudget._converted_column(values * 3, ebudget.parse_api_date,
+                                                   pl.Date, "field")
+    assert got.to_list() == want.to_list()
+    assert reasons.to_list() == want_reasons.to_list()
+    assert "2020-04-08T21:00:00.000Z" in ebudget._INSTANT_DAYS
+    ebudget._INSTANT_DAYS.clear()
+
+
+def test_a_kept_table_is_found_by_the_bytes_of_its_page(monkeypatch):
+    """The table kept for later is found by an equal copy of the page's bytes (a load reads
+    the page again for its second table), never by another page, and a page given as a
+    bytearray reads as its bytes."""
+    ebudget._KEPT.clear()
+    read = ebudget._read_page
+    readings = []
+    monkeypatch.setattr(ebudget, "_read_page",
+                        lambda body, where: readings.append(where) or read(body, where))
+    body = _body(1)
+    ebudget.parse_agreements(body, url=_url(1))
+    copy = bytes(bytearray(body))
+    assert copy is not body
+    kept = ebudget.parse_agreement_periods(copy, url=_url(1))
+    assert readings == [_url(1)]
+    ebudget.parse_agreements(_body(2), url=_url(2))
+    other = ebudget.parse_agreement_periods(body, url=_url(1))
+    assert len(readings) == 3  # page 2's periods are kept, not page 1's
+    assert other.equals(kept)
+    ebudget._KEPT.clear()
+    assert ebudget.parse_agreements(bytearray(body), url=_url(1)).equals(
+        ebudget.parse_agreements(body, url=_url(1)))
+    ebudget._KEPT.clear()
+
+
 @pytest.mark.parametrize("first", [ebudget.parse_agreements, ebudget.parse_agreement_periods])
 def test_both_tables_of_a_page_come_from_one_reading_of_it(monkeypatch, first):
     """The parser asked first reads the page once for both tables; the other table, asked
