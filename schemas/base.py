@@ -309,9 +309,11 @@ def with_lineage(parsed: list[dict] | pl.DataFrame, lineage: dict[str, str]
 def cycles_not_collected() -> Iterator[None]:
     """The cyclic garbage collector paused, and resumed as it was.
 
-    Turning a batch's failing rows into records makes tens of thousands of dicts and lists,
-    none in a cycle; the collector, run again and again by their number over every object
-    the process holds, finds nothing and costs as much as the work itself.
+    Parsing a page or turning a batch's failing rows into records makes tens of thousands
+    of short-lived dicts, lists and tuples, none in a cycle; the collector, run again and
+    again by their number over every object the process holds, finds nothing and costs a
+    good part of the work. What becomes garbage in a cycle meanwhile is collected once it
+    runs again.
     """
     enabled = gc.isenabled()
     gc.disable()

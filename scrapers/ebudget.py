@@ -35,7 +35,6 @@ validator quarantines the record instead of the load guessing.
 from __future__ import annotations
 
 import codecs
-import gc
 import hashlib
 import json
 import math
@@ -43,7 +42,6 @@ import re
 import struct
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import accumulate, chain
@@ -56,6 +54,7 @@ import pyarrow as pa
 from msgspec.structs import astuple
 from polars._typing import PolarsDataType
 
+from schemas.base import cycles_not_collected
 from schemas.vocabularies.legal_forms import nonprofit_by_okopf
 from scrapers.values import clean_text, parse_date, parse_identifier, parse_money, set_converted
 
@@ -188,26 +187,10 @@ def _page_table(body: bytes, url: str, include_all: bool, wanted: str) -> pl.Dat
     kept = _KEPT.pop((wanted, digest, include_all), None)
     if kept is not None:
         return kept[0]
-    with _cycles_not_collected():
+    # A page's parse makes some hundred thousand short-lived lists and tuples, none in a
+    # cycle: the collector, run again and again by their number, would cost a fifth of it.
+    with cycles_not_collected():
         return _page_tables(body, url, include_all, wanted, digest)
-
-
-@contextmanager
-def _cycles_not_collected() -> Iterator[None]:
-    """The cyclic garbage collector paused, and resumed as it was.
-
-    A page's parse makes some hundred thousand short-lived lists and tuples, none in a
-    cycle, each freed as soon as it is done with; the collector, run again and again by
-    their number, finds nothing and costs a fifth of the parse. What becomes garbage in a
-    cycle meanwhile is collected once it runs again, after the page.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _page_tables(body: bytes, url: str, include_all: bool, wanted: str, digest: bytes
