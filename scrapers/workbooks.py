@@ -299,7 +299,6 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, name: str, where: str,
             rows = max(rows, int(last.group(2)))
             columns = max(columns, _column_number(last.group(1)))
         look = _look(piece, rows, columns)
-        marked.take(part, piece, inner=look is not None and not look["odd_string"])
         odd = look is None or look["attention"]
         if odd and _counted_here(piece):
             # Cells placed by counting are not where the marking's notes would put them.
@@ -319,6 +318,8 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, name: str, where: str,
             columns = max(columns, max(map(_column_number, set(_CELL_COLUMN.findall(piece)))))
         if rows * columns + before > MAX_CELLS:
             _refuse(where, name)
+        # Only a piece checked whole is written: a part complete with it may be read at once.
+        marked.take(part, piece, inner=look is not None and not look["odd_string"])
         if b"<mergeCell" in piece:
             merged.extend(_MERGE.findall(piece))
     if counting:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from scrapers import workbooks
-from scrapers.workbooks import _READER, MAX_CELLS, _read_in_child, read_sheets
+from scrapers.workbooks import _READER, MAX_CELLS, WorkbookTooLarge, _read_in_child, read_sheets
 from tests.conftest import REAL
 from tests.test_treasury import _book  # a workbook of named sheets, by openpyxl
 
@@ -426,6 +426,30 @@ def test_the_parts_after_a_sheets_first_are_read_while_the_sheet_is_still_checke
     assert _typed(sheet.rows) == _typed(expected)
     # Four parts (two per processor): the second and third handed over before the end.
     assert early == [1, 2]
+
+
+def test_no_part_holding_a_cell_not_yet_checked_is_read_early(monkeypatch):
+    """A far cell at the end of a row lies, in some cuttings, in the piece whose first row
+    ends a part: that part is handed to calamine only once the piece is checked, so the
+    workbook is refused and calamine never sees the cell (it would lay out 17 billion)."""
+    rows = [_row(r, _text(f"A{r}", f"т{r}"), _number(f"B{r}", f"{r}.25")) for r in range(1, 61)]
+    rows[29] = rows[29].replace("</row>", '<c r="XFD1048576"><v>1</v></c></row>')
+    body = _custom_sheet("".join(rows))
+    monkeypatch.setattr(workbooks, "_MIN_PART", 0)
+    monkeypatch.setattr(workbooks, "_workers", lambda: 2)
+    monkeypatch.setattr(workbooks, "_PARTS_PER_WORKER", 4)
+    handed: list[bytes] = []
+    monkeypatch.setattr(workbooks, "_read_book",
+                        lambda book, names: handed.append(book) or [])
+    _only_marked(monkeypatch)
+    for chunk in range(64, len(body), 23):
+        monkeypatch.setattr(workbooks, "_CHUNK", chunk)
+        with pytest.raises(WorkbookTooLarge, match=r"test\.xlsx"):
+            read_sheets(body, "test.xlsx")
+    assert handed, "no part was read early: the test cuts nothing"
+    for book in handed:
+        with zipfile.ZipFile(io.BytesIO(book)) as archive:
+            assert all(b"XFD1048576" not in archive.read(m) for m in archive.namelist())
 
 
 def test_column_texts_are_the_text_values_of_column_codes(monkeypatch):
