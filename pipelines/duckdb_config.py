@@ -7,8 +7,11 @@ its own memory limit, `SOCFUND_DBT_MEMORY_LIMIT` (default `600MB`): dbt runs as 
 the `socfund` process, which still holds its imports and the memory its parses left (some
 650 MB at full scale), and the two together stay within 1.5 GB. Past its limit DuckDB
 spills to disk: the full-scale dbt build took 51.8 s at 600 MB against 48.2 s at 1 GB and
-peaked at 785 MB against 1 043 MB. Left to itself DuckDB takes 80 % of the machine's memory
-and every core, which on a shared machine starves the rest of a night's work.
+peaked at 785 MB against 1 043 MB. The release's connections (the `socfund` process's and
+each XLSX worker's) take `SOCFUND_EXPORT_MEMORY_LIMIT` (default `400MB`): they run side by
+side on top of what the `socfund` process holds. Left to itself DuckDB takes 80 % of the
+machine's memory and every core, which on a shared machine starves the rest of a night's
+work.
 """
 
 from __future__ import annotations
