@@ -40,11 +40,12 @@ import json
 import math
 import re
 import struct
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from itertools import accumulate, chain
+from itertools import accumulate, chain, compress, islice, repeat
+from operator import attrgetter, is_, is_not, itemgetter, not_
 from typing import Any
 from urllib.parse import urlencode
 
@@ -197,12 +198,19 @@ def _page_tables(body: bytes, url: str, include_all: bool, wanted: str, digest: 
                  ) -> pl.DataFrame:
     page = _read_page(body, url or "ebudget page")
     agreements = _agreements_frame(page)
+    kept = None
     if not include_all:
-        agreements = agreements.filter(pl.col("is_nonprofit").is_null() | pl.col("is_nonprofit"))
-    # An agreement has periods when a recipient of it is kept, or it has none (its one row
-    # then has no ОКОПФ, which keeps it): when it has a row among the agreements kept.
-    periods = _periods_frame(page, None if include_all
-                             else set(agreements.get_column("_row").to_list()))
+        # The rows kept: those whose `is_nonprofit` is not False (True or undecided).
+        keep = list(map(is_not, agreements.get_column("is_nonprofit").to_list(),
+                        repeat(False)))
+        rows = agreements.get_column("_row").to_list()
+        if not all(keep):
+            agreements = agreements[pl.Series(list(compress(range(len(keep)), keep)),
+                                              dtype=pl.UInt32)]
+        # An agreement has periods when a recipient of it is kept, or it has none (its one
+        # row then has no ОКОПФ, which keeps it): when it has a row among the agreements kept.
+        kept = set(compress(rows, keep))
+    periods = _periods_frame(page, kept)
     frame, other, other_name = ((agreements, periods, _PERIODS) if wanted == _AGREEMENTS
                                 else (periods, agreements, _AGREEMENTS))
     _KEPT[(other_name, digest, include_all)] = other, other.estimated_size()
@@ -227,8 +235,10 @@ class _Page:
     for a field that is missing): one tuple per field of `_INFO_FIELDS` then
     `_GRANTOR_FIELDS` (`agreement`), of `_RECIPIENT_FIELDS` then `_ADDRESS_FIELDS`
     (`recipient`, a row per agreement × recipient, an agreement without any having one of
-    nothing); each agreement's plan subjects as (purpose, КБК as text, facts as `_Fact`);
-    each agreement's `plansNormalized` as the page has it.
+    nothing); the plan subjects of every agreement one after the other as (purpose, КБК as
+    text, facts as `_Fact`), with the position of the agreement of each (`subject_owner`)
+    and the number of each agreement's (`subject_counts`); each agreement's
+    `plansNormalized` as the page has it.
 
     Built from the decoded JSON (`of_objects`) or, faster, from the typed structs the usual
     page decodes to (`of_structs`): the two give the same page.
@@ -241,10 +251,12 @@ class _Page:
     owner: list[int]
     recipient_counts: list[int]
     amendment_counts: list[int]
-    subjects: list[list[tuple[Any, str | None, Sequence[_Fact]]]]
+    subjects: list[tuple[Any, str | None, Sequence[_Fact]]]
+    subject_owner: list[int]
+    subject_counts: list[int]
     normalized: list[Any]
-    reg_nums: list[str | None]
-    ids: list[str | None]
+    reg_nums: pl.Series
+    ids: pl.Series
 
     @classmethod
     def of_objects(cls, items: list[tuple[int, dict]], repaired: set[int]) -> _Page:
@@ -255,7 +267,8 @@ class _Page:
         page.rows = [row for row, _ in items]
         page.repaired = repaired
         page.owner, page.recipient_counts, page.amendment_counts = [], [], []
-        page.subjects, page.normalized = [], []
+        subjects: list[list[tuple[Any, str | None, Sequence[_Fact]]]] = []
+        page.normalized = []
         for index, (_, item) in enumerate(items):
             info, grantor = item.get("info"), item.get("grbs")
             info = info if isinstance(info, dict) else _NOTHING
@@ -273,7 +286,7 @@ class _Page:
                                    *map(address.get, _ADDRESS_FIELDS)))
                 page.owner.append(index)
             plans = item.get("plansSubject")
-            page.subjects.append([
+            subjects.append([
                 (s.get("purpose"), _text(s.get("kbk")), _facts(s.get("facts")))
                 for s in ((s if isinstance(s, dict) else _NOTHING) for s in plans)]
                 if isinstance(plans, list) else [])
@@ -282,6 +295,7 @@ class _Page:
             page.normalized.append(item.get("plansNormalized"))
         page.agreement = _transposed(agreements, len(_INFO_FIELDS) + len(_GRANTOR_FIELDS))
         page.recipient = _transposed(recipients, len(_RECIPIENT_FIELDS) + len(_ADDRESS_FIELDS))
+        page._plan(list(map(len, subjects)), list(chain.from_iterable(subjects)))
         page._identify(ids)
         return page
 
@@ -307,17 +321,42 @@ class _Page:
                                       len(_RECIPIENT_FIELDS) + 1)[:-1]
                           + _transposed([astuple(r.localAddress or _NO_ADDRESS)
                                          for r in recipients], len(_ADDRESS_FIELDS)))
-        page.subjects = [[(s.purpose, _text(s.kbk), s.facts or ()) for s in i.plansSubject or ()]
-                         for i in items]
+        plans = [i.plansSubject or () for i in items]
+        subjects = list(chain.from_iterable(plans))
+        page._plan(list(map(len, plans)),
+                   list(zip(map(_PURPOSE_OF, subjects), _texts(list(map(_KBK_OF, subjects))),
+                            [s.facts or () for s in subjects], strict=True)))
         page.amendment_counts = [len(i.addagreement or ()) for i in items]
         page.normalized = [i.plansNormalized for i in items]
         page._identify([i.id for i in items])
         return page
 
+    def _plan(self, counts: list[int], subjects: list[tuple[Any, str | None, Sequence[_Fact]]]
+              ) -> None:
+        self.subjects, self.subject_counts = subjects, counts
+        self.subject_owner = (list(range(len(counts))) if self.one_subject_each()
+                              else list(chain.from_iterable(map(repeat, range(len(counts)),
+                                                                counts))))
+
+    def one_subject_each(self) -> bool:
+        """Whether every agreement has one plan subject, as on the usual page."""
+        return self.subject_counts.count(1) == len(self.subject_counts)
+
+    def subjects_of(self) -> list[list[tuple[Any, str | None, Sequence[_Fact]]]]:
+        """Each agreement's plan subjects."""
+        rest = iter(self.subjects)
+        return [list(islice(rest, count)) for count in self.subject_counts]
+
     def _identify(self, ids: list[Any]) -> None:
-        self.reg_nums = _texts(self.agreement[0])
-        # The registry's `id`; records without one are known by their registry number.
-        self.ids = [a or b for a, b in zip(_texts(ids), self.reg_nums, strict=True)]
+        self.reg_nums = _text_column(self.agreement[0], _text, _CLEAN)
+        # The registry's `id`; records without one are known by their registry number
+        # (`_text` never gives an empty text, so a missing id is the only one passed over).
+        found = _text_column(ids, _text, _CLEAN)
+        self.ids = (found.zip_with(found.is_not_null(), self.reg_nums) if found.has_nulls()
+                    else found)
+
+
+_PURPOSE_OF, _KBK_OF = attrgetter("purpose"), attrgetter("kbk")
 
 
 def _facts(facts: Any) -> list[_Fact]:
@@ -433,8 +472,8 @@ def _agreements_frame(page: _Page) -> pl.DataFrame:
      grantor_inns, grantor_names, budget_codes, budget_names, budget_numbers) = page.agreement
     out: dict[str, pl.Series] = {
         "_row": pl.Series(page.rows, dtype=pl.Int64),
-        "agreement_id": pl.Series(page.ids, dtype=pl.String),
-        "reg_num": pl.Series(page.reg_nums, dtype=pl.String),
+        "agreement_id": page.ids,
+        "reg_num": page.reg_nums,
         "agreement_number": _text_column(numbers, _text, _CLEAN),
     }
     errors = []
@@ -449,26 +488,30 @@ def _agreements_frame(page: _Page) -> pl.DataFrame:
                                     dtype=pl.String)
     out["budget_level"] = pl.Series(_budget_levels(budget_codes, budget_names),
                                     dtype=pl.String)
-    out["budget_code"] = pl.Series(_texts(budget_numbers), dtype=pl.String)
-    out["purpose"] = pl.Series(_purposes(page.subjects), dtype=pl.String)
-    out["kbk"] = _text_lists(_kbk_lists(page.subjects))
+    out["budget_code"] = _text_column(budget_numbers, _text, _CLEAN)
+    out["purpose"] = pl.Series(_purposes(page), dtype=pl.String)
+    out["kbk"] = _kbk_column(page)
     out["amendment_count"] = pl.Series(page.amendment_counts, dtype=pl.Int32)
     out["repaired"] = pl.Series([row in page.repaired for row in page.rows]
                                 if page.repaired else [False] * len(page.rows),
                                 dtype=pl.Boolean)
     out["recipient_count"] = pl.Series(page.recipient_counts, dtype=pl.Int32)
-    out["_errors"] = _text_lists(_reasons_by_row([e.to_list() for e in errors]))
+    out["_errors"] = (_text_lists(_reasons_by_row([e.to_list() for e in errors]))
+                      if any(e.null_count() < e.len() for e in errors)
+                      else _no_texts(len(page.rows)))
     agreements = pl.DataFrame(out)
     if page.owner != list(range(len(page.rows))):
         agreements = agreements[page.owner]
     return pl.concat([agreements, _recipient_columns(page)], how="horizontal")
 
 
-def _purposes(subjects_of: list[list[tuple[Any, str | None, Any]]]) -> list[str | None]:
+def _purposes(page: _Page) -> list[str | None]:
     """Each agreement's purpose: the first of its plan subjects' that is not blank."""
+    if page.one_subject_each():
+        return _each_distinct(list(map(itemgetter(0), page.subjects)), _clean_text)
     seen: dict[str, str | None] = {}
     out = []
-    for subjects in subjects_of:
+    for subjects in page.subjects_of():
         found = None
         for text, _, _ in subjects:
             if text.__class__ is str:
@@ -481,6 +524,16 @@ def _purposes(subjects_of: list[list[tuple[Any, str | None, Any]]]) -> list[str 
                 break
         out.append(found)
     return out
+
+
+def _kbk_column(page: _Page) -> pl.Series:
+    """`_kbk_lists` as a List(String) column; on the usual page, one КБК each, laid out
+    from the КБК at once."""
+    if page.one_subject_each():
+        kbks = list(map(itemgetter(1), page.subjects))
+        if all(kbks):  # a list of one each
+            return pl.Series(kbks, dtype=pl.String).reshape((-1, 1)).cast(pl.List(pl.String))
+    return _text_lists(_kbk_lists(page.subjects_of()))
 
 
 def _kbk_lists(subjects_of: list[list[tuple[Any, str | None, Any]]]) -> list[list[str]]:
@@ -517,57 +570,190 @@ def _recipient_columns(page: _Page) -> pl.DataFrame:
 
 
 def _periods_frame(page: _Page, kept: set[int] | None) -> pl.DataFrame:
-    """The period rows of the agreements at the positions `kept` (None: of every one)."""
-    rows, ids, kbks, codes, years, months, amounts, origins = ([] for _ in range(8))
-    errors: list[list[str]] = []
-    periods = _PERIOD_TEXTS
-    if len(periods) > _PERIOD_TEXTS_KEPT:
-        periods.clear()
-    for row, agreement_id, subjects, plans in zip(page.rows, page.ids, page.subjects,
-                                                  page.normalized, strict=True):
-        if kept is not None and row not in kept:
-            continue
-        totals = (_normalized_totals(plans, [kbk for _, kbk, _ in subjects])
-                  if isinstance(plans, list) and plans else {})
-        for _, kbk, facts in subjects:
-            plain = None if kbk in totals else _plain_plan(facts, periods)
-            if plain is not None:
-                for code, year, month, amount, origin in plain:
-                    codes.append(code)
-                    years.append(year)
-                    months.append(month)
-                    amounts.append(amount)
-                    origins.append(origin)
-                count = len(plain)
-                errors.extend([] for _ in range(count))
-            else:
-                records = _plan_records(_fact_records(facts, row, agreement_id, kbk),
-                                        totals.get(kbk, {}), row, agreement_id, kbk)
-                for record in records:
-                    codes.append(record["period_code"])
-                    years.append(record["year"])
-                    months.append(record["month"])
-                    amount = record["amount"]
-                    amounts.append(None if amount is None else str(amount))
-                    origins.append(record["origin"])
-                    errors.append(record.get("_errors") or [])
-                count = len(records)
-            rows.extend([row] * count)
-            ids.extend([agreement_id] * count)
-            kbks.extend([kbk] * count)
+    """The period rows of the agreements at the positions `kept` (None: of every one).
+
+    The usual page is read fact by fact all at once (`_plain_facts`): each plan subject
+    then gives its facts as they are, unless it holds a year row or a period twice, or its
+    agreement has `plansNormalized` totals; those subjects, and every subject of a page not
+    usual, are read one by one (`_odd_subject_rows`).
+    """
+    for cache in (_PERIOD_TEXTS, _PERIOD_KINDS):
+        if len(cache) > _PERIOD_TEXTS_KEPT:
+            cache.clear()
+    subjects, owner = page.subjects, page.subject_owner
+    if kept is not None:
+        wanted = list(map(kept.__contains__, page.rows))
+        if not all(wanted):
+            picks = list(compress(range(len(owner)), map(wanted.__getitem__, owner)))
+            subjects = list(map(subjects.__getitem__, picks))
+            owner = list(map(owner.__getitem__, picks))
+    counts = list(map(len, map(itemgetter(2), subjects)))
+    subject_of = list(chain.from_iterable(map(repeat, range(len(subjects)), counts)))
+    plain = _plain_facts(list(chain.from_iterable(map(itemgetter(2), subjects))))
+    years: set[int] = set()
+    if plain is None:
+        odd: set[int] = set(range(len(subjects)))
+        columns: list[list[Any]] = [[] for _ in range(5)]
+        subject_of = []
+    else:
+        columns = plain
+        codes, origins = plain[0], plain[4]
+        # A year row (its origin None): the plan's years are weighed (`_years_once`).
+        years = set(compress(subject_of, map(not_, origins)))
+        odd = set()
+        pairs = list(zip(subject_of, codes, strict=True))
+        if len(set(pairs)) < len(pairs):  # a period given twice
+            odd.update(subject for (subject, _), count in Counter(pairs).items() if count > 1)
+        if any(page.normalized):
+            normalized = {index for index, plans in enumerate(page.normalized)
+                          if _has_totals(plans)}
+            odd.update(compress(range(len(owner)), map(normalized.__contains__, owner)))
+        years -= odd
+    errors: list[list[str]] = [_NO_ERRORS] * len(columns[0])
+    order = None
+    if odd or years:
+        order = _with_odd_subjects(page, subjects, owner, counts, odd, years, columns,
+                                   subject_of, errors)
+    at = list(map(owner.__getitem__, subject_of))
+    ids = page.ids.to_list()
+    kbks = list(map(itemgetter(1), subjects))
+    codes, years_, months, amounts, origins = columns
     # In the order a quarantined row shows its fields.
-    return pl.DataFrame([
-        pl.Series("agreement_id", ids, dtype=pl.String),
-        pl.Series("kbk", kbks, dtype=pl.String),
+    frame = pl.DataFrame([
+        pl.Series("agreement_id", list(map(ids.__getitem__, at)), dtype=pl.String),
+        pl.Series("kbk", list(map(kbks.__getitem__, subject_of)), dtype=pl.String),
         pl.Series("period_code", codes, dtype=pl.String),
-        pl.Series("year", years, dtype=pl.Int32),
+        pl.Series("year", years_, dtype=pl.Int32),
         pl.Series("month", months, dtype=pl.Int32),
         # Amounts reach polars fastest as their text, which is exact.
         pl.Series("amount", amounts, dtype=pl.String).cast(MONEY_TYPE),
         pl.Series("origin", origins, dtype=pl.String),
-        pl.Series("_row", rows, dtype=pl.Int64),
+        pl.Series("_row", list(map(page.rows.__getitem__, at)), dtype=pl.Int64),
         _text_lists(errors).alias("_errors"),
     ])
+    return frame if order is None else frame[pl.Series(order, dtype=pl.UInt32)]
+
+
+_NO_ERRORS: list[str] = []  # the reasons of a row without any; never written to
+
+
+def _has_totals(plans: Any) -> bool:
+    return isinstance(plans, list) and bool(plans)
+
+
+def _with_odd_subjects(page: _Page, subjects: list[tuple[Any, str | None, Sequence[_Fact]]],
+                       owner: list[int], counts: list[int], odd: set[int], years: set[int],
+                       columns: list[list[Any]], subject_of: list[int],
+                       errors: list[list[str]]) -> list[int] | None:
+    """Appends to the columns the rows of each subject in `odd` read one by one
+    (`_odd_subject_rows`), and of each in `years` weighed year by year (`_years_once`);
+    returns the order of the rows to keep: the rows `_plain_facts` gave, each of those
+    subjects' in place of its facts' (None: the rows as they are, none given before)."""
+    order: list[int] = []
+    given = len(columns[0])
+    starts = list(accumulate(counts, initial=0))
+    totals: dict[int, dict] = {}
+    grouped: list[list[tuple[Any, str | None, Sequence[_Fact]]]] = []  # read when needed
+    ids = page.ids.to_list()
+    read: list[Sequence[Any]] = []  # the rows read, after the rows given
+    read_errors: list[list[str]] = []
+    read_subjects: list[int] = []
+    codes, years_, months, amounts, origins = columns
+    done = 0  # the rows given before it are in `order`
+    for subject in sorted(odd | years):
+        start, end = starts[subject], starts[subject + 1]
+        order.extend(range(done, start))
+        done = end
+        if subject in years:
+            rows: list[Sequence[Any]] = _years_once(list(map(list, zip(
+                codes[start:end], years_[start:end], months[start:end], amounts[start:end],
+                origins[start:end], strict=True))))
+            read_errors.extend([_NO_ERRORS] * len(rows))
+        else:
+            index = owner[subject]
+            _, kbk, facts = subjects[subject]
+            if index not in totals:
+                plans = page.normalized[index]
+                if _has_totals(plans):
+                    grouped = grouped or page.subjects_of()
+                    totals[index] = _normalized_totals(plans, [k for _, k, _ in grouped[index]])
+                else:
+                    totals[index] = {}
+            rows = _odd_subject_rows(facts, kbk, totals[index], page.rows[index], ids[index],
+                                     read_errors)
+        order.extend(range(given + len(read), given + len(read) + len(rows)))
+        read.extend(rows)
+        read_subjects.extend([subject] * len(rows))
+    order.extend(range(done, given))
+    for i, column in enumerate(columns):
+        column.extend(map(itemgetter(i), read))
+    errors.extend(read_errors)
+    subject_of.extend(read_subjects)
+    return order if given else None
+
+
+def _odd_subject_rows(facts: Sequence[_Fact], kbk: str | None, totals: dict[str | None, Any],
+                      row: int, agreement_id: str | None, errors: list[list[str]]
+                      ) -> list[Sequence[Any]]:
+    """(period code, year, month, amount as text, origin) of each row of one plan subject:
+    by `_plain_plan` for the usual plan, else by `_plan_records`; each row's reasons are
+    added to `errors`."""
+    plain = None if kbk in totals else _plain_plan(facts, _PERIOD_TEXTS)
+    if plain is not None:
+        errors.extend([_NO_ERRORS] * len(plain))
+        return plain
+    records = _plan_records(_fact_records(facts, row, agreement_id, kbk),
+                            totals.get(kbk, {}), row, agreement_id, kbk)
+    errors.extend(record.get("_errors") or _NO_ERRORS for record in records)
+    return [(record["period_code"], record["year"], record["month"],
+             None if record["amount"] is None else str(record["amount"]), record["origin"])
+            for record in records]
+
+
+def _plain_facts(facts: list[_Fact]) -> list[list[Any]] | None:
+    """(period codes, years, months, amounts as text, origins) of the facts, all read at
+    once, each as `_plain_plan` reads it in a plan of months; None unless every fact's
+    period is text that parses and its amount a plain JSON number (`_MONEY_TEXTS`). A year
+    row's origin is None: its plan is not one of months."""
+    texts = list(map(_PERIOD_OF, facts))
+    kinds = _PERIOD_KINDS
+    try:
+        found = list(map(kinds.get, texts))
+    except TypeError:  # a period that is an object or a list
+        return None
+    if None in found:  # a text not read before, or one that does not parse
+        for index in list(compress(range(len(found)), map(is_, found, repeat(None)))):
+            text = texts[index]
+            if text.__class__ is not str or (text in kinds and kinds[text] is None):
+                return None
+            kind = kinds.get(text)
+            if kind is None:
+                parts = _plain_period(text)
+                if parts is None:
+                    kinds[text] = None
+                    return None
+                kind = kinds[text] = (*parts, ORIGIN_MONTH if parts[2] is not None
+                                      else ORIGIN_LATER if parts[1] is None else None)
+            found[index] = kind
+    try:
+        shown = list(map(repr, map(_AMOUNT_OF, facts)))
+    except ValueError:  # an integer too long to show
+        return None
+    if shown and not _MONEY_TEXTS.fullmatch(",".join(shown)):
+        return None
+    codes, years, months, origins = (list(map(itemgetter(i), found)) for i in range(4))
+    return [codes, years, months, shown, origins]
+
+
+_PERIOD_OF, _AMOUNT_OF = attrgetter("period"), attrgetter("sumsubrub")
+# The texts `_plain_plan` takes as an amount as they are, joined by commas: the shortest
+# form (`repr`) of a JSON number not negative, below 10^13, of at most two places. No other
+# value's `repr` has only digits and a point.
+_MONEY_TEXT = re.compile(r"[0-9]{1,13}(?:\.[0-9]{1,2})?")
+_MONEY_TEXTS = re.compile(rf"{_MONEY_TEXT.pattern}(?:,{_MONEY_TEXT.pattern})*")
+# The period texts read so far as (code, year, month, origin), None for a text that does not
+# parse, page after page (`_plain_facts`), forgotten as `_PERIOD_TEXTS` is.
+_PERIOD_KINDS: dict[str, tuple[str, int | None, int | None, str | None] | None] = {}
 
 
 # The period texts read so far, page after page (the pages of a load share most of them),
@@ -631,6 +817,12 @@ def _plain_plan(facts: Sequence[_Fact],
         year_rows = year_rows or (month is None and year is not None)
     if not year_rows:  # the usual plan: months alone, each year its months
         return out
+    return _years_once(out)
+
+
+def _years_once(out: list[list[Any]]) -> list[list[Any]]:
+    """The rows of a plan with a year row (`_plain_plan`'s, a period once each), each year's
+    money once: its months, or its year row."""
     by_year: dict[int, list[list[Any]]] = {}
     for record in out:
         if record[1] is not None:
@@ -796,7 +988,10 @@ def _date_column(values: list[Any], field: str) -> tuple[pl.Series, pl.Series]:
     seen = _INSTANT_DAYS
     if len(seen) > _INSTANT_DAYS_KEPT:
         seen.clear()
-    inner = [value.get("$date") if value.__class__ is dict else value for value in values]
+    try:  # every value an object, as usual
+        inner = list(map(dict.get, values, repeat("$date")))
+    except TypeError:
+        inner = [value.get("$date") if value.__class__ is dict else value for value in values]
     # The days known already looked up all at once; only the others are gone through one by
     # one. The texts are the only keys: a value of another kind finds nothing.
     try:
@@ -804,7 +999,9 @@ def _date_column(values: list[Any], field: str) -> tuple[pl.Series, pl.Series]:
     except TypeError:  # a value that is an object or a list has no key
         days = [seen.get(text) if text.__class__ is str else None for text in inner]
     rest: list[int] = []
-    for index in [index for index, day in enumerate(days) if day is None]:
+    unknown = (list(compress(range(len(days)), map(is_, days, repeat(None)))) if None in days
+               else [])
+    for index in unknown:
         text = inner[index]
         if text.__class__ is str:
             day = seen.get(text, _UNHASHABLE)
@@ -846,25 +1043,22 @@ def _money_column(values: list[Any], field: str) -> tuple[pl.Series, pl.Series]:
     """`_converted_column(values, parse_money, MONEY_TYPE, field)`: a JSON number of at most
     two places below 10^13 and not negative is its shortest form, exactly what
     `parse_money` makes of it; the rest goes through `parse_money`."""
-    texts: list[Any] = []
+    try:
+        texts: list[Any] = list(map(repr, values))
+    except ValueError:  # an integer too long to show: every value left to `parse_money`
+        texts = [""] * len(values)
     rest: list[int] = []
-    for index, value in enumerate(values):
-        kind = value.__class__
-        text = None
-        if kind is float and 0 <= value < _MONEY_LIMIT:
-            shown = repr(value)
-            dot = shown.find(".")
-            if "e" not in shown and shown[0] != "-" and 0 <= dot >= len(shown) - 3:
-                text = shown
-        elif kind is int and 0 <= value < _MONEY_LIMIT:
-            text = str(value)
-        if text is None and value is not None:
-            rest.append(index)
-        texts.append(text)
+    if not _MONEY_TEXTS.fullmatch(",".join(texts)):  # not every value a usual amount
+        odd = list(compress(range(len(texts)), map(not_, map(_MONEY_TEXT.fullmatch, texts))))
+        for index in odd:
+            texts[index] = None
+        rest = [index for index in odd if values[index] is not None]
     reasons = _convert_rest(values, rest, parse_money, field, texts)
-    # Decimals reach polars fastest as their text, which is exact.
-    text = pl.Series(field, [None if v is None else str(v) for v in texts], dtype=pl.String)
-    return text.cast(MONEY_TYPE), reasons
+    for index in rest:
+        if texts[index] is not None:
+            # Decimals reach polars fastest as their text, which is exact.
+            texts[index] = str(texts[index])
+    return pl.Series(field, texts, dtype=pl.String).cast(MONEY_TYPE), reasons
 
 
 def _plain_money(value: Any) -> Any:
@@ -895,18 +1089,56 @@ def _convert_rest(values: list[Any], rest: list[int], convert: Callable[[Any], A
 def _identifiers(values: Sequence[Any], convert: Callable[[Any], str | None] = parse_identifier,
                  *, shortest: int = 1) -> pl.Series:
     """`convert` of each value as a String column, answering at once for the usual value:
-    a text of at least `shortest` ASCII digits, which each converter gives back as it is."""
+    a text of at least `shortest` ASCII digits, which each converter gives back as it is
+    (checked on the whole column at once where every value is one: `_digit_texts`)."""
+    if _digit_texts(values, shortest):
+        return pl.Series(values, dtype=pl.String)
     return pl.Series([value if value.__class__ is str and value.isascii() and value.isdigit()
                       and len(value) >= shortest else convert(value) for value in values],
                      dtype=pl.String)
 
 
-def _texts(values: Sequence[Any]) -> list[str | None]:
-    """`_text` of each value, without its calls for the usual one, a text (`_clean_text`)."""
-    return [" ".join(value.replace("\ufeff", " ").split()) or None if value.__class__ is str
-            else _text(value) for value in values]
+def _texts(values: list[Any]) -> list[str | None]:
+    """`_text` of each value; texts it gives back as they are (`_digit_texts`,
+    `_clean_texts`), as the usual column holds, are not gone through one by one."""
+    if _digit_texts(values, 1) or _clean_texts(values):
+        return values
+    return list(map(_text, values))
 
 
+def _digit_texts(values: Sequence[Any], shortest: int) -> bool:
+    """Whether every value is a text of at least `shortest` ASCII digits, checked on the texts
+    joined rather than one by one."""
+    try:
+        joined = "".join(values)
+    except TypeError:  # a value not text
+        return False
+    # ASCII digits: read as bytes, which `isdigit` goes through far faster than a text.
+    return (joined.isascii() and joined.encode().isdigit()
+            and (all(values) if shortest == 1 else min(map(len, values)) >= shortest))
+
+
+def _clean_texts(values: Sequence[Any]) -> bool:
+    """Whether every value is a text `_clean_text` gives back as it is, checked on the texts
+    joined rather than one by one: none empty, none holding U+FEFF or a newline (the texts
+    are joined by one each), and the joined text's words one space apart, so that no text
+    holds white space other than one space between words. ASCII texts without a space or a
+    control character (identifiers, numbers) are told apart as bytes, far faster."""
+    try:
+        joined = "".join(values)
+    except TypeError:  # a value not text
+        return False
+    if joined.isascii():
+        raw = joined.encode()
+        if raw.isalnum() or len(raw.translate(None, _ASCII_SPACES)) == len(raw):
+            return all(values)  # one word each, at most: clean unless empty
+    joined = "\n".join(values)
+    return (all(values) and "\ufeff" not in joined and joined.count("\n") == len(values) - 1
+            and " ".join(joined.split()) == joined.replace("\n", " "))
+
+
+# The ASCII control characters and the space: every ASCII character `str.split()` splits on.
+_ASCII_SPACES = bytes(range(0x21)) + b"\x7f"
 # What `str.split()` splits on (`str.isspace`), and U+FEFF, which `clean_text` adds.
 _SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003"
            "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
@@ -922,9 +1154,12 @@ def _text_column(values: Sequence[Any], convert: Callable[[Any], str | None],
     result, the other texts are converted each distinct one once. A column holding anything
     but texts (and None, which each converter keeps None) goes through `_each_distinct`.
 
-    For a column of mostly distinct texts (names, numbers): polars tells the usual ones
+    For a column of mostly distinct texts (names, numbers): a column of clean texts only, the
+    usual one, is taken as it is (`_clean_texts`); otherwise polars tells the usual ones
     apart faster than Python converts them; where a few values repeat, `_each_distinct` is
     the faster."""
+    if usual == _CLEAN and _clean_texts(values):
+        return pl.Series(values, dtype=pl.String)
     try:
         texts = pl.Series(values, dtype=pl.String, strict=True)
     except (TypeError, ValueError):  # a value not text, or text polars cannot hold
@@ -948,6 +1183,15 @@ def _text_column(values: Sequence[Any], convert: Callable[[Any], str | None],
 
 def _each_distinct(values: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
     """`convert(value)` for each value, converting each distinct one once (`_hashable`)."""
+    if set(map(type, values)) <= _TEXT_OR_NONE:  # the values are their own keys
+        if len(_CONVERTED) > _CONVERTERS_KEPT:
+            _CONVERTED.clear()
+        found = _CONVERTED.setdefault(convert, {})
+        if len(found) > _CONVERTED_KEPT:
+            found.clear()
+        for value in set(values).difference(found):
+            found[value] = convert(value)
+        return list(map(found.__getitem__, values))
     seen: dict[Any, Any] = {}
     out = []
     for value in values:
@@ -963,19 +1207,13 @@ def _each_distinct(values: Sequence[Any], convert: Callable[[Any], Any]) -> list
 
 
 def _budget_levels(codes: Sequence[Any], names: Sequence[Any]) -> list[str | None]:
-    """`_budget_level` of each (code, name), each distinct pair once."""
-    seen: dict[Any, str | None] = {}
-    out = []
-    for code, name in zip(codes, names, strict=True):
-        key = (code, name) if code.__class__ is str and name.__class__ is str \
-            else (_hashable(code), _hashable(name))
-        if _UNHASHABLE in key:
-            out.append(_budget_level(code, name))
-            continue
-        if key not in seen:
-            seen[key] = _budget_level(code, name)
-        out.append(seen[key])
-    return out
+    """The budget level of each (code, name): by the name (`_level_by_name`), each distinct
+    one once, and by the code where the name names no level (`_level_by_code`)."""
+    levels = _each_distinct(names, _level_by_name)
+    if None in levels:
+        for index in list(compress(range(len(levels)), map(is_, levels, repeat(None)))):
+            levels[index] = _level_by_code(codes[index])
+    return levels
 
 
 def _reasons_by_row(columns: list[list[str | None]]) -> list[list[str]]:
@@ -987,11 +1225,25 @@ def _reasons_by_row(columns: list[list[str | None]]) -> list[list[str]]:
 
 def _text_lists(lists: list[list[str]]) -> pl.Series:
     """A List(String) column from Python lists, laid out at once rather than list by list."""
+    if not any(lists):  # the usual column of reasons: no list holds any
+        return _no_texts(len(lists))
     # Lists, not iterators: pyarrow reads a list much faster.
-    offsets = pa.array(list(accumulate(map(len, lists), initial=0)), type=pa.int32())
-    flat = pa.array(list(chain.from_iterable(lists)), type=pa.string())
-    column = pa.ListArray.from_arrays(offsets, flat)
-    return pl.Series(pl.from_arrow(column)).cast(pl.List(pl.String))
+    return _list_column(list(accumulate(map(len, lists), initial=0)),
+                        list(chain.from_iterable(lists)))
+
+
+def _list_column(offsets: list[int], texts: list[str]) -> pl.Series:
+    """A List(String) column of the texts, list `i` being `texts[offsets[i]:offsets[i + 1]]`."""
+    return pl.Series(pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()),
+                                              pa.array(texts, type=pa.string())))
+
+
+def _no_texts(length: int) -> pl.Series:
+    """A List(String) column of `length` empty lists."""
+    return _EMPTY_LIST.new_from_index(0, length)
+
+
+_EMPTY_LIST = pl.Series([[]], dtype=pl.List(pl.String))
 
 
 def _converted_column(values: list[Any], convert: Callable[[Any], Any], dtype: PolarsDataType,
@@ -1021,6 +1273,12 @@ def _converted_column(values: list[Any], convert: Callable[[Any], Any], dtype: P
 
 
 _UNHASHABLE = object()
+# Each converter's result for the texts `_each_distinct` gave it so far, page after page (the
+# pages of a load share most of their names), forgotten all at once past a bound.
+_CONVERTED: dict[Callable[[Any], Any], dict[str | None, Any]] = {}
+_CONVERTED_KEPT = 1 << 16
+_CONVERTERS_KEPT = 16
+_TEXT_OR_NONE = frozenset({str, type(None)})  # values that are their own keys (`_hashable`)
 
 
 def _hashable(value: Any) -> Any:
@@ -1049,11 +1307,15 @@ def _currency(code: Any) -> str | None:
     return "RUB" if text.lstrip("0") == "643" else text
 
 
-def _budget_level(code: Any, name: Any) -> str | None:
+def _level_by_name(name: Any) -> str | None:
     text = (clean_text(name) or "").lower()
     for word, level in _BUDGET_LEVEL_WORDS:
         if word in text:
             return level
+    return None
+
+
+def _level_by_code(code: Any) -> str | None:
     return "federal" if _text(code) in _FEDERAL_BUDGET_CODES else None
 
 

@@ -789,8 +789,9 @@ _ODD_TEXTS = ["", " ", "a  b", " a", "a ", "a\u00a0b", "a\ufeffb", "a\x1cb", "a\
 
 
 @pytest.mark.parametrize("values", [_ODD_TEXTS, [*_ODD_TEXTS, 1.0], ["аб вг", None, "x"],
-                                    [None, None], []],
-                         ids=["texts", "not only texts", "clean texts", "nothing", "empty"])
+                                    ["аб вг", "x", "7701"], [None, None], []],
+                         ids=["texts", "not only texts", "clean texts", "clean texts only",
+                              "nothing", "empty"])
 def test_a_column_of_texts_is_cleaned_as_value_by_value(values):
     got = ebudget._text_column(values, ebudget._text, ebudget._CLEAN)
     assert got.dtype == pl.String
@@ -825,3 +826,141 @@ def test_the_cycle_collector_is_left_as_it_was(monkeypatch, enabled):
     finally:
         (gc.enable if was else gc.disable)()
         ebudget._KEPT.clear()
+
+
+# --- the page read all at once ------------------------------------------------------------
+
+
+def _page_read(body: bytes) -> ebudget._Page:
+    """The page as the parsers read it: typed where it fits the structs, else untyped."""
+    return ebudget._read_page(body, "test://p")
+
+
+def _periods_one_by_one(page: ebudget._Page, kept: set[int] | None) -> list[tuple]:
+    """The period rows as `_plan_records` gives them, agreement by agreement and subject by
+    subject, one record per fact (the slowest reading, which every plan goes through)."""
+    ids = page.ids.to_list()
+    out = []
+    for index, subjects in enumerate(page.subjects_of()):
+        row = page.rows[index]
+        if kept is not None and row not in kept:
+            continue
+        plans = page.normalized[index]
+        totals = (ebudget._normalized_totals(plans, [k for _, k, _ in subjects])
+                  if isinstance(plans, list) and plans else {})
+        for _, kbk, facts in subjects:
+            records = ebudget._plan_records(
+                ebudget._fact_records(facts, row, ids[index], kbk), totals.get(kbk, {}), row,
+                ids[index], kbk)
+            out.extend((ids[index], kbk, r["period_code"], r["year"], r["month"], r["amount"],
+                        r["origin"], row, r.get("_errors") or []) for r in records)
+    return out
+
+
+def _plan_item(number: int, *plans: list[tuple], normalized: list | None = None) -> dict:
+    subjects = [{"kbk": f"K{number}-{i}", "purpose": "Цель",
+                 "facts": [{"period": p, "sumsubrub": a} for p, a in plan]}
+                for i, plan in enumerate(plans)]
+    extra = {} if normalized is None else {"plansNormalized": normalized}
+    return _item(id=f"a{number}", plansSubject=subjects, **extra)
+
+
+# Pages of plans: every plan of `_PLANS` (odd values among them: no page read all at once),
+# the plans with usual values only (read all at once, year rows and repeats among them), and
+# with them a plan beside `plansNormalized` totals and an agreement of two subjects.
+_USUAL_PLANS = _PLANS[:7] + _PLANS[15:]
+_PLAN_PAGES = {
+    "every plan": _page(*(_plan_item(n, plan) for n, plan in enumerate(_PLANS))),
+    "usual plans": _page(*(_plan_item(n, plan) for n, plan in enumerate(_USUAL_PLANS))),
+    "usual plans, totals and two subjects": _page(
+        *(_plan_item(n, plan) for n, plan in enumerate(_USUAL_PLANS)),
+        _plan_item(90, _USUAL_PLANS[1], normalized=[
+            {"kbk": "K90-0", "byYear": {"2020": {"total": 150.5}}}]),
+        _plan_item(91, _USUAL_PLANS[0], _USUAL_PLANS[1]),
+        _plan_item(92, [("20200100", 1.0), ("20200200", 2.0)])),
+    "fixture page 1": _body(1),
+    "fixture page 2": _body(2),
+    "fixture page 3": _body(3),
+}
+
+
+@pytest.mark.parametrize("name", list(_PLAN_PAGES))
+@pytest.mark.parametrize("every", [True, False], ids=["every agreement", "some agreements"])
+def test_the_periods_read_all_at_once_are_the_records_one_by_one(name, every):
+    page = _page_read(_PLAN_PAGES[name])
+    kept = None if every else set(page.rows[::2])
+    want = _periods_one_by_one(page, kept)
+    frame = ebudget._periods_frame(page, kept)
+    got = list(frame.select("agreement_id", "kbk", "period_code", "year", "month", "amount",
+                            "origin", "_row", "_errors").iter_rows())
+    assert got == want
+    assert len(got) >= 2
+
+
+def test_the_usual_plans_are_read_all_at_once():
+    """Usual values only: the facts are read at once (`_plain_facts`), not fact by fact."""
+    page = _page_read(_PLAN_PAGES["usual plans"])
+    facts = [f for _, _, facts in page.subjects for f in facts]
+    assert ebudget._plain_facts(facts) is not None
+    assert ebudget._plain_facts([*facts, ebudget._Fact("20200100", "1,00")]) is None
+    assert ebudget._plain_facts([*facts, ebudget._Fact(20200100, 1.0)]) is None
+    assert ebudget._plain_facts([*facts, ebudget._Fact("20201300", 1.0)]) is None
+    assert ebudget._plain_facts([*facts, ebudget._Fact({"$date": 1}, 1.0)]) is None
+    assert ebudget._plain_facts([*facts, ebudget._Fact("20200100", 10**5000)]) is None
+
+
+# Texts with every kind of white space `clean_text` folds, in an ASCII text and in another.
+_SPACED = [f"{word}{space}" for word in ("ab", "аб") for space in ebudget._SPACES + " "] + [
+    f"{space}{word}" for word in ("ab", "аб") for space in ebudget._SPACES + " "] + [
+    f"a{space}{space}b" for space in " \t"] + ["a b", "а б", "a-1", "7701", "", "\x00", "a\x7f"]
+
+
+@pytest.mark.parametrize("text", _SPACED)
+@pytest.mark.parametrize("beside", [["7701"], ["аб вг"], ["a-1", "b.2"]])
+def test_a_column_is_clean_at_once_only_when_each_text_is(text, beside):
+    for values in ([text], [*beside, text], [text, *beside]):
+        assert ebudget._clean_texts(values) == all(ebudget._clean_text(v) == v for v in values)
+    assert ebudget._clean_texts(beside)
+
+
+@pytest.mark.parametrize("shortest", [1, 2])
+@pytest.mark.parametrize("values", [["7701", "07"], ["7701", "7"], ["7701", ""], ["７７０１"],
+                                    ["77 01"], ["7701", None], ["0x1"], [7701], []])
+def test_a_column_is_of_digits_at_once_only_when_each_text_is(values, shortest):
+    each = bool(values) and all(isinstance(v, str) and v.isascii() and v.isdigit()
+                                and len(v) >= shortest for v in values)
+    assert ebudget._digit_texts(values, shortest) == each
+
+
+def test_a_column_of_usual_amounts_is_read_at_once():
+    values = [404000.0, 304236.82, 12.5, 0.0, 404000, 9999999999999.99, 0.1, 10**12]
+    got, reasons = ebudget._money_column(values, "field")
+    want, want_reasons = ebudget._converted_column(values, ebudget.parse_money,
+                                                   ebudget.MONEY_TYPE, "field")
+    assert got.dtype == want.dtype
+    assert got.to_list() == want.to_list()
+    assert reasons.to_list() == want_reasons.to_list() == [None] * len(values)
+
+
+def test_each_distinct_text_is_converted_once_page_after_page():
+    calls = []
+
+    def convert(value):
+        calls.append(value)
+        return None if value is None else value.upper()
+
+    try:
+        for values in (["a", "b", "a", None], ["b", "c", None, "c"]):
+            assert ebudget._each_distinct(values, convert) == [
+                None if v is None else v.upper() for v in values]
+        assert len(calls) == len(set(calls)) == 4  # a, b, c and None, each once
+    finally:
+        ebudget._CONVERTED.pop(convert, None)
+
+
+def test_budget_levels_by_name_then_by_code():
+    codes = ["01", "01", "02", None, 1, "01"]
+    names = ["Бюджет субъекта Российской Федерации", None, "Прочее", "Местный бюджет",
+             "Федеральный бюджет", 5]
+    assert ebudget._budget_levels(codes, names) == [
+        "regional", "federal", None, "municipal", "federal", "federal"]
