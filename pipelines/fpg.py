@@ -50,7 +50,7 @@ from pipelines.loading import (
 from pipelines.progress import Progress
 from pipelines.registry import declared_tables
 from pipelines.resources import SourcesResource, WarehouseResource
-from pipelines.store import entity_batches, replace_entity_batches
+from pipelines.store import entity_batches, replace_entity_files
 from schemas import fpg as schema
 from schemas.base import validate
 from scrapers import fpg
@@ -234,6 +234,12 @@ def fpg_parsed_cards(fetched):
 
 
 CARDS_KEY = AssetKey(["raw", schema.CARDS.table])
+# The store's memory limit while the cards load: their texts (some 220 MB in DuckDB at full
+# scale) are held by the transaction until its commit, and past this limit they spill to
+# disk instead. At full scale the load's peak went from +935 MB (Arrow batches, 1 GB limit)
+# to +545 MB (DuckDB reading the Parquet files) and +265 MB (with this limit), for 0.4 s of
+# CPU time more than with no lower limit and 1.7 s less than the Arrow batches.
+CARDS_MEMORY_LIMIT = "256MB"
 
 
 @asset(key=CARDS_KEY, group_name=SOURCE, pool=STORE_POOL,
@@ -255,10 +261,8 @@ def fpg_cards(context: AssetExecutionContext, warehouse: WarehouseResource,
         parsed_rows = sum(c["parsed"] for c in contests)
 
         def write(con, digest: str) -> LoadCounts:
-            # One contest's rows in memory at a time (all of them: some 220 MB at full scale).
-            return replace_entity_batches(con, schema.CARDS, map(pq.read_table, valid),
-                                          map(pq.read_table, held), parsed=parsed_rows,
-                                          input_digest=digest)
+            return replace_entity_files(con, schema.CARDS, valid, held, parsed=parsed_rows,
+                                        input_digest=digest, memory_limit=CARDS_MEMORY_LIMIT)
 
         return LoadCounts(schema.CARDS.table, parsed_rows, sum(c["loaded"] for c in contests),
                           sum(c["quarantined"] for c in contests)), write

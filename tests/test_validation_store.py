@@ -15,7 +15,13 @@ import pytest
 from pandera.typing import Series
 
 from pipelines.paths import WarehousePaths
-from pipelines.store import _json_default, replace_entity, store_writer, to_json
+from pipelines.store import (
+    _json_default,
+    _one_thread,
+    replace_entity,
+    store_writer,
+    to_json,
+)
 from schemas.base import (
     Entity,
     ValidatedFrame,
@@ -129,6 +135,29 @@ def test_fetch_times_of_a_frame_load_as_duckdb_reads_their_text(tmp_path, fetche
             "SELECT data_type FROM information_schema.columns WHERE table_schema = 'raw' "
             "AND table_name = 'demo__things' AND column_name = '_fetched_at'").fetchone()
         assert kind == "TIMESTAMP WITH TIME ZONE"
+
+
+def test_a_small_batch_goes_in_on_one_thread_and_gives_the_threads_back(tmp_path):
+    """A batch under one row group is inserted on one thread (faster, see `_one_thread`);
+    the connection keeps its threads after the load, and after a load that failed."""
+    paths = WarehousePaths(tmp_path)
+    lineage = {"_source": "demo", "_parser_version": "demo/1"}
+    with store_writer(paths) as con:
+        con.execute("SET threads = 2")
+        for wanted, inside in ((True, 1), (False, 2)):
+            with _one_thread(con, wanted):
+                assert con.execute("SELECT current_setting('threads')").fetchone()[0] == inside
+        with pytest.raises(RuntimeError), _one_thread(con, True):
+            raise RuntimeError("an insert failing")
+        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 2
+        replace_entity(con, ENTITY, _frame_batch(["2026-03-01T16:35:01+00:00"] * 3), lineage)
+        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 2
+        assert con.execute("SELECT count(*) FROM raw.demo__things").fetchone()[0] == 3
+        with pytest.raises(duckdb.ConversionException):
+            replace_entity(con, ENTITY, _frame_batch(["not a time"]), lineage)
+        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 2
+        # The failed load left the rows before it.
+        assert con.execute("SELECT count(*) FROM raw.demo__things").fetchone()[0] == 3
 
 
 def test_quarantined_record_json_is_json_dumps():
