@@ -222,7 +222,7 @@ def _one_thread(con: duckdb.DuckDBPyConnection, wanted: bool) -> Iterator[None]:
         try:
             yield
         finally:
-            settings.execute(f"SET threads = {int(threads)}")
+            settings.execute("SET threads = ?", [threads])
     finally:
         settings.close()
 
