@@ -212,17 +212,25 @@ def _one_thread(con: duckdb.DuckDBPyConnection, wanted: bool) -> Iterator[None]:
     if not wanted:
         yield
         return
-    # Threads are the database's setting, not the transaction's: set through a cursor of its
-    # own they are given back even after a failed insert has aborted `con`'s transaction
-    # (where nothing more runs until the caller's rollback).
+    with _instance_setting(con, "threads", 1):
+        yield
+
+
+@contextmanager
+def _instance_setting(con: duckdb.DuckDBPyConnection, name: str, value: Any
+                      ) -> Iterator[None]:
+    """DuckDB's setting `name` (one of the database instance's, not the transaction's) set
+    to `value` inside the block, then put back as DuckDB shows it. Set through a cursor of
+    its own, it is put back even after a failed statement has aborted `con`'s transaction
+    (where nothing more runs until the caller's rollback)."""
     settings = con.cursor()
     try:
-        threads = settings.execute("SELECT current_setting('threads')").fetchone()[0]
-        settings.execute("SET threads = 1")
+        before = settings.execute("SELECT current_setting(?)", [name]).fetchone()[0]
+        settings.execute(f"SET {name} = ?", [value])
         try:
             yield
         finally:
-            settings.execute("SET threads = ?", [threads])
+            settings.execute(f"SET {name} = ?", [before])
     finally:
         settings.close()
 
@@ -301,25 +309,17 @@ def memory_at_most(con: duckdb.DuckDBPyConnection, limit: str | None) -> Iterato
     """DuckDB's memory limit lowered to `limit` inside the block, then put back (as DuckDB
     prints it: to 0.1 MiB).
 
-    The setting belongs to the database instance and no transaction undoes it, hence the
-    `finally`; a limit already lower (`SOCFUND_DUCKDB_MEMORY_LIMIT`) is left as it is.
+    A limit already lower (`SOCFUND_DUCKDB_MEMORY_LIMIT`) is left as it is.
     """
-    if limit is None:
-        yield
-        return
-    before, lower = con.execute(
-        "SELECT current_setting('memory_limit'), "
-        "parse_formatted_bytes(?) < parse_formatted_bytes(current_setting('memory_limit'))",
+    lower = limit is not None and con.execute(
+        "SELECT parse_formatted_bytes(?) < parse_formatted_bytes(current_setting('memory_limit'))",
         [limit],
-    ).fetchone()
+    ).fetchone()[0]
     if not lower:
         yield
         return
-    con.execute("SET memory_limit = ?", [limit])
-    try:
+    with _instance_setting(con, "memory_limit", limit):
         yield
-    finally:
-        con.execute("SET memory_limit = ?", [before])
 
 
 def _replace_entity(con: duckdb.DuckDBPyConnection, entity: Entity,
