@@ -47,11 +47,11 @@ from pipelines.loading import (
     SourceFailure,
     documents,
     load_entity,
-    parse_documents,
     read_manifest,
     validated_writer,
     write_manifest,
 )
+from pipelines.parsing import parse_documents, parse_workers
 from pipelines.progress import Progress
 from pipelines.registry import EntityDecl, Source
 from pipelines.resources import SourcesResource, WarehouseResource
@@ -231,7 +231,9 @@ def load_entity_asset(decl: EntityDecl, parser_version: str) -> AssetsDefinition
             progress = Progress(f"{entity.table} parse", len(docs), context.log)
             records, rejected = parse_documents(store, entity.source, docs, parse,
                                                 progress=progress,
-                                                per_document_errors=per_document_errors)
+                                                per_document_errors=per_document_errors,
+                                                workers=parse_workers() if decl.parallel else 1,
+                                                kept=decl.kept)
             if docs and len(records) == 0 and len(rejected) == len(docs):
                 raise SourceFailure(
                     f"{entity.table}: every one of {len(docs)} documents failed to parse "

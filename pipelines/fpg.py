@@ -42,11 +42,11 @@ from pipelines.loading import (
     SourceFailure,
     documents,
     load_entity,
-    parse_documents,
     read_manifest,
     write_json,
     write_manifest,
 )
+from pipelines.parsing import parse_documents
 from pipelines.progress import Progress
 from pipelines.registry import declared_tables
 from pipelines.resources import SourcesResource, WarehouseResource

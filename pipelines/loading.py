@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, MetadataValue
 
 from pipelines.faults import checkpoint
-from pipelines.progress import Progress
 from pipelines.resources import WarehouseResource
 from pipelines.store import (
     LastLoad,
@@ -27,7 +26,8 @@ from pipelines.store import (
     replace_entity,
     store_writer,
 )
-from schemas.base import Entity, Quarantined, validate_parsed, with_lineage
+from schemas.base import Entity, validate_parsed
+from schemas.records import Quarantined
 from scrapers.files import write_text_atomic
 from scrapers.http import Fetched
 from scrapers.rawstore import RawStore
@@ -35,9 +35,6 @@ from scrapers.rawstore import RawStore
 if TYPE_CHECKING:
     import polars as pl
 
-# A parser gives plain dicts (small documents) or a polars DataFrame of columns (the bulk
-# tables, `schemas.base.validate_frame`); the steps below take either.
-Parser = Callable[..., "list[dict] | pl.DataFrame"]
 RECONCILES = "parsed_equals_loaded_plus_quarantined"
 
 
@@ -84,56 +81,6 @@ def read_manifest(store: RawStore, source: str) -> dict:
 
 def documents(manifest: dict, kind: str) -> list[Document]:
     return [Document(**d) for d in manifest["documents"] if d["kind"] == kind]
-
-
-def parse_documents(
-    store: RawStore,
-    source: str,
-    docs: list[Document],
-    parse: Parser,
-    *,
-    progress: Progress | None = None,
-    per_document_errors: bool = False,
-) -> tuple[list[dict] | pl.DataFrame, list[Quarantined]]:
-    """Parse kept bytes; every record carries the lineage of the document it came from.
-
-    A parser giving columns gets the lineage as columns of one value, and the frames of
-    several documents become one (a column one document lacks is null in its rows).
-    With `per_document_errors`, a document the parser rejects outright becomes one
-    quarantined entry naming the URL (a single broken card must not stop a night);
-    otherwise the error propagates and stops the load.
-    """
-    records: list[dict] = []
-    frames: list[pl.DataFrame] = []
-    rejected: list[Quarantined] = []
-    for doc in docs:
-        lineage = {"_source_url": doc.url, "_raw_sha256": doc.sha256, "_fetched_at": doc.fetched_at}
-        body = store.get(source, doc.sha256)
-        try:
-            parsed = parse(body, url=doc.url)
-        except ValueError as exc:
-            if not per_document_errors:
-                where = source if doc.url in str(exc) else f"{source}: {doc.url}"
-                raise ValueError(f"{where}: {exc}") from exc
-            rejected.append(Quarantined(row=None, record={"url": doc.url},
-                                        reasons=[f"{doc.url}: {exc}"], meta=lineage))
-            parsed = []
-        parsed = with_lineage(parsed, lineage)
-        if isinstance(parsed, list):
-            records.extend(parsed)
-        else:
-            frames.append(parsed)
-        if progress is not None:
-            progress.advance()
-    if progress is not None:
-        progress.done()
-    if frames:
-        import polars as pl
-
-        if records:
-            raise TypeError(f"{source}: a parser gave both records and columns")
-        return pl.concat(frames, how="diagonal_relaxed"), rejected
-    return records, rejected
 
 
 class SourceFailure(Exception):

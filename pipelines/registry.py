@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, Protocol
 
 from schemas import curated as curated_schema
 from schemas import ebudget as ebudget_schema
@@ -48,6 +49,16 @@ from scrapers import (
 
 Parser = Callable[..., list[dict]]
 
+
+class KeptTables(Protocol):
+    """What a parser keeps of the documents it parsed for another parser of the same
+    documents, handed between processes (`scrapers.ebudget.KeptTables`)."""
+
+    def holds(self, sha256: str) -> bool: ...
+    def take(self, sha256: str) -> Any: ...
+    def export(self) -> list[Any]: ...
+    def adopt(self, items: list[Any]) -> None: ...
+
 LIVE = "live"
 NOT_CONFIGURED = "not configured"
 SHIPPED = "shipped with socfund"
@@ -68,6 +79,12 @@ class EntityDecl:
     per_document_errors: bool = False
     # False where the source module builds this load itself (ФПГ cards, per contest).
     standard_asset: bool = True
+    # Documents many and each long to parse: parsed by several processes at once
+    # (`pipelines.parsing.parse_documents`). The parser must be a module's function.
+    parallel: bool = False
+    # What the parser keeps of a document for another entity's parser of the same documents
+    # (`scrapers.ebudget.KeptTables`), handed back from the processes that parsed them.
+    kept: KeptTables | None = None
 
     @property
     def cli_name(self) -> str:
@@ -251,11 +268,13 @@ SOURCES: tuple[Source, ...] = (
         entities=(
             EntityDecl("agreements", "page", ebudget.parse_agreements, ebudget_schema.AGREEMENTS,
                        "Электронный бюджет subsidy agreements (JSON page): one record per "
-                       "agreement × non-profit recipient"),
+                       "agreement × non-profit recipient",
+                       parallel=True, kept=ebudget.KEPT_AGREEMENTS),
             EntityDecl("periods", "page", ebudget.parse_agreement_periods,
                        ebudget_schema.PERIODS,
                        "Электронный бюджет subsidy agreements (JSON page): planned amount per "
-                       "period"),
+                       "period",
+                       parallel=True, kept=ebudget.KEPT_PERIODS),
         ),
     ),
     Source(

@@ -30,8 +30,8 @@ from schemas.base import (
     ValidatedFrame,
     arrow_type,
     column_of,
-    cycles_not_collected,
 )
+from schemas.records import cycles_not_collected
 
 LINEAGE_COLUMNS: dict[str, str] = {
     "_source": "VARCHAR",

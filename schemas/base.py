@@ -14,11 +14,9 @@ row-wise one does) and hands the valid rows on as an Arrow table, never as Pytho
 
 from __future__ import annotations
 
-import gc
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -33,6 +31,7 @@ if TYPE_CHECKING:
 
 from schemas.identifiers import _INN10, _INN12_A, _INN12_B, is_valid_inn, is_valid_ogrn
 from schemas.money import MONEY
+from schemas.records import Quarantined, cycles_not_collected
 
 _DEFAULT_TYPES = {
     "str": "VARCHAR",
@@ -111,14 +110,6 @@ class Entity:
             meta = column.metadata or {}
             out[name] = meta.get("duckdb") or _DEFAULT_TYPES.get(str(column.dtype), "VARCHAR")
         return out
-
-
-@dataclass
-class Quarantined:
-    row: int | None
-    record: dict
-    reasons: list[str]
-    meta: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -283,45 +274,6 @@ def validate_parsed(parsed: list[dict] | pl.DataFrame, entity: Entity
     if isinstance(parsed, list):
         return validate(parsed, entity)
     return validate_frame(parsed, entity)
-
-
-def with_lineage(parsed: list[dict] | pl.DataFrame, lineage: dict[str, str]
-                 ) -> list[dict] | pl.DataFrame:
-    """A parser's output with its document's lineage (`_source_url`, `_raw_sha256`,
-    `_fetched_at`): keys added to every record, or columns of one value."""
-    if isinstance(parsed, list):
-        for record in parsed:
-            record.update(lineage)
-        return parsed
-    import polars as pl
-
-    if any(name in parsed.columns for name in lineage):
-        return parsed.with_columns(pl.lit(value, pl.String).alias(name)
-                                   for name, value in lineage.items())
-    # Each value repeated as a column of its own and set beside the frame's: a third of the
-    # cost of `with_columns` of literals, paid once per page of a paged source.
-    n = parsed.height
-    return parsed.hstack([pl.Series(name, [value], pl.String).new_from_index(0, n)
-                          for name, value in lineage.items()])
-
-
-@contextmanager
-def cycles_not_collected() -> Iterator[None]:
-    """The cyclic garbage collector paused, and resumed as it was.
-
-    Parsing a page or turning a batch's failing rows into records makes tens of thousands
-    of short-lived dicts, lists and tuples, none in a cycle; the collector, run again and
-    again by their number over every object the process holds, finds nothing and costs a
-    good part of the work. What becomes garbage in a cycle meanwhile is collected once it
-    runs again.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 _INDEX = "__socfund_index"

@@ -55,7 +55,7 @@ import pyarrow as pa
 from msgspec.structs import astuple
 from polars._typing import PolarsDataType
 
-from schemas.base import cycles_not_collected
+from schemas.records import cycles_not_collected
 from schemas.vocabularies.legal_forms import nonprofit_by_okopf
 from scrapers.values import clean_text, parse_date, parse_identifier, parse_money, set_converted
 
@@ -214,10 +214,54 @@ def _page_tables(body: bytes, url: str, include_all: bool, wanted: str, digest: 
     frame, other, other_name = ((agreements, periods, _PERIODS) if wanted == _AGREEMENTS
                                 else (periods, agreements, _AGREEMENTS))
     _KEPT[(other_name, digest, include_all)] = other, other.estimated_size()
+    _trim_kept()
+    return frame
+
+
+def _trim_kept() -> None:
     total = sum(size for _, size in _KEPT.values())
     while len(_KEPT) > 1 and total > _KEPT_BYTES:
         total -= _KEPT.popitem(last=False)[1][1]
-    return frame
+
+
+class KeptTables:
+    """The tables kept for one parser (`wanted`), handed between the processes of a load.
+
+    A load that parses its pages in several processes (`pipelines.parsing.parse_documents`)
+    takes, with each part a helper process parsed, the other table of those pages that the
+    helper kept (`export`) and keeps it here (`adopt`): the other table's load then finds
+    it as if the page had been parsed in this process, and `take`s here, without reading
+    the page again, the tables it `holds`. Kept tables stay bounded as any others
+    (`_KEPT_BYTES`).
+    """
+
+    def __init__(self, wanted: str) -> None:
+        self.wanted = wanted
+
+    def holds(self, sha256: str) -> bool:
+        """Whether the table of the page with this SHA-256 (the raw store's key) is kept."""
+        return (self.wanted, bytes.fromhex(sha256), False) in _KEPT
+
+    def take(self, sha256: str) -> pl.DataFrame | None:
+        """The kept table of the page with this SHA-256, let go here; None if not kept. The
+        parser would give the same for the page's bytes, which need not then be read."""
+        kept = _KEPT.pop((self.wanted, bytes.fromhex(sha256), False), None)
+        return None if kept is None else kept[0]
+
+    def export(self) -> list[tuple[tuple[str, bytes, bool], tuple[pl.DataFrame, int]]]:
+        """Every table this process keeps, let go here."""
+        items = list(_KEPT.items())
+        _KEPT.clear()
+        return items
+
+    def adopt(self, items: list[tuple[tuple[str, bytes, bool], tuple[pl.DataFrame, int]]]
+              ) -> None:
+        """Keep tables another process exported."""
+        _KEPT.update(items)
+        _trim_kept()
+
+
+KEPT_AGREEMENTS, KEPT_PERIODS = KeptTables(_AGREEMENTS), KeptTables(_PERIODS)
 
 
 # The fields of an agreement and of a recipient that the tables take, in the order `_Page`

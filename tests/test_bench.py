@@ -4,6 +4,7 @@ with about 5 % of its records quarantined, and a well-formed results file."""
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 import polars as pl
@@ -133,3 +134,30 @@ def test_run_writes_a_well_formed_results_file(corpus, tmp_path):
         assert stage["baseline"]["items"] == stage["items"]
         assert stage["ratio"] > 0 and isinstance(stage["passed"], bool)
     assert by_name["aggregate"]["status"] == "skipped"
+    # A compared stage runs three times, in turn with its baseline; its ratio is of the medians.
+    xlsx = by_name["xlsx"]
+    assert len(xlsx["runs"]) == len(xlsx["baseline"]["runs"]) == 3
+    assert xlsx["wall_s"] == round(statistics.median(r["wall_s"] for r in xlsx["runs"]), 2)
+    assert xlsx["baseline"]["wall_s"] == \
+        round(statistics.median(r["wall_s"] for r in xlsx["baseline"]["runs"]), 2)
+    assert xlsx["ratio"] == round(xlsx["wall_s"] / xlsx["baseline"]["wall_s"], 3)
+    assert "median" in bench_run.markdown_table(results).split("ФПГ bulk XLSX")[1].split("\n")[0]
+
+
+def test_the_ebudget_stage_parses_as_the_load_step_and_loads_every_page(corpus, tmp_path):
+    """(Pages shared between processes give what one process gives: tests/test_parsing.py.)"""
+    from bench import stages
+    from pipelines import parsing
+
+    result = stages.stage_ebudget(corpus, tmp_path, 2)
+    pages = _docs(corpus / "raw", "ebudget/manifest.json", "page")
+    assert result["items"] == len(pages)
+    assert result["processes"] == parsing.parse_workers()
+    store = RawStore(corpus / "raw")
+    parsed = {"ebudget__agreements": 0, "ebudget__periods": 0}
+    for page in pages:
+        body = store.get("ebudget", page["sha256"])
+        parsed["ebudget__agreements"] += ebudget.parse_agreements(body).height
+        parsed["ebudget__periods"] += ebudget.parse_agreement_periods(body).height
+    for table, rows in result["rows"].items():
+        assert rows["parsed"] == parsed[table] == rows["loaded"] + rows["quarantined"]

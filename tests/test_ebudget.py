@@ -809,7 +809,7 @@ def test_identifiers_are_read_as_value_by_value(convert, shortest):
 
 @pytest.mark.parametrize("enabled", [True, False])
 def test_the_cycle_collector_is_left_as_it_was(monkeypatch, enabled):
-    """Paused while a page is parsed (`schemas.base.cycles_not_collected`), resumed after
+    """Paused while a page is parsed (`schemas.records.cycles_not_collected`), resumed after
     it, a page that fails included; a collector the caller paused stays paused."""
     real, seen = ebudget._read_page, []
     monkeypatch.setattr(ebudget, "_read_page",

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.loading import Document, parse_documents
+from pipelines.loading import Document
+from pipelines.parsing import parse_documents
 from schemas import fpg as fpg_schema
 from schemas.base import validate
 from scrapers import fpg, municipal, practice, programme_card, sonko, treasury, workbooks

@@ -10,7 +10,8 @@ import pytest
 from bs4 import BeautifulSoup
 from lxml import etree
 
-from pipelines.loading import Document, parse_documents
+from pipelines.loading import Document
+from pipelines.parsing import parse_documents
 from schemas.base import validate
 from schemas.fpg import CARDS
 from schemas.identifiers import is_valid_inn, is_valid_ogrn

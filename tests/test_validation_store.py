@@ -26,14 +26,13 @@ from schemas.base import (
     Entity,
     ValidatedFrame,
     arrow_type,
-    cycles_not_collected,
     inn_ogrn_flags,
     money_field,
     non_negative,
     typed_field,
     validate,
-    with_lineage,
 )
+from schemas.records import cycles_not_collected, with_lineage
 
 
 class _Model(pa.DataFrameModel):

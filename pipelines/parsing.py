@@ -1,0 +1,227 @@
+"""Parsing a load's kept documents: one after the other, or in parts by several processes.
+
+Plain Python (no Dagster): a helper process imports this module, the parser's and the
+raw store's, nothing more.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from pipelines.progress import Progress
+from schemas.records import Quarantined, with_lineage
+from scrapers.rawstore import RawStore
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from pipelines.registry import KeptTables
+
+# A parser gives plain dicts (small documents) or a polars DataFrame of columns (the bulk
+# tables, `schemas.base.validate_frame`); the steps below take either.
+Parser = Callable[..., "list[dict] | pl.DataFrame"]
+
+
+class DocumentLike(Protocol):
+    """A kept document as parsing needs it (`pipelines.loading.Document` is one)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def fetched_at(self) -> str: ...
+
+
+class KeptDocument(NamedTuple):
+    """A kept document as sent to a helper process (and as the bench gives one)."""
+
+    url: str
+    sha256: str
+    fetched_at: str
+
+
+def parse_documents(
+    store: RawStore,
+    source: str,
+    docs: list[DocumentLike],
+    parse: Parser,
+    *,
+    progress: Progress | None = None,
+    per_document_errors: bool = False,
+    workers: int = 1,
+    kept: KeptTables | None = None,
+) -> tuple[list[dict] | pl.DataFrame, list[Quarantined]]:
+    """Parse kept bytes; every record carries the lineage of the document it came from.
+
+    A parser giving columns gets the lineage as columns of one value, and the frames of
+    several documents become one (a column one document lacks is null in its rows).
+    With `per_document_errors`, a document the parser rejects outright becomes one
+    quarantined entry naming the URL (a single broken card must not stop a night);
+    otherwise the error propagates and stops the load.
+
+    With `workers` above one, parts of the documents are parsed by `workers - 1` helper
+    processes while this one parses others (`_parse_in_parts`); the result is the same, in
+    the documents' order. `kept` hands what the parser keeps for a sibling parser back
+    from the helpers, and the documents whose table it already holds are parsed here.
+    """
+    if workers > 1 and len(docs) >= PARALLEL_DOCUMENTS:
+        parts = _parse_in_parts(store, source, docs, parse, progress, per_document_errors,
+                                workers, kept)
+    else:
+        parts = [_parse_part(store, source, docs, parse, progress, per_document_errors, kept)]
+    if progress is not None:
+        progress.done()
+    records = [r for part, _ in parts if isinstance(part, list) for r in part]
+    frames = [f for part, _ in parts if not isinstance(part, list) for f in part.frames]
+    rejected = [q for _, part_rejected in parts for q in part_rejected]
+    if frames:
+        import polars as pl
+
+        if records:
+            raise TypeError(f"{source}: a parser gave both records and columns")
+        return pl.concat(frames, how="diagonal_relaxed"), rejected
+    return records, rejected
+
+
+@dataclass
+class _Frames:
+    """The frames a part's documents gave, in their order (not yet one frame: the part's
+    frames and the other parts' become one at the end, as one document's would)."""
+
+    frames: list[pl.DataFrame]
+
+
+def _parse_part(store: RawStore, source: str, docs: list[DocumentLike], parse: Parser,
+                progress: Progress | None, per_document_errors: bool,
+                kept: KeptTables | None = None
+                ) -> tuple[list[dict] | _Frames, list[Quarantined]]:
+    """Some documents, parsed one after the other in this process; a document whose table
+    `kept` holds is not read again."""
+    records: list[dict] = []
+    frames: list[pl.DataFrame] = []
+    rejected: list[Quarantined] = []
+    for doc in docs:
+        lineage = {"_source_url": doc.url, "_raw_sha256": doc.sha256, "_fetched_at": doc.fetched_at}
+        parsed = kept.take(doc.sha256) if kept is not None else None
+        try:
+            if parsed is None:
+                parsed = parse(store.get(source, doc.sha256), url=doc.url)
+        except ValueError as exc:
+            if not per_document_errors:
+                where = source if doc.url in str(exc) else f"{source}: {doc.url}"
+                raise ValueError(f"{where}: {exc}") from exc
+            rejected.append(Quarantined(row=None, record={"url": doc.url},
+                                        reasons=[f"{doc.url}: {exc}"], meta=lineage))
+            parsed = []
+        parsed = with_lineage(parsed, lineage)
+        if isinstance(parsed, list):
+            records.extend(parsed)
+        else:
+            frames.append(parsed)
+        if progress is not None:
+            progress.advance()
+    if frames:
+        if records:
+            raise TypeError(f"{source}: a parser gave both records and columns")
+        return _Frames(frames), rejected
+    return records, rejected
+
+
+# Documents handed to a helper process at a time: enough that sending them and their tables
+# back costs little beside their parse, few enough that the processes finish together.
+PART_DOCUMENTS = 5
+# Fewer documents are parsed in this process alone: a helper takes some 0.5 s to start
+# (a Python, polars and the parser imported), more than it would save on a few pages
+# (an Электронный бюджет page of 1 000 agreements: ≈ 15 ms).
+PARALLEL_DOCUMENTS = 40
+PARSE_WORKERS_ENV = "SOCFUND_PARSE_WORKERS"
+
+
+def parse_workers() -> int:
+    """How many processes parse a load's documents where its entity allows it: the
+    `socfund` process and its helpers, `SOCFUND_PARSE_WORKERS`, else the cores (at most
+    two: each helper holds a document's decoded objects besides the tables it returns)."""
+    value = os.environ.get(PARSE_WORKERS_ENV, "").strip()
+    if not value:
+        return max(1, min(len(os.sched_getaffinity(0)), 2))
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{PARSE_WORKERS_ENV}={value!r}: expected a positive whole number")
+    return int(value)
+
+
+def _parse_in_helper(root: str, source: str, docs: list[KeptDocument], parse: Parser,
+                     per_document_errors: bool, kept: KeptTables | None
+                     ) -> tuple[list[dict] | _Frames, list[Quarantined], list]:
+    """A part of the documents, parsed in a helper process, with what the parser kept."""
+    records, rejected = _parse_part(RawStore(root), source, docs, parse, None,
+                                    per_document_errors)
+    return records, rejected, kept.export() if kept is not None else []
+
+
+def _parse_in_parts(store: RawStore, source: str, docs: list[DocumentLike], parse: Parser,
+                    progress: Progress | None, per_document_errors: bool, workers: int,
+                    kept: KeptTables | None
+                    ) -> list[tuple[list[dict] | _Frames, list[Quarantined]]]:
+    """The documents in parts of `PART_DOCUMENTS`, each part's result in its place: the
+    helpers take parts from the end, this process from the start, until they meet. A helper
+    has two parts in hand, so it need not wait for this process to finish a part before it
+    is given the next.
+
+    A part whose every table `kept` holds costs nothing to parse: this process parses it
+    first (before the helpers' tables are adopted, which could let some of it go)."""
+    parts = [docs[i:i + PART_DOCUMENTS] for i in range(0, len(docs), PART_DOCUMENTS)]
+    done: list[tuple[list[dict] | _Frames, list[Quarantined]] | None] = [None] * len(parts)
+    costly = []
+    for index, part in enumerate(parts):
+        if kept is not None and all(kept.holds(d.sha256) for d in part):
+            done[index] = _parse_part(store, source, part, parse, progress, per_document_errors,
+                                      kept)
+        else:
+            costly.append(index)
+    first, last = 0, len(costly)  # the costly parts not yet begun: costly[first:last]
+    if last - first > 1:
+        helpers = workers - 1
+        # Spawned, not forked: a fork of a process running DuckDB's or polars' threads may
+        # hold their locks.
+        pool = ProcessPoolExecutor(max_workers=helpers,
+                                   mp_context=multiprocessing.get_context("spawn"))
+        running: dict[Future, int] = {}
+        try:
+            while first < last or running:
+                while first < last and len(running) < 2 * helpers:
+                    last -= 1
+                    index = costly[last]
+                    sent = [KeptDocument(d.url, d.sha256, d.fetched_at) for d in parts[index]]
+                    running[pool.submit(_parse_in_helper, str(store.root), source, sent,
+                                        parse, per_document_errors, kept)] = index
+                finished = [f for f in running if f.done()]
+                if not finished and first >= last:
+                    finished = list(wait(running, return_when=FIRST_COMPLETED).done)
+                for future in finished:
+                    index = running.pop(future)
+                    records, rejected, exported = future.result()
+                    if kept is not None:
+                        kept.adopt(exported)
+                    done[index] = records, rejected
+                    if progress is not None:
+                        progress.advance(len(parts[index]))
+                if first < last:
+                    index = costly[first]
+                    done[index] = _parse_part(store, source, parts[index], parse, progress,
+                                              per_document_errors, kept)
+                    first += 1
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    for index in costly[first:last]:
+        done[index] = _parse_part(store, source, parts[index], parse, progress,
+                                  per_document_errors, kept)
+    missing = [index for index, part in enumerate(done) if part is None]
+    if missing:
+        raise RuntimeError(f"{source}: parts {missing} of the documents were not parsed")
+    return done  # type: ignore[return-value]
