@@ -15,8 +15,9 @@ time) to `--out`; `bench.run` measures the process from the outside.
 - `federal`: the federal СО НКО registry XLSX: `scrapers.sonko.parse_federal`, the
   registry's schema, the load. `federal-baseline`: python-calamine reading every sheet.
 - `ebudget`: the Электронный бюджет pages: `parse_agreements` and
-  `parse_agreement_periods` over every page, their schemas, the load of both tables.
-  `ebudget-baseline`: `json.loads` of the same pages.
+  `parse_agreement_periods` over every page, as their load steps parse them
+  (`pipelines.parsing.parse_documents`: this process and a helper), their schemas, the load
+  of both tables. `ebudget-baseline`: `json.loads` of the same pages, one process.
 - The parsers give records or columns (`schemas.base.validate` / `validate_frame`); the
   stages take either, as `pipelines.loading` does.
 - `csv`: the release's CSV of every public table and of the quarantine, written by
