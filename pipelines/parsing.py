@@ -6,10 +6,12 @@ raw store's, nothing more.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     import polars as pl
 
     from pipelines.registry import KeptTables
+
+log = logging.getLogger(__name__)
 
 # A parser gives plain dicts (small documents) or a polars DataFrame of columns (the bulk
 # tables, `schemas.base.validate_frame`); the steps below take either.
@@ -67,8 +71,9 @@ def parse_documents(
 
     With `workers` above one, parts of the documents are parsed by `workers - 1` helper
     processes while this one parses others (`_parse_in_parts`); the result is the same, in
-    the documents' order. `kept` hands what the parser keeps for a sibling parser back
-    from the helpers, and the documents whose table it already holds are parsed here.
+    the documents' order, and the parts of a helper that dies are parsed here. `kept`
+    hands what the parser keeps for a sibling parser back from the helpers, and the
+    documents whose table it already holds are parsed here.
     """
     if workers > 1 and len(docs) >= PARALLEL_DOCUMENTS:
         parts = _parse_in_parts(store, source, docs, parse, progress, per_document_errors,
@@ -192,20 +197,29 @@ def _parse_in_parts(store: RawStore, source: str, docs: list[DocumentLike], pars
         pool = ProcessPoolExecutor(max_workers=helpers,
                                    mp_context=multiprocessing.get_context("spawn"))
         running: dict[Future, int] = {}
+        # The parts of a helper that died (killed for its memory, say): parsed here.
+        orphans: list[int] = []
         try:
             while first < last or running:
-                while first < last and len(running) < 2 * helpers:
+                while not orphans and first < last and len(running) < 2 * helpers:
                     last -= 1
                     index = costly[last]
                     sent = [KeptDocument(d.url, d.sha256, d.fetched_at) for d in parts[index]]
-                    running[pool.submit(_parse_in_helper, str(store.root), source, sent,
-                                        parse, per_document_errors, kept)] = index
+                    try:
+                        running[pool.submit(_parse_in_helper, str(store.root), source, sent,
+                                            parse, per_document_errors, kept)] = index
+                    except BrokenProcessPool:
+                        orphans.append(index)
                 finished = [f for f in running if f.done()]
                 if not finished and first >= last:
                     finished = list(wait(running, return_when=FIRST_COMPLETED).done)
                 for future in finished:
                     index = running.pop(future)
-                    records, rejected, exported = future.result()
+                    try:
+                        records, rejected, exported = future.result()
+                    except BrokenProcessPool:
+                        orphans.append(index)
+                        continue
                     if kept is not None:
                         kept.adopt(exported)
                     done[index] = records, rejected
@@ -218,6 +232,12 @@ def _parse_in_parts(store: RawStore, source: str, docs: list[DocumentLike], pars
                     first += 1
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        if orphans:
+            log.warning("%s: a helper process parsing documents stopped; its %d parts are "
+                        "parsed here", source, len(orphans))
+        for index in sorted(orphans):
+            done[index] = _parse_part(store, source, parts[index], parse, progress,
+                                      per_document_errors, kept)
     for index in costly[first:last]:
         done[index] = _parse_part(store, source, parts[index], parse, progress,
                                   per_document_errors, kept)

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import multiprocessing
+import os
 import pickle
 
 import polars as pl
@@ -148,6 +151,26 @@ def test_a_page_rejected_in_a_helper_is_quarantined_as_one_process_quarantines_i
     assert together[0].equals(alone[0])
     assert together[1] == alone[1]
     assert [q.record for q in together[1]] == [{"url": docs[5].url}]
+
+
+def _dies_in_a_helper(body: bytes, *, url: str = ""):
+    """`parse_agreements`, but a helper process running it dies at once, as one the kernel
+    kills for its memory would."""
+    if multiprocessing.parent_process() is not None:
+        os._exit(1)
+    return ebudget.parse_agreements(body, url=url)
+
+
+def test_the_parts_of_a_helper_that_died_are_parsed_here(tmp_path, small_parts, caplog):
+    bodies = [_page(n) for n in range(12)]
+    store, docs = _store(tmp_path, bodies)
+    alone, _ = parse_documents(store, "ebudget", docs, ebudget.parse_agreements)
+    ebudget._KEPT.clear()
+    with caplog.at_level(logging.WARNING, logger="pipelines.parsing"):
+        together, _ = parse_documents(store, "ebudget", docs, _dies_in_a_helper, workers=2,
+                                      kept=ebudget.KEPT_AGREEMENTS)
+    assert together.equals(alone)
+    assert "a helper process parsing documents stopped" in caplog.text
 
 
 def test_a_few_documents_are_parsed_without_a_helper(tmp_path, small_parts, monkeypatch):
