@@ -19,7 +19,7 @@ time) to `--out`; `bench.run` measures the process from the outside.
   (`pipelines.parsing.parse_documents`: this process and a helper), their schemas, the load
   of both tables. `ebudget-baseline`: `json.loads` of the same pages, one process.
 - The parsers give records or columns (`schemas.base.validate` / `validate_frame`); the
-  stages take either, as `pipelines.loading` does.
+  stages take either, as `pipelines.parsing` and `pipelines.loading` do.
 - `csv`: the release's CSV of every public table and of the quarantine, written by
   `pipelines.publish.tables`. `csv-baseline`: DuckDB `COPY … (FORMAT csv)` of the same tables.
 - `aggregate`: a researcher's sum by region and year over `fact_grant`, read-only,
@@ -211,22 +211,11 @@ def _documents(warehouse: Path, source: str, kind: str) -> list[dict]:
 
 
 def _with_lineage(parsed, doc: dict):
-    """A parser's output with its document's lineage, as `pipelines.loading` adds it."""
+    """A parser's output with its document's lineage, as `pipelines.parsing` adds it."""
     from schemas.records import with_lineage
 
     return with_lineage(parsed, {"_source_url": doc["url"], "_raw_sha256": doc["sha256"],
                                  "_fetched_at": doc["fetched_at"]})
-
-
-def _concat(parts: list):
-    """Several documents' records as one list, or their frames as one frame (a column one
-    document lacks is null in its rows), as `parse_documents` gives them."""
-    frames = [p for p in parts if not isinstance(p, list)]
-    if not frames:
-        return [record for part in parts for record in part]
-    import polars as pl
-
-    return pl.concat(frames, how="diagonal_relaxed")
 
 
 def _validate(parsed, entity):
