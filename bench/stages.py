@@ -289,12 +289,11 @@ def stage_ebudget(warehouse: Path, scratch: Path, workers: int) -> dict:
     """Both tables the pages load (agreements and their payment periods), each as its own
     load step does it: parse every page kept in the raw store (in as many processes as
     the step uses, `pipelines.parsing.parse_workers`), validate, load."""
-    from pipelines.parsing import KeptDocument, parse_documents, parse_workers
+    from pipelines.parsing import Document, parse_documents, parse_workers
     from schemas import ebudget as schema
     from scrapers import ebudget
 
-    docs = [KeptDocument(d["url"], d["sha256"], d["fetched_at"])
-            for d in _documents(warehouse, "ebudget", "page")]
+    docs = [Document(**d) for d in _documents(warehouse, "ebudget", "page")]
     store = _store(warehouse)
     processes = parse_workers()
     timer = Timer()

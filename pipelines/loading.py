@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, MetadataValue
 
 from pipelines.faults import checkpoint
+from pipelines.parsing import Document
 from pipelines.resources import WarehouseResource
 from pipelines.store import (
     LastLoad,
@@ -29,26 +30,12 @@ from pipelines.store import (
 from schemas.base import Entity, validate_parsed
 from schemas.records import Quarantined
 from scrapers.files import write_text_atomic
-from scrapers.http import Fetched
 from scrapers.rawstore import RawStore
 
 if TYPE_CHECKING:
     import polars as pl
 
 RECONCILES = "parsed_equals_loaded_plus_quarantined"
-
-
-@dataclass(frozen=True)
-class Document:
-    kind: str
-    url: str
-    sha256: str
-    fetched_at: str
-    not_modified: bool = False
-
-    @classmethod
-    def of(cls, kind: str, fetched: Fetched) -> Document:
-        return cls(kind, fetched.url, fetched.sha256, fetched.fetched_at, fetched.not_modified)
 
 
 def write_json(target: Path, value: dict) -> None:

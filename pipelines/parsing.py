@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING
 
 from pipelines.progress import Progress
 from schemas.records import Quarantined, with_lineage
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from pipelines.registry import KeptTables
+    from scrapers.http import Fetched
 
 log = logging.getLogger(__name__)
 
@@ -31,29 +32,25 @@ log = logging.getLogger(__name__)
 Parser = Callable[..., "list[dict] | pl.DataFrame"]
 
 
-class DocumentLike(Protocol):
-    """A kept document as parsing needs it (`pipelines.loading.Document` is one)."""
+@dataclass(frozen=True)
+class Document:
+    """A kept document, as a fetch manifest lists it."""
 
-    @property
-    def url(self) -> str: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def fetched_at(self) -> str: ...
-
-
-class KeptDocument(NamedTuple):
-    """A kept document as sent to a helper process (and as the bench gives one)."""
-
+    kind: str
     url: str
     sha256: str
     fetched_at: str
+    not_modified: bool = False
+
+    @classmethod
+    def of(cls, kind: str, fetched: Fetched) -> Document:
+        return cls(kind, fetched.url, fetched.sha256, fetched.fetched_at, fetched.not_modified)
 
 
 def parse_documents(
     store: RawStore,
     source: str,
-    docs: list[DocumentLike],
+    docs: list[Document],
     parse: Parser,
     *,
     progress: Progress | None = None,
@@ -82,9 +79,9 @@ def parse_documents(
         parts = [_parse_part(store, source, docs, parse, progress, per_document_errors, kept)]
     if progress is not None:
         progress.done()
-    records = [r for part, _ in parts if isinstance(part, list) for r in part]
-    frames = [f for part, _ in parts if not isinstance(part, list) for f in part.frames]
-    rejected = [q for _, part_rejected in parts for q in part_rejected]
+    records = [r for part_records, _, _ in parts for r in part_records]
+    frames = [f for _, part_frames, _ in parts for f in part_frames]
+    rejected = [q for _, _, part_rejected in parts for q in part_rejected]
     if frames:
         import polars as pl
 
@@ -94,18 +91,14 @@ def parse_documents(
     return records, rejected
 
 
-@dataclass
-class _Frames:
-    """The frames a part's documents gave, in their order (not yet one frame: the part's
-    frames and the other parts' become one at the end, as one document's would)."""
-
-    frames: list[pl.DataFrame]
+# What a part of the documents gave: its records, its frames (each document's, in their
+# order: they and the other parts' become one frame at the end) and its rejected documents.
+_Part = tuple[list[dict], list["pl.DataFrame"], list[Quarantined]]
 
 
-def _parse_part(store: RawStore, source: str, docs: list[DocumentLike], parse: Parser,
+def _parse_part(store: RawStore, source: str, docs: list[Document], parse: Parser,
                 progress: Progress | None, per_document_errors: bool,
-                kept: KeptTables | None = None
-                ) -> tuple[list[dict] | _Frames, list[Quarantined]]:
+                kept: KeptTables | None = None) -> _Part:
     """Some documents, parsed one after the other in this process; a document whose table
     `kept` holds is not read again."""
     records: list[dict] = []
@@ -131,17 +124,13 @@ def _parse_part(store: RawStore, source: str, docs: list[DocumentLike], parse: P
             frames.append(parsed)
         if progress is not None:
             progress.advance()
-    if frames:
-        if records:
-            raise TypeError(f"{source}: a parser gave both records and columns")
-        return _Frames(frames), rejected
-    return records, rejected
+    return records, frames, rejected
 
 
 # Documents handed to a helper process at a time: enough that sending them and their tables
 # back costs little beside their parse, few enough that the processes finish together.
 PART_DOCUMENTS = 5
-# Fewer documents are parsed in this process alone: a helper takes some 0.5 s to start
+# Fewer documents are parsed in this process alone: a helper takes ≈ 0.25 s to start
 # (a Python, polars and the parser imported), more than it would save on a few pages
 # (an Электронный бюджет page of 1 000 agreements: ≈ 15 ms).
 PARALLEL_DOCUMENTS = 40
@@ -160,19 +149,17 @@ def parse_workers() -> int:
     return int(value)
 
 
-def _parse_in_helper(root: str, source: str, docs: list[KeptDocument], parse: Parser,
+def _parse_in_helper(root: str, source: str, docs: list[Document], parse: Parser,
                      per_document_errors: bool, kept: KeptTables | None
-                     ) -> tuple[list[dict] | _Frames, list[Quarantined], list]:
+                     ) -> tuple[_Part, list]:
     """A part of the documents, parsed in a helper process, with what the parser kept."""
-    records, rejected = _parse_part(RawStore(root), source, docs, parse, None,
-                                    per_document_errors)
-    return records, rejected, kept.export() if kept is not None else []
+    part = _parse_part(RawStore(root), source, docs, parse, None, per_document_errors)
+    return part, kept.export() if kept is not None else []
 
 
-def _parse_in_parts(store: RawStore, source: str, docs: list[DocumentLike], parse: Parser,
+def _parse_in_parts(store: RawStore, source: str, docs: list[Document], parse: Parser,
                     progress: Progress | None, per_document_errors: bool, workers: int,
-                    kept: KeptTables | None
-                    ) -> list[tuple[list[dict] | _Frames, list[Quarantined]]]:
+                    kept: KeptTables | None) -> list[_Part]:
     """The documents in parts of `PART_DOCUMENTS`, each part's result in its place: the
     helpers take parts from the end, this process from the start, until they meet. A helper
     has two parts in hand, so it need not wait for this process to finish a part before it
@@ -181,7 +168,7 @@ def _parse_in_parts(store: RawStore, source: str, docs: list[DocumentLike], pars
     A part whose every table `kept` holds costs nothing to parse: this process parses it
     first (before the helpers' tables are adopted, which could let some of it go)."""
     parts = [docs[i:i + PART_DOCUMENTS] for i in range(0, len(docs), PART_DOCUMENTS)]
-    done: list[tuple[list[dict] | _Frames, list[Quarantined]] | None] = [None] * len(parts)
+    done: list[_Part | None] = [None] * len(parts)
     costly = []
     for index, part in enumerate(parts):
         if kept is not None and all(kept.holds(d.sha256) for d in part):
@@ -204,10 +191,10 @@ def _parse_in_parts(store: RawStore, source: str, docs: list[DocumentLike], pars
                 while not orphans and first < last and len(running) < 2 * helpers:
                     last -= 1
                     index = costly[last]
-                    sent = [KeptDocument(d.url, d.sha256, d.fetched_at) for d in parts[index]]
                     try:
-                        running[pool.submit(_parse_in_helper, str(store.root), source, sent,
-                                            parse, per_document_errors, kept)] = index
+                        running[pool.submit(_parse_in_helper, str(store.root), source,
+                                            parts[index], parse, per_document_errors,
+                                            kept)] = index
                     except BrokenProcessPool:
                         orphans.append(index)
                 finished = [f for f in running if f.done()]
@@ -216,13 +203,13 @@ def _parse_in_parts(store: RawStore, source: str, docs: list[DocumentLike], pars
                 for future in finished:
                     index = running.pop(future)
                     try:
-                        records, rejected, exported = future.result()
+                        part, exported = future.result()
                     except BrokenProcessPool:
                         orphans.append(index)
                         continue
                     if kept is not None:
                         kept.adopt(exported)
-                    done[index] = records, rejected
+                    done[index] = part
                     if progress is not None:
                         progress.advance(len(parts[index]))
                 if first < last:

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from pipelines import parsing
-from pipelines.parsing import KeptDocument, parse_documents, parse_workers
+from pipelines.parsing import Document, parse_documents, parse_workers
 from pipelines.registry import SOURCES
 from scrapers import ebudget
 from scrapers.rawstore import RawStore
@@ -55,10 +55,10 @@ def _page(n: int) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
-def _store(tmp_path, bodies: list[bytes]) -> tuple[RawStore, list[KeptDocument]]:
+def _store(tmp_path, bodies: list[bytes]) -> tuple[RawStore, list[Document]]:
     store = RawStore(tmp_path / "raw")
-    docs = [KeptDocument(f"https://{ebudget.HOST}/page/{i}", store.put("ebudget", body),
-                         FETCHED_AT) for i, body in enumerate(bodies)]
+    docs = [Document("page", f"https://{ebudget.HOST}/page/{i}", store.put("ebudget", body),
+                     FETCHED_AT) for i, body in enumerate(bodies)]
     return store, docs
 
 
