@@ -51,10 +51,14 @@ browser:
 	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core)
 
+# The tests run on TEST_WORKERS processes (pytest-xdist), each test whole on one of them;
+# `make test TEST_WORKERS=0` runs them in this one process.
+TEST_WORKERS ?= 2
+
 test: manifest soffice browser web
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
