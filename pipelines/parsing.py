@@ -132,7 +132,7 @@ def _parse_part(store: RawStore, source: str, docs: list[Document], parse: Parse
 PART_DOCUMENTS = 5
 # Fewer documents are parsed in this process alone: a helper takes ≈ 0.25 s to start
 # (a Python, polars and the parser imported), more than it would save on a few pages
-# (an Электронный бюджет page of 1 000 agreements: ≈ 15 ms).
+# (an Электронный бюджет page of 1 000 agreements: ≈ 30 ms of one process).
 PARALLEL_DOCUMENTS = 40
 PARSE_WORKERS_ENV = "SOCFUND_PARSE_WORKERS"
 
