@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import multiprocessing
 import os
 import pickle
+import tempfile
 
 import polars as pl
 import pytest
@@ -185,6 +187,47 @@ def test_a_few_documents_are_parsed_without_a_helper(tmp_path, small_parts, monk
     assert frame.height == 6
 
 
+def _through_files(result, folder):
+    """`result` handed back as a helper hands it back (`parsing._TablesToFiles`)."""
+    folder.mkdir(exist_ok=True)
+    out = io.BytesIO()
+    parsing._TablesToFiles(out, folder).dump(result)
+    return parsing._handed_back(out.getvalue())
+
+
+def test_a_helpers_tables_come_back_through_files_removed_once_read(tmp_path):
+    ebudget._KEPT.clear()
+    body = _page(3)
+    agreements = ebudget.parse_agreements(body)
+    result = (([], [agreements], []), ebudget.KEPT_PERIODS.export())
+    folder = tmp_path / "handed"
+    folder.mkdir()
+    out = io.BytesIO()
+    parsing._TablesToFiles(out, folder).dump(result)
+    pickled = out.getvalue()
+    # Only the files' names go through the pipe: the two tables are in two files.
+    assert len(list(folder.iterdir())) == 2
+    name = "АНО Тест 3".encode()
+    assert name not in pickled and name in pickle.dumps(result)
+    assert any(name in f.read_bytes() for f in folder.iterdir())
+    (records, frames, rejected), exported = parsing._handed_back(pickled)
+    assert list(folder.iterdir()) == []
+    assert records == [] and rejected == []
+    assert frames[0].schema == agreements.schema and frames[0].equals(agreements)
+    [(key, (periods, _))] = exported
+    assert key[0] == "periods" and periods.equals(ebudget.parse_agreement_periods(body))
+
+
+def test_a_parse_in_parts_leaves_no_files_behind(tmp_path, small_parts, monkeypatch):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    store, docs = _store(tmp_path, [_page(n) for n in range(12)])
+    agreements, periods = _both(store, docs, workers=2)
+    assert agreements[0].height == 24 and periods[0].height == 48
+    assert list(scratch.iterdir()) == []
+
+
 def test_kept_tables_are_handed_over_and_taken_once(tmp_path):
     ebudget._KEPT.clear()
     body = _page(1)
@@ -192,7 +235,7 @@ def test_kept_tables_are_handed_over_and_taken_once(tmp_path):
     ebudget.parse_agreements(body)
     exported = ebudget.KEPT_PERIODS.export()
     assert not ebudget.KEPT_PERIODS.holds(sha256)
-    ebudget.KEPT_PERIODS.adopt(pickle.loads(pickle.dumps(exported)))  # as a helper's come
+    ebudget.KEPT_PERIODS.adopt(_through_files(exported, tmp_path / "handed"))  # as a helper's
     assert ebudget.KEPT_PERIODS.holds(sha256)
     assert not ebudget.KEPT_AGREEMENTS.holds(sha256)
     assert ebudget.KEPT_PERIODS.take(sha256).equals(ebudget.parse_agreement_periods(body))
