@@ -9,7 +9,10 @@ import logging
 import multiprocessing
 import os
 import pickle
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -263,3 +266,17 @@ def test_entities_parsed_in_parallel_have_parsers_a_helper_can_import():
         assert pickle.loads(pickle.dumps(decl.parse)) is decl.parse
         assert decl.kept is not None
         assert pickle.loads(pickle.dumps(decl.kept)).wanted == decl.kept.wanted
+
+
+def test_a_helper_parsing_pages_does_not_import_pandas(tmp_path):
+    # A helper imports only the parser and what it needs; pandas (pulled in by pyarrow's
+    # `pa.array` on its first call) would add ≈ 0.3 s to every helper's start.
+    page = tmp_path / "page.json"
+    page.write_bytes(_page(1))
+    code = ("import sys; from scrapers import ebudget; "
+            f"frame = ebudget.parse_agreements(open({str(page)!r}, 'rb').read()); "
+            "assert frame['kbk'].list.len().sum() > 0; "
+            "print('pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).parents[1])
+    assert done.stdout.strip() == "False"
