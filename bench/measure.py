@@ -1,4 +1,9 @@
-"""Run a command as a whole process and measure it: wall time and the peak memory of its tree.
+"""Run a command as a whole process and measure it: wall time, the processor time and the
+peak memory of its tree.
+
+Processor time is user plus system seconds of the process and of every descendant it
+waited for (helper processes included), from the kernel's accounting of the children of
+this process: with two cores, a stage can take no less wall time than half of it.
 
 Peak memory is the largest sum, over the process and every descendant alive at that
 moment, of their resident set sizes, sampled from /proc every `interval` seconds
@@ -9,6 +14,7 @@ forked children count once per process, as `ps` would show them: an upper bound.
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import threading
 import time
@@ -27,6 +33,15 @@ class Measured:
     peak_processes: int
     # The processes at the peak, largest first: (command, resident bytes).
     peak_breakdown: tuple[tuple[str, int], ...] = ()
+    # User and system seconds of the process tree.
+    user_s: float | None = None
+    system_s: float | None = None
+
+    @property
+    def cpu_s(self) -> float | None:
+        if self.user_s is None or self.system_s is None:
+            return None
+        return self.user_s + self.system_s
 
     @property
     def peak_rss_mb(self) -> float:
@@ -91,6 +106,8 @@ def run_measured(command: list[str], *, env: dict[str, str] | None = None,
                  stdout=None, stderr=None) -> Measured:
     """Run `command` to its end; its wall time and its tree's peak resident memory."""
     peak: dict = {"rss": 0, "processes": 0, "breakdown": ()}
+    # Children of this process end one at a time here: the difference is this command's.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=cwd, stdout=stdout, stderr=stderr)
     stop = threading.Event()
@@ -114,4 +131,7 @@ def run_measured(command: list[str], *, env: dict[str, str] | None = None,
         wall = time.perf_counter() - started
         stop.set()
         sampler.join()
-    return Measured(returncode, wall, peak["rss"], peak["processes"], peak["breakdown"])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return Measured(returncode, wall, peak["rss"], peak["processes"], peak["breakdown"],
+                    user_s=after.ru_utime - before.ru_utime,
+                    system_s=after.ru_stime - before.ru_stime)

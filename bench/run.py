@@ -251,6 +251,9 @@ def _figures(measured: Measured, result: dict) -> dict:
         "items": items, "unit": result.get("unit"), "wall_s": round(measured.wall_s, 2),
         "items_per_s": round(items / measured.wall_s, 1) if items and measured.wall_s else None,
         "peak_rss_mb": round(measured.peak_rss_mb, 1),
+        "cpu_s": None if measured.cpu_s is None else round(measured.cpu_s, 2),
+        "user_s": None if measured.user_s is None else round(measured.user_s, 2),
+        "system_s": None if measured.system_s is None else round(measured.system_s, 2),
         "peak_processes": measured.peak_processes,
         "peak_by_process_mb": [[name, round(size / MB, 1)]
                                for name, size in measured.peak_breakdown[:6]],
@@ -285,11 +288,12 @@ def _median_of_runs(runs: list[dict]) -> dict:
     median = dict(runs[-1])
     if len(runs) == 1:
         return median
-    for key in ("wall_s", "peak_rss_mb", "items_per_s"):
+    for key in ("wall_s", "peak_rss_mb", "items_per_s", "cpu_s"):
         values = [r[key] for r in runs if r.get(key) is not None]
         if values:
             median[key] = round(statistics.median(values), 2)
-    median["runs"] = [{k: r.get(k) for k in ("wall_s", "peak_rss_mb", "items", "items_per_s",
+    median["runs"] = [{k: r.get(k) for k in ("wall_s", "cpu_s", "user_s", "system_s",
+                                               "peak_rss_mb", "items", "items_per_s",
                                                "peak_processes", "peak_by_process_mb")}
                       for r in runs]
     return median
@@ -356,8 +360,8 @@ def _num(value, digits: int = 1) -> str:
 
 
 def table(results: dict) -> str:
-    head = ["stage", "items", "wall s", "items/s", "peak MB", "baseline wall s",
-            "baseline items/s", "baseline MB", "ratio", "target", "result"]
+    head = ["stage", "items", "wall s", "cpu s", "items/s", "peak MB", "baseline wall s",
+            "baseline cpu s", "baseline items/s", "baseline MB", "ratio", "target", "result"]
     rows = [head]
     for s in results["stages"]:
         b = s.get("baseline") or {}
@@ -369,8 +373,9 @@ def table(results: dict) -> str:
             result = s.get("status", "?").upper()
         rows.append([
             s["name"] + extra, _num(s.get("items")), _num(s.get("wall_s"), 2),
-            _num(s.get("items_per_s")), _num(s.get("peak_rss_mb"), 0),
-            _num(b.get("wall_s"), 2), _num(b.get("items_per_s")), _num(b.get("peak_rss_mb"), 0),
+            _num(s.get("cpu_s"), 2), _num(s.get("items_per_s")), _num(s.get("peak_rss_mb"), 0),
+            _num(b.get("wall_s"), 2), _num(b.get("cpu_s"), 2), _num(b.get("items_per_s")),
+            _num(b.get("peak_rss_mb"), 0),
             f"{s['ratio']:.2f}×" if s.get("ratio") is not None else "—", s["target"], result,
         ])
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(head))]
@@ -431,24 +436,30 @@ def markdown_table(results: dict) -> str:
         f"the release's "
         f"{results['duckdb'].get('export_memory_limit', results['duckdb']['memory_limit'])}, "
         f"{results['duckdb']['threads']} threads). "
+        "Processor time: user and system seconds of the stage's process and its helpers "
+        "(the median of its runs); on this machine's cores a stage takes at least that time "
+        f"divided by {machine_['cores']}. "
         "Everything else is in `bench/results.json`, written by the same run.",
         "",
-        "| stage | items | wall | peak memory | baseline, same run | ratio | target |",
-        "|---|---|---|---|---|---|---|",
+        "| stage | items | wall | processor time | peak memory | baseline, same run | ratio "
+        "| target |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for s in results["stages"]:
         if s.get("status") != "ok":
-            lines.append(f"| {s['description']} | | | | | | {s['target']} — "
+            lines.append(f"| {s['description']} | | | | | | | {s['target']} — "
                          f"{s.get('status', '?')} |")
             continue
         b = s.get("baseline")
-        baseline = "—" if not b else f"{b['description']}: {_wall_cell(b)}"
+        baseline = "—" if not b else \
+            f"{b['description']}: {_wall_cell(b)}; processor {_seconds(b.get('cpu_s'))}"
         items = "" if s.get("items") is None else \
             f"{_num(s['items'])} {_UNITS.get(s.get('unit') or '', s.get('unit') or '')}"
         verdict = {True: "met", False: "**missed**", None: "reported"}[s.get("passed")]
         ratio = "—" if s.get("ratio") is None else f"{s['ratio']:.2f}×"
         lines.append(f"| {s['description']} | {items.strip()} | {_wall_cell(s)} | "
-                     f"{_peak_cell(s)} | {baseline} | {ratio} | {s['target']} — {verdict} |")
+                     f"{_seconds(s.get('cpu_s'))} | {_peak_cell(s)} | {baseline} | {ratio} | "
+                     f"{s['target']} — {verdict} |")
     return "\n".join(lines)
 
 

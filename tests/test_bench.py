@@ -131,6 +131,11 @@ def test_run_writes_a_well_formed_results_file(corpus, tmp_path):
         stage = by_name[name]
         assert stage["status"] == "ok", stage
         assert stage["items"] > 0 and stage["wall_s"] > 0 and stage["peak_rss_mb"] > 0
+        # The processor time of the stage's process: no less than its user and system parts.
+        baseline = stage["baseline"]
+        for run in (*stage.get("runs", [stage]), *baseline.get("runs", [baseline])):
+            assert run["user_s"] > 0 and run["system_s"] >= 0
+            assert run["cpu_s"] == pytest.approx(run["user_s"] + run["system_s"], abs=0.011)
         assert stage["baseline"]["items"] == stage["items"]
         assert stage["ratio"] > 0 and isinstance(stage["passed"], bool)
     assert by_name["aggregate"]["status"] == "skipped"
