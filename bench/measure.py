@@ -3,7 +3,7 @@ peak memory of its tree.
 
 Processor time is user plus system seconds of the process and of every descendant it
 waited for (helper processes included), from the kernel's accounting of the children of
-this process: with two cores, a stage can take no less wall time than half of it.
+this process: on a machine of n cores a command takes at least 1/n of it in wall time.
 
 Peak memory is the largest sum, over the process and every descendant alive at that
 moment, of their resident set sizes, sampled from /proc every `interval` seconds
@@ -104,7 +104,8 @@ def tree_rss(root: int) -> tuple[int, dict[int, int]]:
 def run_measured(command: list[str], *, env: dict[str, str] | None = None,
                  cwd: Path | None = None, interval: float = 0.1,
                  stdout=None, stderr=None) -> Measured:
-    """Run `command` to its end; its wall time and its tree's peak resident memory."""
+    """Run `command` to its end; its wall time, its tree's processor time and peak resident
+    memory."""
     peak: dict = {"rss": 0, "processes": 0, "breakdown": ()}
     # Children of this process end one at a time here: the difference is this command's.
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -176,11 +176,11 @@ class _TablesToFiles(pickle.Pickler):
     beside it, named in the pickle instead of held in it.
 
     Pickled whole, an Электронный бюджет part's tables (≈ 4 MB for five pages) went back
-    through the executor's pipe, read by a thread of the socfund process that shares the
-    interpreter with the parse running there: the helper sat idle 50–90 ms after each part,
-    busy 57 % of the parse (2.1 of 3.7 s, 200 pages). With the tables in files the names
-    pass at once and the helper is busy 80–90 % of it; the socfund process reads each file
-    when it takes the part back (`_handed_back`).
+    through the executor's pipe, which a thread of the socfund process reads while the parse
+    running there holds the interpreter: timed page by page over 200 pages, the helper sat
+    idle 50–90 ms after each part and was busy 57 % of the parse (2.1 of 3.7 s). With the
+    tables in files only their names go through the pipe, and the helper was busy 80–90 %
+    of it; the socfund process reads each file when it takes the part back (`_handed_back`).
     """
 
     def __init__(self, file: io.BytesIO, folder: Path) -> None:
@@ -281,8 +281,8 @@ def _parse_in_parts(store: RawStore, source: str, docs: list[Document], parse: P
                     if progress is not None:
                         progress.advance(len(parts[index]))
                 # A part taken back is replaced before this process begins one of its own:
-                # else the helper, with one part in hand, idles once it is done until this
-                # process has finished its part (half of the helper's time, measured).
+                # else the helper, with one part in hand, may finish it and wait until this
+                # process has finished its own.
                 hand_out()
                 if first < last:
                     index = costly[first]
