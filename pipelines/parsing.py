@@ -179,7 +179,7 @@ class _TablesToFiles(pickle.Pickler):
     through the executor's pipe, which a thread of the socfund process reads while the parse
     running there holds the interpreter: timed page by page over 200 pages, the helper sat
     idle 50–90 ms after each part and was busy 57 % of the parse (2.1 of 3.7 s). With the
-    tables in files only their names go through the pipe, and the helper was busy 80–90 %
+    tables in files only their names go through the pipe, and the helper was busy 80–91 %
     of it; the socfund process reads each file when it takes the part back (`_handed_back`).
     """
 
