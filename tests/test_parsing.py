@@ -190,12 +190,17 @@ def test_a_few_documents_are_parsed_without_a_helper(tmp_path, small_parts, monk
     assert frame.height == 6
 
 
-def _through_files(result, folder):
-    """`result` handed back as a helper hands it back (`parsing._TablesToFiles`)."""
+def _pickled_by_a_helper(result, folder) -> bytes:
+    """`result` pickled as a helper pickles it (`parsing._TablesToFiles`)."""
     folder.mkdir(exist_ok=True)
     out = io.BytesIO()
     parsing._TablesToFiles(out, folder).dump(result)
-    return parsing._handed_back(out.getvalue())
+    return out.getvalue()
+
+
+def _through_files(result, folder):
+    """`result` handed back as a helper hands it back."""
+    return parsing._handed_back(_pickled_by_a_helper(result, folder))
 
 
 def test_a_helpers_tables_come_back_through_files_removed_once_read(tmp_path):
@@ -204,10 +209,7 @@ def test_a_helpers_tables_come_back_through_files_removed_once_read(tmp_path):
     agreements = ebudget.parse_agreements(body)
     result = (([], [agreements], []), ebudget.KEPT_PERIODS.export())
     folder = tmp_path / "handed"
-    folder.mkdir()
-    out = io.BytesIO()
-    parsing._TablesToFiles(out, folder).dump(result)
-    pickled = out.getvalue()
+    pickled = _pickled_by_a_helper(result, folder)
     # Only the files' names go through the pipe: the two tables are in two files.
     assert len(list(folder.iterdir())) == 2
     name = "АНО Тест 3".encode()
