@@ -67,7 +67,14 @@ class Spec:
     # measured once moves with the machine's minute: `json.loads` of the same pages took
     # 2.4 s in one run and 3.5 s in another the same day.
     runs: int = 1
+    # The imports every path makes and one bare read, nothing else (`bench.stages`, «the
+    # references»), run in turn with the stage and its baseline; its ratio is to the same
+    # baseline: how much of the target those two alone take on this machine.
+    reference: str | None = None
+    reference_description: str = ""
 
+
+_IMPORTS = "pandera.polars, polars and DuckDB imported; "
 
 SPECS = [
     Spec("cards", "ФПГ cards: parse_card + schema, per contest, every core",
@@ -75,14 +82,17 @@ SPECS = [
          "≥ 0.5× the bare parse's pages/s", ratio_limit=0.5),
     Spec("xlsx", "ФПГ bulk XLSX: parse_xlsx + schema + store load",
          "xlsx-baseline", "python-calamine reading the sheet", "time",
-         "≤ 1.0× calamine's time", ratio_limit=1.0, runs=3),
+         "≤ 1.0× calamine's time", ratio_limit=1.0, runs=3, reference="xlsx-reference",
+         reference_description=_IMPORTS + "fastexcel reading the sheet to Arrow"),
     Spec("federal", "federal СО НКО registry XLSX: parse_federal + schema + store load",
          "federal-baseline", "python-calamine reading every sheet", "time",
-         "≤ 1.5× calamine's time", ratio_limit=1.5, runs=3),
+         "≤ 1.5× calamine's time", ratio_limit=1.5, runs=3, reference="federal-reference",
+         reference_description=_IMPORTS + "fastexcel reading every sheet to Arrow"),
     Spec("ebudget", "Электронный бюджет pages: parse_agreements + parse_agreement_periods "
          "+ schemas + store load of both tables",
          "ebudget-baseline", "json.loads of the same pages", "time",
-         "≤ 1.5× json.loads's time", ratio_limit=1.5, runs=3),
+         "≤ 1.5× json.loads's time", ratio_limit=1.5, runs=3, reference="ebudget-reference",
+         reference_description=_IMPORTS + "json.loads of the same pages"),
     Spec("rebuild", "socfund build --from-raw: parse, validate, load, dbt build, exports "
          "(median of 3 runs)",
          target="median < 240 s wall, < 1536 MB peak RSS", wall_limit_s=240,
@@ -321,12 +331,16 @@ def run_stage(spec: Spec, runner: Runner, *, rebuild_ok: str | None) -> dict:
                         "reason": "no published warehouse (the rebuild stage makes it)"}
             # With several runs, the baseline and the stage take turns (baseline, stage,
             # baseline, …): a minute when the machine is slower weighs on both alike.
-            baselines, runs = [], []
+            baselines, references, runs = [], [], []
             for _ in range(spec.runs):
                 if spec.baseline:
                     b_measured, b_result = runner.stage(spec.baseline)
                     baselines.append({**_figures(b_measured, b_result),
                                       "details": _details(b_result)})
+                if spec.reference:
+                    r_measured, r_result = runner.stage(spec.reference)
+                    references.append({**_figures(r_measured, r_result),
+                                       "details": _details(r_result)})
                 measured, result = runner.stage(spec.name)
                 runs.append({**_figures(measured, result), "details": _details(result)})
     except StageFailed as exc:
@@ -335,6 +349,11 @@ def run_stage(spec: Spec, runner: Runner, *, rebuild_ok: str | None) -> dict:
     if spec.baseline:
         stage["baseline"] = {"name": spec.baseline, "description": spec.baseline_description,
                              **_median_of_runs(baselines)}
+    if spec.reference:
+        reference = {"name": spec.reference, "description": spec.reference_description,
+                     **_median_of_runs(references)}
+        reference["ratio"] = round(reference["wall_s"] / stage["baseline"]["wall_s"], 3)
+        stage["reference"] = reference
     ratio, passed = judge(spec, stage, stage.get("baseline"))
     stage["ratio"] = ratio
     stage["ratio_meaning"] = {"rate": "items/s ÷ baseline items/s",
@@ -361,7 +380,8 @@ def _num(value, digits: int = 1) -> str:
 
 def table(results: dict) -> str:
     head = ["stage", "items", "wall s", "cpu s", "items/s", "peak MB", "baseline wall s",
-            "baseline cpu s", "baseline items/s", "baseline MB", "ratio", "target", "result"]
+            "baseline cpu s", "baseline items/s", "baseline MB", "ratio", "reference ratio",
+            "target", "result"]
     rows = [head]
     for s in results["stages"]:
         b = s.get("baseline") or {}
@@ -376,7 +396,9 @@ def table(results: dict) -> str:
             _num(s.get("cpu_s"), 2), _num(s.get("items_per_s")), _num(s.get("peak_rss_mb"), 0),
             _num(b.get("wall_s"), 2), _num(b.get("cpu_s"), 2), _num(b.get("items_per_s")),
             _num(b.get("peak_rss_mb"), 0),
-            f"{s['ratio']:.2f}×" if s.get("ratio") is not None else "—", s["target"], result,
+            f"{s['ratio']:.2f}×" if s.get("ratio") is not None else "—",
+            f"{s['reference']['ratio']:.2f}×" if s.get("reference") else "—", s["target"],
+            result,
         ])
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
@@ -439,15 +461,18 @@ def markdown_table(results: dict) -> str:
         "Processor time: user and system seconds of the stage's process and its helpers "
         "(the median of its runs); on this machine's cores a stage takes at least that time "
         f"divided by {machine_['cores']}. "
+        "Reference: the imports every path that validates with pandera and loads DuckDB "
+        "makes and one bare read of the input, nothing checked, converted, validated or "
+        "loaded, in turn with the stage; its ratio is to the same baseline. "
         "Everything else is in `bench/results.json`, written by the same run.",
         "",
         "| stage | items | wall | processor time | peak memory | baseline, same run | ratio "
-        "| target |",
-        "|---|---|---|---|---|---|---|---|",
+        "| reference, same run | target |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for s in results["stages"]:
         if s.get("status") != "ok":
-            lines.append(f"| {s['description']} | | | | | | | {s['target']} — "
+            lines.append(f"| {s['description']} | | | | | | | | {s['target']} — "
                          f"{s.get('status', '?')} |")
             continue
         b = s.get("baseline")
@@ -457,9 +482,12 @@ def markdown_table(results: dict) -> str:
             f"{_num(s['items'])} {_UNITS.get(s.get('unit') or '', s.get('unit') or '')}"
         verdict = {True: "met", False: "**missed**", None: "reported"}[s.get("passed")]
         ratio = "—" if s.get("ratio") is None else f"{s['ratio']:.2f}×"
+        r = s.get("reference")
+        reference = "—" if not r else \
+            f"{r['description']}: {_wall_cell(r)} = {r['ratio']:.2f}×"
         lines.append(f"| {s['description']} | {items.strip()} | {_wall_cell(s)} | "
                      f"{_seconds(s.get('cpu_s'))} | {_peak_cell(s)} | {baseline} | {ratio} | "
-                     f"{s['target']} — {verdict} |")
+                     f"{reference} | {s['target']} — {verdict} |")
     return "\n".join(lines)
 
 

@@ -11,7 +11,10 @@ time) to `--out`; `bench.run` measures the process from the outside.
   `cards-baseline`: `lxml.html.fromstring` alone over the same pages, one process.
 - `xlsx`: the bulk projects file: `parse_xlsx` (columns), the applications schema's polars
   twin (`validate_frame`), and the load into a scratch store from Arrow.
-  `xlsx-baseline`: python-calamine reading the sheet.
+  `xlsx-baseline`: python-calamine reading the sheet. `xlsx-reference`: the imports every
+  path that validates with pandera and loads DuckDB makes (pandera.polars, polars, DuckDB)
+  and fastexcel's read of the sheet to Arrow, nothing else (so `federal-reference`, and
+  `ebudget-reference` with the baseline's `json.loads` of the pages).
 - `federal`: the federal СО НКО registry XLSX: `scrapers.sonko.parse_federal`, the
   registry's schema, the load. `federal-baseline`: python-calamine reading every sheet.
 - `ebudget`: the Электронный бюджет pages: `parse_agreements` and
@@ -197,6 +200,60 @@ def stage_xlsx_baseline(warehouse: Path, scratch: Path, workers: int) -> dict:
             skip_empty_area=False)
     return {"items": len(rows) - BULK_HEADER_ROW, "unit": "rows",
             "seconds_by_step": timer.rounded()}
+
+
+# --- the references: the imports and one bare read, nothing else -----------------------------
+#
+# A stage validates every record with pandera and loads DuckDB from Arrow, so whatever else
+# it does it imports those libraries and reads its input. Each reference does only that
+# (the XLSX with fastexcel, calamine straight to Arrow in one thread; the pages with the
+# baseline's `json.loads`): its wall time against the baseline's shows how much of a target
+# those two alone take on this machine, and so what is left for the checks, the conversion,
+# the validation and the load.
+
+
+def _reference_imports() -> None:
+    """What every path that validates with pandera and loads DuckDB imports."""
+    import duckdb  # noqa: F401
+    import pandera.polars  # noqa: F401
+    import polars  # noqa: F401
+
+
+def _fastexcel_rows(body: bytes) -> int:
+    """Rows of every sheet read to Arrow by fastexcel, every row as data."""
+    import fastexcel
+
+    reader = fastexcel.read_excel(body)
+    return sum(reader.load_sheet(name, header_row=None).to_arrow().num_rows
+               for name in reader.sheet_names)
+
+
+def _xlsx_reference(warehouse: Path, source: str, kind: str, header_row: int) -> dict:
+    doc = _only(warehouse, source, kind)
+    timer = Timer()
+    with timer("imports"):
+        _reference_imports()
+    with timer("read"):
+        body = _store(warehouse).get(source, doc["sha256"])
+    with timer("fastexcel"):
+        rows = _fastexcel_rows(body)
+    return {"items": rows - header_row, "unit": "rows", "seconds_by_step": timer.rounded()}
+
+
+def stage_xlsx_reference(warehouse: Path, scratch: Path, workers: int) -> dict:
+    return _xlsx_reference(warehouse, "fpg", "xlsx", BULK_HEADER_ROW)
+
+
+def stage_federal_reference(warehouse: Path, scratch: Path, workers: int) -> dict:
+    return _xlsx_reference(warehouse, "sonko", "federal", FEDERAL_HEADER_ROW)
+
+
+def stage_ebudget_reference(warehouse: Path, scratch: Path, workers: int) -> dict:
+    timer = Timer()
+    with timer("imports"):
+        _reference_imports()
+    result = stage_ebudget_baseline(warehouse, scratch, workers)
+    return {**result, "seconds_by_step": {**timer.rounded(), **result["seconds_by_step"]}}
 
 
 # --- the loading path, whichever shape a parser gives ---------------------------------------
@@ -450,10 +507,13 @@ STAGES: dict[str, Callable[[Path, Path, int], dict]] = {
     "cards-baseline": stage_cards_baseline,
     "xlsx": stage_xlsx,
     "xlsx-baseline": stage_xlsx_baseline,
+    "xlsx-reference": stage_xlsx_reference,
     "federal": stage_federal,
     "federal-baseline": stage_federal_baseline,
+    "federal-reference": stage_federal_reference,
     "ebudget": stage_ebudget,
     "ebudget-baseline": stage_ebudget_baseline,
+    "ebudget-reference": stage_ebudget_reference,
     "csv": stage_csv,
     "csv-baseline": stage_csv_baseline,
     "aggregate": stage_aggregate,

@@ -146,7 +146,16 @@ def test_run_writes_a_well_formed_results_file(corpus, tmp_path):
     assert xlsx["baseline"]["wall_s"] == \
         round(statistics.median(r["wall_s"] for r in xlsx["baseline"]["runs"]), 2)
     assert xlsx["ratio"] == round(xlsx["wall_s"] / xlsx["baseline"]["wall_s"], 3)
-    assert "median" in bench_run.markdown_table(results).split("ФПГ bulk XLSX")[1].split("\n")[0]
+    # The reference (imports and fastexcel's bare read) runs in turn with them, over the same
+    # rows; its ratio is to the same baseline.
+    reference = xlsx["reference"]
+    assert reference["name"] == "xlsx-reference" and len(reference["runs"]) == 3
+    assert reference["items"] == xlsx["items"]
+    assert set(reference["details"]["seconds_by_step"]) == {"imports", "read", "fastexcel"}
+    assert reference["ratio"] == round(reference["wall_s"] / xlsx["baseline"]["wall_s"], 3)
+    assert "cards" in by_name and "reference" not in by_name["cards"]
+    row = bench_run.markdown_table(results).split("ФПГ bulk XLSX")[1].split("\n")[0]
+    assert "median" in row and f"= {reference['ratio']:.2f}×" in row
 
 
 def test_the_ebudget_stage_parses_as_the_load_step_and_loads_every_page(corpus, tmp_path):
@@ -166,3 +175,17 @@ def test_the_ebudget_stage_parses_as_the_load_step_and_loads_every_page(corpus, 
         parsed["ebudget__periods"] += ebudget.parse_agreement_periods(body).height
     for table, rows in result["rows"].items():
         assert rows["parsed"] == parsed[table] == rows["loaded"] + rows["quarantined"]
+
+
+def test_the_references_read_what_their_baselines_read(corpus, tmp_path):
+    """Each reference reads the same input as its baseline (the same rows, the same pages and
+    agreements), after the imports every validating and loading path makes."""
+    from bench import stages
+
+    for name in ("xlsx", "federal", "ebudget"):
+        reference = stages.STAGES[f"{name}-reference"](corpus, tmp_path, 1)
+        baseline = stages.STAGES[f"{name}-baseline"](corpus, tmp_path, 1)
+        assert reference["items"] == baseline["items"] > 0, name
+        assert "imports" in reference["seconds_by_step"], name
+        if name == "ebudget":
+            assert reference["agreements"] == baseline["agreements"] > 0
